@@ -1,0 +1,1 @@
+"""Affect: circumplex coordinates, fusion of modalities, cue planning."""

@@ -1,0 +1,159 @@
+"""The ``scorer`` command.
+
+Each area of Scorer adds its own subcommands through a ``register(subparsers)`` function in
+one of ``COMMAND_MODULES``; a handler takes the parsed arguments and returns an exit code.
+User errors (ScorerError) print their message and exit 2, never a traceback (``--debug`` shows
+it); Ctrl-C cancels cleanly and exits 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import signal
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+from scorer import __version__
+from scorer.errors import Cancelled, ScorerError
+
+log = logging.getLogger("scorer")
+
+# modules with register(subparsers); one missing (area not built yet) is skipped
+COMMAND_MODULES = (
+    "scorer.affect.commands",
+    "scorer.audio.commands",
+    "scorer.music.commands",
+    "scorer.music.library_commands",
+    "scorer.export.commands",
+)
+
+
+def _cmd_probe(args) -> int:
+    from scorer import media
+
+    info = media.probe(args.file)
+    fps = Fraction(info.fps)
+    rows = [
+        ("file", info.path),
+        ("container", info.container),
+        ("duration", f"{float(Fraction(info.duration)):.3f} s"),
+        ("video", f"{info.width}x{info.height} {info.video_codec} {fps} fps ({float(fps):.3f})"
+         + (f", rotated {info.rotation}" if info.rotation else "") if info.has_video else "none"),
+        ("audio", f"{info.audio_codec} {info.audio_rate} Hz {info.audio_channels} ch"
+         if info.has_audio else "none"),
+        ("start timecode", info.start_timecode or "-"),
+    ]
+    for key, value in rows:
+        print(f"{key:15} {value}")
+    return 0
+
+
+def _cmd_analyze(args) -> int:
+    from scorer import project as project_io
+    from scorer.pipeline import AnalysisSettings, CancelToken, analyze
+    from scorer.progress import ProgressBar
+
+    out = Path(args.output)
+    if out.exists() and not args.force:
+        raise ScorerError("project exists; pass --force to replace it", out)
+    if not out.parent.exists():
+        raise ScorerError("folder does not exist", out.parent)
+    settings = AnalysisSettings(content_type=args.content_type, sample_fps=args.fps,
+                                subtitles=args.subtitles or "", transcriber=args.transcriber)
+    cancel = CancelToken()
+    bar = ProgressBar()
+    previous = signal.getsignal(signal.SIGINT)
+
+    def on_sigint(signum, frame):  # first Ctrl-C cancels cleanly, second one is forceful
+        cancel.set()
+        signal.signal(signal.SIGINT, previous)
+
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        project = analyze(args.file, settings=settings, progress=bar, cancel=cancel)
+    finally:
+        bar.close()
+        signal.signal(signal.SIGINT, previous)
+    project_io.save(project, out)
+    print(f"analysed {args.file}: {len(project.shots)} cuts, {len(project.tracks)} tracks, "
+          f"{len(project.cues)} cues -> {out}")
+    return 0
+
+
+def _cmd_models(args) -> int:
+    from scorer.models import available
+
+    rows = available()
+    if not rows:
+        print("no models found")
+        return 0
+    for row in rows:
+        print(f"{row['name']:28} {row['size'] / 1e6:7.2f} MB  {row['status']:14} {row['card']}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser with every registered subcommand."""
+    parser = argparse.ArgumentParser(prog="scorer", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"scorer {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("probe", help="describe a media file")
+    p.add_argument("file")
+    p.set_defaults(handler=_cmd_probe)
+
+    p = sub.add_parser("analyze", help="analyse a clip into a project (emotion, shots, cues)")
+    p.add_argument("file")
+    p.add_argument("-o", "--output", required=True, help="project file to write (.scorer.json)")
+    p.add_argument("--content-type", default="drama",
+                   help="fusion preset: drama, documentary, interview, action, comedy")
+    p.add_argument("--fps", type=float, default=4.0, help="analysis frames per second")
+    p.add_argument("--subtitles", help="SRT or WebVTT file to use instead of transcription")
+    p.add_argument("--transcriber", default="pocketsphinx", help="pocketsphinx, whisper or none")
+    p.add_argument("--force", action="store_true", help="replace an existing project")
+    p.set_defaults(handler=_cmd_analyze)
+
+    p = sub.add_parser("models", help="list models and check their hashes")
+    p.set_defaults(handler=_cmd_models)
+
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except Cancelled:
+        print("cancelled; nothing was written", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("cancelled; nothing was written", file=sys.stderr)
+        return 130
+    except ScorerError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,246 @@
+"""Probe, sampled frame iteration and audio extraction with PyAV.
+
+Frames are streamed: the iterator holds one decoded frame at a time, so memory stays bounded
+whatever the file's length. Timestamps come from each frame's pts and time base, so variable
+frame rate files get their true times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from scorer.errors import Cancelled, MediaError
+from scorer.project import MediaInfo
+
+try:
+    import av
+except ImportError as exc:  # pragma: no cover - a broken install
+    raise ImportError("PyAV is required: pip install av") from exc
+
+
+def _check_path(path: str | Path) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise MediaError("file not found", path)
+    if path.is_dir():
+        raise MediaError("is a folder, not a media file", path)
+    if path.stat().st_size == 0:
+        raise MediaError("file is empty (0 bytes)", path)
+    return path
+
+
+def open_container(path: str | Path):
+    """Open a media file with PyAV, turning FFmpeg's errors into a clear MediaError."""
+    path = _check_path(path)
+    try:
+        return av.open(str(path), metadata_errors="ignore")
+    except av.error.InvalidDataError as exc:
+        raise MediaError("not a readable video or audio file (FFmpeg: invalid data; "
+                         "the file may be truncated or not media at all)", path) from exc
+    except av.error.FFmpegError as exc:
+        raise MediaError(f"cannot open media ({exc})", path) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MediaError(f"cannot open media ({exc})", path) from exc
+
+
+def _rotation(stream) -> int:
+    for side in getattr(stream, "side_data", None) or []:
+        try:
+            if "DISPLAYMATRIX" in str(side.type).upper():
+                return int(round(-side.to_ndarray().rotation)) % 360  # pragma: no cover
+        except Exception:  # noqa: BLE001 - side data varies by FFmpeg build
+            pass
+    rotate = stream.metadata.get("rotate") if stream.metadata else None
+    try:
+        return int(rotate) % 360 if rotate else 0
+    except ValueError:
+        return 0
+
+
+def _timecode(container, stream) -> str:
+    for meta in (stream.metadata if stream else {}, container.metadata):
+        if meta and meta.get("timecode"):
+            return str(meta["timecode"])
+    for s in container.streams:
+        if s.metadata and s.metadata.get("timecode"):
+            return str(s.metadata["timecode"])
+    return ""
+
+
+def probe(path: str | Path) -> MediaInfo:
+    """Describe a media file: container, duration, exact fps, size, rotation, streams, timecode.
+
+    Raises:
+        MediaError: If the file is missing, empty, not media, or has no audio or video stream.
+    """
+    path = _check_path(path)
+    with open_container(path) as container:
+        video = container.streams.video[0] if container.streams.video else None
+        audio = container.streams.audio[0] if container.streams.audio else None
+        if video is None and audio is None:
+            raise MediaError("has neither a video nor an audio stream", path)
+        duration = _duration(container, video, audio)
+        if duration <= 0 and video is not None:
+            duration = _duration_by_scan(container, video)
+        info = MediaInfo(path=str(path.resolve()), container=container.format.name)
+        info.duration = str(duration)
+        if video is not None:
+            rate = video.average_rate or video.guessed_rate or video.base_rate
+            if not rate or rate <= 0:
+                raise MediaError("video stream has no frame rate", path)
+            info.has_video = True
+            info.fps = str(Fraction(rate.numerator, rate.denominator))
+            info.width = int(video.codec_context.width)
+            info.height = int(video.codec_context.height)
+            info.rotation = _rotation(video)
+            info.video_codec = video.codec_context.name
+            if info.width <= 0 or info.height <= 0:
+                raise MediaError("video stream has no picture size (file damaged?)", path)
+        if audio is not None:
+            info.has_audio = True
+            info.audio_rate = int(audio.codec_context.sample_rate or audio.rate or 0)
+            info.audio_channels = int(audio.codec_context.channels or 0)
+            info.audio_codec = audio.codec_context.name
+        info.start_timecode = _timecode(container, video)
+        return info
+
+
+def _duration(container, video, audio) -> Fraction:
+    for stream in (video, audio):
+        if stream is not None and stream.duration and stream.time_base:
+            return Fraction(stream.duration) * Fraction(stream.time_base)
+    if container.duration:
+        return Fraction(container.duration, av.time_base)
+    return Fraction(0)
+
+
+def _duration_by_scan(container, video) -> Fraction:
+    last = None
+    for packet in container.demux(video):
+        if packet.pts is not None:
+            end = packet.pts + (packet.duration or 0)
+            last = end if last is None else max(last, end)
+    return Fraction(last) * Fraction(video.time_base) if last is not None else Fraction(0)
+
+
+@dataclass
+class Frame:
+    """A decoded, downscaled RGB frame and its exact presentation time."""
+
+    time: float
+    index: int  # index among the frames delivered
+    image: np.ndarray  # H x W x 3 uint8 RGB
+
+
+def _scaled_size(width: int, height: int, max_width: int | None) -> tuple[int, int]:
+    if not max_width or width <= max_width:
+        return width - width % 2, height - height % 2
+    scale = max_width / width
+    return max_width - max_width % 2, max(2, int(round(height * scale / 2)) * 2)
+
+
+def iter_frames(path: str | Path, fps: float | None = 4.0, max_width: int | None = 480,
+                threads: int = 0, cancel=None, every_frame_width: int | None = None,
+                on_every_frame=None) -> Iterator[Frame]:
+    """Yield frames sampled at ``fps`` (every frame when None), downscaled to ``max_width``.
+
+    Sampling picks the first decoded frame at or after each sampling instant, by pts, so
+    variable frame rate input is sampled by its true times.
+
+    Args:
+        path: Video file.
+        fps: Frames per second to deliver; None delivers every frame.
+        max_width: Width to downscale to (aspect kept); None keeps the size.
+        threads: Decoder threads (0 lets FFmpeg choose).
+        cancel: Optional object with an ``is_set()`` method; raises Cancelled when set.
+        every_frame_width: If given with ``on_every_frame``, every decoded frame is also
+            scaled to this width and passed to ``on_every_frame(time, image)`` (for shot
+            detection, which needs every frame, from the same decode pass).
+        on_every_frame: Callback for every decoded frame, see above.
+
+    Raises:
+        MediaError: If the file has no video stream or decoding fails.
+        Cancelled: If ``cancel`` is set.
+    """
+    path = _check_path(path)
+    container = open_container(path)
+    try:
+        if not container.streams.video:
+            raise MediaError("has no video stream", path)
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        stream.codec_context.thread_count = threads
+        width, height = _scaled_size(stream.codec_context.width, stream.codec_context.height,
+                                     max_width)
+        small = None
+        if on_every_frame is not None and every_frame_width:
+            small = _scaled_size(stream.codec_context.width, stream.codec_context.height,
+                                 every_frame_width)
+        time_base = stream.time_base
+        next_time = 0.0
+        step = 1.0 / fps if fps else 0.0
+        delivered = 0
+        for frame in _decode(container, stream, path):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled()
+            if frame.pts is None:
+                continue
+            t = float(frame.pts * time_base)
+            if small is not None:
+                on_every_frame(t, frame.to_ndarray(width=small[0], height=small[1],
+                                                   format="rgb24"))
+            if fps and t + 1e-6 < next_time:
+                continue
+            image = frame.to_ndarray(width=width, height=height, format="rgb24")
+            yield Frame(t, delivered, image)
+            delivered += 1
+            if fps:
+                # skip ahead to the next sampling instant after this frame
+                next_time = (int(t / step + 1e-6) + 1) * step
+    finally:
+        container.close()
+
+
+def _decode(container, stream, path):
+    try:
+        yield from container.decode(stream)
+    except av.error.FFmpegError as exc:
+        raise MediaError(f"decoding failed ({exc}); the file may be damaged", path) from exc
+
+
+def load_audio(path: str | Path, sr: int = 16000, cancel=None) -> np.ndarray:
+    """Decode the first audio stream to mono float32 at ``sr`` Hz.
+
+    Returns:
+        A 1-D float32 array in -1..1; empty if the file has no audio stream.
+
+    Raises:
+        MediaError: If decoding fails.
+        Cancelled: If ``cancel`` is set.
+    """
+    path = _check_path(path)
+    with open_container(path) as container:
+        if not container.streams.audio:
+            return np.zeros(0, dtype=np.float32)
+        stream = container.streams.audio[0]
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=sr)
+        chunks: list[np.ndarray] = []
+        try:
+            for frame in container.decode(stream):
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled()
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray().reshape(-1))
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1))
+        except av.error.FFmpegError as exc:
+            raise MediaError(f"audio decoding failed ({exc}); the file may be damaged",
+                             path) from exc
+    if not chunks:
+        return np.zeros(0, dtype=np.float32)
+    return np.clip(np.concatenate(chunks).astype(np.float32, copy=False), -1.0, 1.0)

@@ -1,0 +1,359 @@
+"""The project document: versioned JSON, atomic save, autosave, recovery.
+
+A project is plain JSON (never pickle): ``schema_version`` says which layout it has and
+``UPGRADES`` lifts older layouts step by step, as OpenTimelineIO does with its schemas.
+Saving writes a temp file in the same folder, fsyncs it and renames it over the target, so a
+crash leaves either the old file or the new one. The autosave goes to ``NAME.autosave`` beside
+the project; :func:`recovery_candidate` tells whether it is newer than the project.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from scorer.errors import ProjectError
+from scorer.track import Track
+
+SCHEMA_VERSION = 2
+AUTOSAVE_SUFFIX = ".autosave"
+
+
+@dataclass
+class MediaInfo:
+    """What :func:`scorer.media.probe` learned about the clip.
+
+    Times are strings of Fractions ("30000/1001") in JSON so that they stay exact.
+    """
+
+    path: str
+    container: str = ""
+    duration: str = "0"
+    fps: str = "0"
+    width: int = 0
+    height: int = 0
+    rotation: int = 0
+    has_video: bool = False
+    has_audio: bool = False
+    audio_rate: int = 0
+    audio_channels: int = 0
+    start_timecode: str = ""
+    video_codec: str = ""
+    audio_codec: str = ""
+
+
+@dataclass
+class Word:
+    """One transcribed word with its time span in seconds."""
+
+    text: str
+    start: float
+    end: float
+
+
+@dataclass
+class TranscriptSegment:
+    """A stretch of speech (a subtitle cue or an ASR utterance)."""
+
+    start: float
+    end: float
+    text: str
+    words: list[Word] = field(default_factory=list)
+    source: str = "asr"  # "asr", "srt", "vtt", "user"
+
+
+@dataclass
+class Cue:
+    """A music cue planned over a stretch of the clip (see :mod:`scorer.affect.cues`)."""
+
+    number: str  # "1M1", "1M2"...
+    start: float
+    end: float
+    valence: float = 0.0
+    arousal: float = 0.0
+    tempo: float = 100.0
+    tempo_range: tuple[float, float] = (80.0, 120.0)
+    key: str = "C"
+    mode: str = "major"
+    register: int = 60  # MIDI note around which the melody sits
+    instrumentation: str = ""
+    programs: dict[str, int] = field(default_factory=dict)  # role -> General MIDI program
+    dynamics: list[tuple[float, float]] = field(default_factory=list)  # (time s, level 0..1)
+    hit_points: list[float] = field(default_factory=list)
+    hit_error_ms: float = 0.0
+    ducking: list[tuple[float, float]] = field(default_factory=list)
+    contributions: dict[str, float] = field(default_factory=dict)  # modality -> share 0..1
+    locked: bool = False
+    choice: str = ""  # id of the chosen suggestion
+    title: str = ""
+
+    @property
+    def duration(self) -> float:
+        """Length of the cue in seconds."""
+        return self.end - self.start
+
+
+@dataclass
+class Suggestion:
+    """One piece of music offered for a cue: from the library or generated."""
+
+    id: str
+    cue: str
+    source: str  # "library" or "generated"
+    title: str
+    path: str = ""  # MIDI or audio file with the adapted music
+    score: float = 0.0
+    explanation: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class MusicCaption:
+    """A caption describing music for deaf and hard-of-hearing viewers."""
+
+    start: float
+    end: float
+    text: str
+    source: str = "score"  # "score" (our cues) or "film" (music already in the sound track)
+
+
+@dataclass
+class Project:
+    """Everything Scorer knows and the editor decided about one clip."""
+
+    title: str = "Untitled"
+    media: MediaInfo | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    shots: list[float] = field(default_factory=list)  # cut times in seconds
+    tracks: dict[str, Track] = field(default_factory=dict)
+    transcript: list[TranscriptSegment] = field(default_factory=list)
+    fused: Track | None = None
+    cues: list[Cue] = field(default_factory=list)
+    suggestions: list[Suggestion] = field(default_factory=list)
+    music_captions: list[MusicCaption] = field(default_factory=list)
+    cue_sheet: dict[str, Any] = field(default_factory=dict)
+    schema_version: int = SCHEMA_VERSION
+
+    def cue(self, number: str) -> Cue:
+        """Return the cue with this number.
+
+        Raises:
+            KeyError: If there is none.
+        """
+        for cue in self.cues:
+            if cue.number == number:
+                return cue
+        raise KeyError(number)
+
+    def to_dict(self) -> dict:
+        """Return the JSON-ready document."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "title": self.title,
+            "media": asdict(self.media) if self.media else None,
+            "settings": self.settings,
+            "shots": [round(float(t), 6) for t in self.shots],
+            "tracks": {name: track.to_dict() for name, track in self.tracks.items()},
+            "transcript": [asdict(seg) for seg in self.transcript],
+            "fused": self.fused.to_dict() if self.fused else None,
+            "cues": [asdict(cue) for cue in self.cues],
+            "suggestions": [asdict(s) for s in self.suggestions],
+            "music_captions": [asdict(c) for c in self.music_captions],
+            "cue_sheet": self.cue_sheet,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict, path: str | Path | None = None) -> Project:
+        """Validate and build a project from a document of the current schema."""
+        try:
+            return cls(
+                title=str(data.get("title", "Untitled")),
+                media=_build(MediaInfo, data["media"]) if data.get("media") else None,
+                settings=dict(data.get("settings", {})),
+                shots=[float(t) for t in data.get("shots", [])],
+                tracks={k: Track.from_dict(v) for k, v in data.get("tracks", {}).items()},
+                transcript=[_segment(s) for s in data.get("transcript", [])],
+                fused=Track.from_dict(data["fused"]) if data.get("fused") else None,
+                cues=[_cue(c) for c in data.get("cues", [])],
+                suggestions=[_build(Suggestion, s) for s in data.get("suggestions", [])],
+                music_captions=[_build(MusicCaption, c) for c in data.get("music_captions", [])],
+                cue_sheet=dict(data.get("cue_sheet", {})),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ProjectError(f"invalid project document ({type(exc).__name__}: {exc})",
+                               path) from exc
+
+
+def _build(cls, data: dict):
+    if not isinstance(data, dict):
+        raise TypeError(f"{cls.__name__} must be an object, got {type(data).__name__}")
+    names = {f.name for f in fields(cls)}
+    unknown = set(data) - names
+    if unknown:
+        raise ValueError(f"{cls.__name__} has unknown fields {sorted(unknown)}")
+    return cls(**data)
+
+
+def _segment(data: dict) -> TranscriptSegment:
+    seg = _build(TranscriptSegment, data)
+    seg.words = [_build(Word, w) for w in seg.words]
+    return seg
+
+
+def _cue(data: dict) -> Cue:
+    cue = _build(Cue, data)
+    cue.tempo_range = tuple(cue.tempo_range)
+    cue.dynamics = [tuple(p) for p in cue.dynamics]
+    cue.ducking = [tuple(p) for p in cue.ducking]
+    if cue.end <= cue.start:
+        raise ValueError(f"cue {cue.number} ends ({cue.end}) before it starts ({cue.start})")
+    return cue
+
+
+def _upgrade_1_to_2(doc: dict) -> dict:
+    """Version 1 kept cut times under "cuts" and had no music captions or cue sheet."""
+    doc = dict(doc)
+    doc["shots"] = doc.pop("cuts", [])
+    doc.setdefault("music_captions", [])
+    doc.setdefault("cue_sheet", {})
+    doc["schema_version"] = 2
+    return doc
+
+
+# from-version -> function producing the next version's document
+UPGRADES: dict[int, Callable[[dict], dict]] = {1: _upgrade_1_to_2}
+
+
+def upgrade(doc: dict, path: str | Path | None = None) -> dict:
+    """Lift a document of any known older schema to the current one.
+
+    Raises:
+        ProjectError: If the version is missing, newer than this Scorer, or unknown.
+    """
+    version = doc.get("schema_version")
+    if not isinstance(version, int):
+        raise ProjectError("not a Scorer project (no integer schema_version)", path)
+    if version > SCHEMA_VERSION:
+        raise ProjectError(f"made by a newer Scorer (schema {version}; this one reads up to "
+                           f"{SCHEMA_VERSION}); update Scorer to open it", path)
+    while version < SCHEMA_VERSION:
+        if version not in UPGRADES:
+            raise ProjectError(f"schema version {version} cannot be upgraded", path)
+        doc = UPGRADES[version](doc)
+        version = doc["schema_version"]
+    return doc
+
+
+def loads(text: str, path: str | Path | None = None) -> Project:
+    """Parse, upgrade and validate a project document."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ProjectError(f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
+                           path) from exc
+    if not isinstance(doc, dict):
+        raise ProjectError("not a Scorer project (top level is not an object)", path)
+    return Project.from_dict(upgrade(doc, path), path)
+
+
+def load(path: str | Path) -> Project:
+    """Read a project file.
+
+    Raises:
+        ProjectError: If the file is missing, unreadable or invalid.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise ProjectError("project file not found", path) from exc
+    except IsADirectoryError as exc:
+        raise ProjectError("is a folder, not a project file", path) from exc
+    except OSError as exc:
+        raise ProjectError(f"cannot read project file ({exc.strerror})", path) from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ProjectError(f"not UTF-8 text (byte {exc.start}); not a Scorer project",
+                           path) from exc
+    return loads(text, path)
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write a file atomically: temp file in the same folder, fsync, rename.
+
+    A crash or a full disk leaves the previous file as it was.
+
+    Raises:
+        OSError: If the folder is not writable or the disk is full (the temp file is removed).
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    try:  # make the rename itself durable
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        pass
+
+
+def dumps(project: Project) -> str:
+    """Serialise a project to JSON text."""
+    return json.dumps(project.to_dict(), ensure_ascii=False, indent=1)
+
+
+def save(project: Project, path: str | Path) -> None:
+    """Save atomically and drop the autosave, which is now older than the project.
+
+    Raises:
+        ProjectError: If the file cannot be written; the previous file is left intact.
+    """
+    path = Path(path)
+    try:
+        atomic_write_bytes(path, dumps(project).encode("utf-8"))
+    except OSError as exc:
+        raise ProjectError(f"cannot save project ({exc.strerror or exc})", path) from exc
+    autosave_path(path).unlink(missing_ok=True)
+
+
+def autosave_path(path: str | Path) -> Path:
+    """Return where the autosave of a project lives."""
+    path = Path(path)
+    return path.with_name(path.name + AUTOSAVE_SUFFIX)
+
+
+def autosave(project: Project, path: str | Path) -> Path:
+    """Write the autosave beside the project (atomically) and return its path."""
+    target = autosave_path(path)
+    atomic_write_bytes(target, dumps(project).encode("utf-8"))
+    return target
+
+
+def recovery_candidate(path: str | Path) -> Path | None:
+    """Return the autosave if it is newer than the project (i.e. work was not saved)."""
+    path = Path(path)
+    auto = autosave_path(path)
+    if not auto.exists():
+        return None
+    if not path.exists() or auto.stat().st_mtime >= path.stat().st_mtime:
+        return auto
+    return None
