@@ -104,6 +104,17 @@ def _analyze_audio(audio: np.ndarray, sr: int, project: Project, settings: Analy
     analyze_audio(audio, sr, project, settings, progress, cancel)
 
 
+def _analyze_film_music(audio: np.ndarray, sr: int, project: Project,
+                        settings: AnalysisSettings, progress: ProgressCallback,
+                        cancel: CancelToken) -> None:
+    try:
+        from scorer.music.film_music import analyze_film_music
+    except ImportError:
+        log.info("no film-music analyzer available")
+        return
+    analyze_film_music(audio, sr, project, settings, progress, cancel)
+
+
 def _post_analysis(project: Project, progress: ProgressCallback, cancel: CancelToken) -> None:
     cancel.raise_if_set()
     try:
@@ -180,6 +191,8 @@ def _audio_job(path, project, settings, report, cancel) -> None:
     audio = media.load_audio(path, sr=AUDIO_RATE, cancel=cancel)
     cancel.raise_if_set()
     _analyze_audio(audio, AUDIO_RATE, project, settings, report, cancel)
+    cancel.raise_if_set()
+    _analyze_film_music(audio, AUDIO_RATE, project, settings, report, cancel)
     report("audio", 1.0)
 
 
