@@ -46,9 +46,7 @@ EXTRA_CUTS = [23.5, 26.75]  # hard cuts inside the chase
 
 def frame_at(t: float, rng: np.random.Generator) -> np.ndarray:
     y, x = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
-    for start, end, scene, *_ in SCENES:
-        if start <= t < end:
-            break
+    start, scene = next((s[0], s[2]) for s in SCENES if s[0] <= t < s[1])
     local = t - start
     if scene == "dawn":
         sky = np.stack([230 - 60 * y / HEIGHT, 170 - 50 * y / HEIGHT, 110 - 40 * y / HEIGHT], -1)
