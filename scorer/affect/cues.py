@@ -117,12 +117,23 @@ class CueSettings:
 
 # ----------------------------------------------------------------------------- boundaries
 
+def _confident(confidence: np.ndarray) -> np.ndarray:
+    """Mark windows with real evidence.
+
+    The fused confidence scales with how many modalities are present, so the bar is relative
+    (5 % of the best window) with a small absolute floor for the smoothing's far tails.
+    """
+    if not len(confidence):
+        return np.zeros(0, dtype=bool)
+    return confidence > max(1e-3, 0.05 * float(confidence.max()))
+
+
 def _fill_unconfident(values: np.ndarray, confidence: np.ndarray) -> np.ndarray | None:
     """Give windows with (almost) no confidence the value of the nearest confident window.
 
     A stretch where nothing was said is not a change of mood, so it must not create a boundary.
     """
-    ok = np.flatnonzero(confidence > 0.05)
+    ok = np.flatnonzero(_confident(confidence))
     if not len(ok):
         return None
     idx = np.arange(len(confidence))
@@ -369,7 +380,8 @@ def dynamics_curve(fused: Track, start: float, end: float,
 
     Points that change the level by less than 0.02 are left out; the first and last remain.
     """
-    m = (fused.times >= start) & (fused.times < end) & (fused.confidence > 0.05)
+    m = (fused.times >= start) & (fused.times < end)
+    m[m] = _confident(fused.confidence[m])
     times = [start, *fused.times[m].tolist(), end]
     values = [arousal, *fused.arousal[m].tolist(), arousal]
     if m.any():

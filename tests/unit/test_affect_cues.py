@@ -198,3 +198,17 @@ def test_table_and_cli(tmp_path, capsys):
     assert project_io.load(path).settings["content_type"] == "documentary"
     audio_only = Project(media=MediaInfo(path="a.flac", duration="3"), cues=[Cue("1M1", 0, 3)])
     assert "0:03.000" in cue_mod.format_cue_table(audio_only)
+
+
+def test_stretch_with_nothing_said_is_not_a_change():
+    t = np.arange(0, 40, 0.25)
+    conf = np.where((t >= 15) & (t < 25), 0.0, 1.0)
+    project = Project(media=MediaInfo(path="c.mp4", duration="40", fps="24"))
+    project.tracks = {"faces": Track("faces", t, np.full_like(t, 0.6), np.full_like(t, 0.5),
+                                     conf)}
+    project.shots = [10.0, 16.0, 24.0, 30.0]
+    fuse_project(project)
+    assert project.fused.confidence[20] == 0  # the gap really is empty
+    cues = cue_mod.plan_project_cues(project)
+    assert len(cues) == 1
+    assert cues[0].valence == pytest.approx(0.6, abs=0.01)
