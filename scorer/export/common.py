@@ -1,0 +1,285 @@
+"""What every exporter shares: the music chosen per cue, the clip's timebase, staged writes.
+
+Timing: every export places a cue at whole frames of the clip, ``round(start * fps)`` to
+``round(end * fps)``, so the cue sheet, the MIDI markers, the timeline and the captions agree
+to the frame. Timecode adds the clip's start timecode and is drop-frame at 29.97 and 59.94.
+
+Writes: an export stages every file as a hidden temp file in the output folder and renames them
+into place only when all of them have been written, so a failure (read-only folder, full disk,
+cancel) leaves the previous files untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from scorer import timebase
+from scorer.errors import ExportError, ScorerError
+from scorer.project import Cue, Project, Suggestion
+
+DEFAULT_RATE = Fraction(25)
+
+
+@dataclass
+class ExportReport:
+    """What an export wrote and what it had to leave out.
+
+    Attributes:
+        files: Paths written, in the order they were written.
+        notes: Human-readable notes (cues skipped, fields missing, formats not produced).
+        cues: Numbers of the cues whose music was exported.
+        skipped_formats: Formats asked for that could not be produced.
+    """
+
+    out_dir: Path
+    files: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    cues: list[str] = field(default_factory=list)
+    skipped_formats: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        """Return a short summary for the terminal."""
+        lines = [f"exported {len(self.cues)} cues to {self.out_dir}:"]
+        lines += [f"  {p.relative_to(self.out_dir) if p.is_relative_to(self.out_dir) else p}"
+                  for p in self.files]
+        lines += [f"note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+@dataclass
+class CueMusic:
+    """A cue with the music that goes with it.
+
+    Attributes:
+        cue: The cue.
+        suggestion: The chosen (or top-scored) suggestion.
+        path: Resolved music file.
+        kind: "midi" or "audio".
+        in_frame: First frame of the cue on the clip (from the clip's frame 0).
+        out_frame: Frame after the cue's last one.
+    """
+
+    cue: Cue
+    suggestion: Suggestion
+    path: Path
+    kind: str
+    in_frame: int
+    out_frame: int
+
+
+@dataclass
+class Timebase:
+    """The clip's rate and timecode origin.
+
+    Attributes:
+        rate: Exact frame rate.
+        start_frame: Frame count of the clip's start timecode.
+        drop_frame: Whether timecode is drop-frame.
+    """
+
+    rate: Fraction
+    start_frame: int = 0
+    drop_frame: bool = False
+
+    def frame(self, seconds: float) -> int:
+        """Return the nearest frame to a time on the clip."""
+        return round(Fraction(seconds).limit_denominator(10**6) * self.rate)
+
+    def seconds(self, frame: int) -> Fraction:
+        """Return the exact time of a frame on the clip."""
+        return timebase.frame_to_seconds(frame, self.rate)
+
+    def timecode(self, frame: int) -> str:
+        """Timecode of a clip frame (start timecode added)."""
+        return timebase.frames_to_timecode(frame + self.start_frame, self.rate, self.drop_frame)
+
+    def duration_timecode(self, frames: int) -> str:
+        """A length in frames written as timecode (counted from 00:00:00:00)."""
+        return timebase.frames_to_timecode(frames, self.rate, self.drop_frame)
+
+    @property
+    def start_timecode(self) -> str:
+        """The clip's start timecode."""
+        return self.timecode(0)
+
+
+def project_timebase(project: Project, notes: list[str] | None = None) -> Timebase:
+    """Read the clip's rate and start timecode (25 fps and 00:00:00:00 when unknown)."""
+    notes = notes if notes is not None else []
+    info = project.media
+    rate = DEFAULT_RATE
+    if info is not None and info.fps and Fraction(info.fps) > 0:
+        rate = timebase.as_rate(info.fps)  # the string, so "29.97" maps to 30000/1001
+    else:
+        notes.append("the project has no frame rate; timecode is at 25 fps")
+    drop = timebase.is_drop_frame_rate(rate)
+    start = 0
+    if info is not None and info.start_timecode:
+        try:
+            # read the label in the counting we write (a ':' label at 29.97 is still taken as
+            # drop-frame), so the first frame shows the clip's own start timecode
+            start = timebase.timecode_to_frames(info.start_timecode, rate, drop)
+        except ScorerError as exc:
+            notes.append(f"start timecode ignored ({exc})")
+    return Timebase(rate=rate, start_frame=start, drop_frame=drop)
+
+
+def clip_duration(project: Project) -> float:
+    """Return the clip's length in seconds (the end of the last cue when unknown)."""
+    if project.media is not None and Fraction(project.media.duration or "0") > 0:
+        return float(Fraction(project.media.duration))
+    return max((c.end for c in project.cues), default=0.0)
+
+
+def resolve_path(path: str, project_path: str | Path | None) -> Path:
+    """Resolve a file named in a project: relative paths are relative to the project's folder."""
+    p = Path(path).expanduser()
+    if not p.is_absolute() and project_path is not None:
+        p = Path(project_path).resolve().parent / p
+    return p
+
+
+def select_music(project: Project, project_path: str | Path | None, tb: Timebase,
+                 notes: list[str]) -> list[CueMusic]:
+    """Pick the music of every cue: the chosen suggestion, else the top-scored one.
+
+    Cues without music (none offered, the chosen id unknown, the file missing) are skipped
+    with a note.
+    """
+    from scorer.music.render import is_midi
+
+    by_cue: dict[str, list[Suggestion]] = {}
+    for s in project.suggestions:
+        by_cue.setdefault(s.cue, []).append(s)
+    chosen: list[CueMusic] = []
+    for cue in sorted(project.cues, key=lambda c: c.start):
+        offered = by_cue.get(cue.number, [])
+        pick = None
+        if cue.choice:
+            pick = next((s for s in offered if s.id == cue.choice), None)
+            if pick is None:
+                notes.append(f"{cue.number}: chosen suggestion {cue.choice!r} not found; "
+                             "using the top-scored one")
+        if pick is None and offered:
+            pick = max(offered, key=lambda s: s.score)
+        if pick is None:
+            notes.append(f"{cue.number}: no music suggested; cue skipped")
+            continue
+        if not pick.path:
+            notes.append(f"{cue.number}: suggestion {pick.id!r} has no music file; cue skipped")
+            continue
+        path = resolve_path(pick.path, project_path)
+        if not path.is_file():
+            notes.append(f"{cue.number}: music file not found ({path}); cue skipped")
+            continue
+        in_frame, out_frame = tb.frame(cue.start), tb.frame(cue.end)
+        if out_frame <= in_frame:
+            notes.append(f"{cue.number}: shorter than one frame; cue skipped")
+            continue
+        chosen.append(CueMusic(cue, pick, path, "midi" if is_midi(path) else "audio",
+                               in_frame, out_frame))
+    return chosen
+
+
+_UNSAFE = re.compile(r"[^\w.\-]+")
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+def safe_name(text: str, fallback: str = "untitled") -> str:
+    """Return text usable as a file name on every system."""
+    name = _UNSAFE.sub("_", text).strip(" ._")
+    return name[:80] or fallback
+
+
+class Staging:
+    """Stage files as temp files in the output folder; rename all into place on commit.
+
+    Args:
+        out_dir: Output folder (created if missing).
+        force: Allow replacing existing files.
+    """
+
+    def __init__(self, out_dir: str | Path, force: bool = False):
+        self.out_dir = Path(out_dir)
+        self.force = force
+        self._staged: list[tuple[Path, Path]] = []
+
+    def check_targets(self, names: list[str]) -> None:
+        """Fail before any work if a target exists and ``force`` is off, or the folder is bad.
+
+        Raises:
+            ExportError: Naming the files that exist or the folder problem.
+        """
+        if self.out_dir.exists() and not self.out_dir.is_dir():
+            raise ExportError("output path exists and is not a folder", self.out_dir)
+        try:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ExportError(f"cannot create output folder ({exc.strerror or exc})",
+                              self.out_dir) from exc
+        if not os.access(self.out_dir, os.W_OK):
+            raise ExportError("output folder is not writable; nothing was written", self.out_dir)
+        existing = [n for n in names if (self.out_dir / n).exists()]
+        if existing and not self.force:
+            shown = ", ".join(existing[:5]) + (" ..." if len(existing) > 5 else "")
+            raise ExportError(f"would overwrite {shown}; pass --force to replace them",
+                              self.out_dir)
+
+    def temp_path(self, name: str) -> Path:
+        """Reserve a temp file for ``name`` (for writers that need a path) and return it."""
+        final = self.out_dir / name
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp" + final.suffix,
+                                       dir=final.parent)
+        except OSError as exc:
+            raise ExportError(f"cannot write in the output folder ({exc.strerror or exc}); "
+                              "previous files are untouched", final.parent) from exc
+        os.close(fd)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; exports are ordinary files
+        self._staged.append((Path(tmp), final))
+        return Path(tmp)
+
+    def write_bytes(self, name: str, data: bytes) -> Path:
+        """Stage ``data`` for ``name`` (fsynced); return the final path."""
+        tmp = self.temp_path(name)
+        try:
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            raise ExportError(f"cannot write {name} ({exc.strerror or exc}); previous files "
+                              "are untouched", self.out_dir) from exc
+        return self.out_dir / name
+
+    def commit(self) -> list[Path]:
+        """Rename every staged file into place; return the final paths."""
+        done = []
+        for tmp, final in self._staged:
+            try:
+                os.replace(tmp, final)
+            except OSError as exc:
+                self.abort()
+                raise ExportError(f"cannot replace {final.name} ({exc.strerror or exc})",
+                                  self.out_dir) from exc
+            done.append(final)
+        self._staged = []
+        return done
+
+    def abort(self) -> None:
+        """Remove every staged temp file."""
+        for tmp, _ in self._staged:
+            try:
+                tmp.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError:
+                pass
+        self._staged = []
