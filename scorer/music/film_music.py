@@ -1,0 +1,309 @@
+"""Captions of the film's own music: where the sound track carries music, and what it expresses.
+
+Two steps over the 16 kHz mono sound track:
+
+1. A music/speech/silence discriminator on 2-second windows. Silence is a level test. Music
+   versus speech (or noise) is a logistic regression over Scheirer & Slaney-style features
+   (share of low-energy frames, 2-8 Hz syllabic modulation of the speech band, spectral
+   flatness, frame-to-frame spectral stability, chroma peakedness, variation of centroid and
+   zero-crossing rate). Its weights below were fitted by
+   ``models/training/train_music_emotion_detector.py`` on Emotify music against RAVDESS
+   speech (plus noise and mixtures), split by track and by actor; the card
+   ``models/music_emotion.md`` gives its held-out accuracy.
+2. The music emotion CNN (``scorer.music.emotion``) on the music windows, whose labels are
+   merged over consecutive windows into captions such as "♪ sad music ♪" (at least ~4 s).
+
+The result is ``project.tracks["music"]`` (confidence 0 where there is no music) and
+``project.music_captions`` entries with ``source="film"``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from scorer.music import emotion as me
+from scorer.project import MusicCaption
+from scorer.track import Track
+
+log = logging.getLogger(__name__)
+
+WINDOW_S = 2.0
+HOP_S = 1.0
+MIN_CAPTION_S = 4.0
+SILENCE_DBFS = -55.0  # window RMS below this is silence whatever the clip's level
+SILENCE_REL_DB = 40.0  # ... and so is anything this far under the clip's loudest window
+MUSIC_THRESHOLD = 0.5
+
+FEATURE_NAMES = ("low_energy_share", "syllabic_modulation", "log_flatness", "spectral_stability",
+                 "chroma_peak", "centroid_cv", "zcr_std", "flux_cv")
+
+# Logistic regression music-vs-not, fitted by models/training/train_music_emotion_detector.py
+# (StandardScaler mean/scale, then coef/intercept).
+DETECTOR = {
+    "mean": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    "scale": [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+    "coef": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    "intercept": 0.0,
+}
+
+_N_FFT = 1024
+_HOP = 256  # 16 ms frames at 16 kHz
+
+
+def window_starts(n_samples: int, sr: int, window_s: float = WINDOW_S,
+                  hop_s: float = HOP_S) -> np.ndarray:
+    """Sample starts of the analysis windows (the last flush with the end)."""
+    win, hop = int(round(window_s * sr)), int(round(hop_s * sr))
+    if n_samples <= win:
+        return np.zeros(1, dtype=np.int64)
+    starts = list(range(0, n_samples - win + 1, hop))
+    if starts[-1] + win < n_samples:
+        starts.append(n_samples - win)
+    return np.asarray(starts, dtype=np.int64)
+
+
+def window_features(audio: np.ndarray, sr: int, starts: np.ndarray,
+                    window_s: float = WINDOW_S) -> tuple[np.ndarray, np.ndarray]:
+    """Discriminator features per window.
+
+    Args:
+        audio: Mono samples (16 kHz expected; other rates work with scaled bands).
+        sr: Sample rate.
+        starts: Window starts in samples.
+        window_s: Window length in seconds.
+
+    Returns:
+        (features, rms_db): shape (n, len(FEATURE_NAMES)) and the window RMS in dBFS.
+    """
+    import librosa
+
+    y = np.asarray(audio, dtype=np.float32).reshape(-1)
+    win = int(round(window_s * sr))
+    pad = max(0, int(starts[-1]) + win - len(y)) if len(starts) else 0
+    if pad:
+        y = np.pad(y, (0, pad))
+    spec = np.abs(librosa.stft(y, n_fft=_N_FFT, hop_length=_HOP, center=False))
+    power = spec ** 2
+    freqs = librosa.fft_frequencies(sr=sr, n_fft=_N_FFT)
+    frame_rms = librosa.feature.rms(S=spec, frame_length=_N_FFT)[0]
+    band = power[(freqs >= 300) & (freqs <= 3400)].sum(0)
+    flat = librosa.feature.spectral_flatness(S=spec)[0]
+    cent = librosa.feature.spectral_centroid(S=spec, sr=sr)[0]
+    zcr = librosa.feature.zero_crossing_rate(y, frame_length=_N_FFT, hop_length=_HOP,
+                                             center=False)[0]
+    logspec = np.log(spec + 1e-5)
+    flux = np.r_[0.0, np.sqrt((np.diff(logspec, axis=1).clip(min=0) ** 2).mean(0))]
+    norm = np.linalg.norm(logspec - logspec.mean(0), axis=0) + 1e-9
+    centred = (logspec - logspec.mean(0)) / norm
+    stability = np.r_[1.0, (centred[:, 1:] * centred[:, :-1]).sum(0)]
+    chroma = librosa.feature.chroma_stft(S=power, sr=sr, n_fft=_N_FFT, tuning=0.0)
+    chroma_peak = chroma.max(0) / (chroma.sum(0) + 1e-9)
+    n_frames = spec.shape[1]
+    frame_rate = sr / _HOP
+    per_win = max(2, int((win - _N_FFT) // _HOP + 1))
+    feats = np.zeros((len(starts), len(FEATURE_NAMES)))
+    rms_db = np.zeros(len(starts))
+    mod_freqs = np.fft.rfftfreq(per_win, d=1.0 / frame_rate)
+    syll = (mod_freqs >= 2.0) & (mod_freqs <= 8.0)
+    hann = np.hanning(per_win)
+    for i, s in enumerate(starts):
+        a = int(s) // _HOP
+        b = min(n_frames, a + per_win)
+        sl = slice(a, b)
+        r = frame_rms[sl]
+        seg = y[int(s):int(s) + win]
+        rms_db[i] = 10 * np.log10(float(np.mean(seg.astype(np.float64) ** 2)) + 1e-12)
+        env = band[sl]
+        env = env / (env.mean() + 1e-12)
+        e = np.zeros(per_win)
+        e[:len(env)] = env - env.mean()
+        m = np.abs(np.fft.rfft(e * hann)) ** 2
+        feats[i] = (
+            float(np.mean(r < 0.5 * r.mean())),
+            # log power of the 2-8 Hz envelope modulation (syllable rate), relative to level
+            float(np.log10(1e-4 + m[syll].sum() / (per_win * (hann ** 2).sum()))),
+            float(np.mean(np.log(flat[sl] + 1e-10))),
+            float(np.mean(stability[sl])),
+            float(np.mean(chroma_peak[sl])),
+            float(cent[sl].std() / (cent[sl].mean() + 1e-9)),
+            float(zcr[sl].std()),
+            float(flux[sl].std() / (flux[sl].mean() + 1e-9)),
+        )
+    return feats, rms_db
+
+
+def music_probability(features: np.ndarray, detector: dict | None = None) -> np.ndarray:
+    """Probability of music per window from the fitted logistic regression."""
+    d = detector or DETECTOR
+    z = (np.asarray(features) - np.asarray(d["mean"])) / np.asarray(d["scale"])
+    logit = z @ np.asarray(d["coef"]) + float(d["intercept"])
+    return 1.0 / (1.0 + np.exp(-np.clip(logit, -40, 40)))
+
+
+def classify_windows(audio: np.ndarray, sr: int, window_s: float = WINDOW_S,
+                     hop_s: float = HOP_S) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Label each window as "music", "speech" (meaning: sound that is not music) or "silence".
+
+    Returns:
+        (starts_s, p_music, kinds): window starts in seconds, music probability (0 in
+        silence) and the kind per window.
+    """
+    y = np.asarray(audio, dtype=np.float32).reshape(-1)
+    if len(y) == 0:
+        return np.zeros(0), np.zeros(0), []
+    starts = window_starts(len(y), sr, window_s, hop_s)
+    feats, rms_db = window_features(y, sr, starts, window_s)
+    p = music_probability(feats)
+    silent = (rms_db < SILENCE_DBFS) | (rms_db < rms_db.max() - SILENCE_REL_DB)
+    p = np.where(silent, 0.0, p)
+    kinds = ["silence" if s else ("music" if q >= MUSIC_THRESHOLD else "speech")
+             for s, q in zip(silent, p, strict=True)]
+    return starts / float(sr), p, kinds
+
+
+def _smooth_labels(labels: list[int | None]) -> list[int | None]:
+    """Majority of each window and its neighbours, so one odd window does not split a run."""
+    out = list(labels)
+    for i in range(1, len(labels) - 1):
+        trio = [x for x in labels[i - 1:i + 2] if x is not None]
+        if labels[i] is not None and len(trio) == 3 and trio[0] == trio[2] != trio[1]:
+            out[i] = trio[0]
+    return out
+
+
+def _runs(labels: list[int | None]) -> list[list]:
+    runs: list[list] = []
+    for i, lab in enumerate(labels):
+        if runs and runs[-1][0] == lab and runs[-1][2] == i:
+            runs[-1][2] = i + 1
+        else:
+            runs.append([lab, i, i + 1])
+    return runs
+
+
+def caption_text(label: str) -> str:
+    """Caption for a class: "♪ sad music ♪" and so on."""
+    return f"♪ {me.CAPTION_WORDS.get(label, label)} music ♪"
+
+
+def make_captions(starts_s: np.ndarray, window_s: float, hop_s: float,
+                  labels: list[int | None], probs: np.ndarray,
+                  min_len: float = MIN_CAPTION_S) -> list[MusicCaption]:
+    """Merge per-window class labels (None = no music) into captions of at least ``min_len``.
+
+    A run shorter than ``min_len`` inside a music stretch joins the neighbouring run it
+    resembles most (by mean probabilities); a whole music stretch shorter than ``min_len``
+    gets no caption.
+    """
+    labels = _smooth_labels(labels)
+    # each window owns [start + (window-hop)/2, start + (window+hop)/2): consecutive windows tile
+    lo = starts_s + (window_s - hop_s) / 2
+    hi = starts_s + (window_s + hop_s) / 2
+    if len(lo):
+        lo[0] = starts_s[0]
+        hi[-1] = starts_s[-1] + window_s
+    runs = _runs(labels)
+    changed = True
+    while changed:
+        changed = False
+        for k, (lab, a, b) in enumerate(runs):
+            if lab is None or hi[b - 1] - lo[a] >= min_len:
+                continue
+            neighbours = [j for j in (k - 1, k + 1) if 0 <= j < len(runs)
+                          and runs[j][0] is not None]
+            if not neighbours:
+                continue
+            mine = probs[a:b].mean(0)
+            best = min(neighbours, key=lambda j: np.abs(
+                probs[runs[j][1]:runs[j][2]].mean(0) - mine).sum())
+            runs[best][1] = min(runs[best][1], a)
+            runs[best][2] = max(runs[best][2], b)
+            del runs[k]
+            # neighbours with the same label now touch: join them
+            merged: list[list] = []
+            for run in runs:
+                if merged and merged[-1][0] == run[0] and merged[-1][2] == run[1]:
+                    merged[-1][2] = run[2]
+                else:
+                    merged.append(run)
+            runs = merged
+            changed = True
+            break
+    captions = []
+    for lab, a, b in runs:
+        if lab is None or hi[b - 1] - lo[a] < min_len:
+            continue
+        captions.append(MusicCaption(start=round(float(lo[a]), 3), end=round(float(hi[b - 1]), 3),
+                                     text=caption_text(me.CLASSES[lab]), source="film"))
+    return captions
+
+
+def analyze_film_music(audio: np.ndarray, sr: int, project, settings=None, progress=None,
+                       cancel=None) -> Track:
+    """Find the music in a sound track, classify its emotion, write track and captions.
+
+    Args:
+        audio: Mono samples (the pipeline passes 16 kHz).
+        sr: Sample rate.
+        project: The scorer.project.Project to fill (``tracks["music"]``, ``music_captions``).
+        settings: Analysis settings (unused; kept for the pipeline's call).
+        progress: ``progress(stage, fraction)`` callback, or None.
+        cancel: Cancel token with ``raise_if_set()``, or None.
+
+    Returns:
+        The "music" Track (also stored in the project).
+
+    Raises:
+        ModelError: If the emotion model is missing or damaged.
+        Cancelled: If cancelled.
+    """
+    def report(fraction: float) -> None:
+        if progress is not None:
+            progress("film music", fraction)
+
+    def check() -> None:
+        if cancel is not None:
+            cancel.raise_if_set()
+
+    report(0.0)
+    y = np.asarray(audio, dtype=np.float32).reshape(-1)
+    if sr != me.SR and len(y):
+        import librosa
+
+        y = librosa.resample(y, orig_sr=sr, target_sr=me.SR)
+        sr = me.SR
+    project.music_captions = [c for c in project.music_captions if c.source != "film"]
+    if len(y) < sr // 2:
+        track = Track.empty("music", me.CLASSES)
+        project.tracks["music"] = track
+        report(1.0)
+        return track
+    starts_s, p_music, kinds = classify_windows(y, sr)
+    check()
+    report(0.3)
+    n = len(starts_s)
+    probs = np.zeros((n, len(me.CLASSES)))
+    is_music = np.array([k == "music" for k in kinds])
+    if is_music.any():
+        db = me.cqt_db(y, sr)
+        check()
+        report(0.6)
+        frame_starts = np.clip(np.round(starts_s * sr / me.HOP).astype(np.int64), 0,
+                               max(0, db.shape[1] - me.SEGMENT_FRAMES))
+        probs[is_music] = me.run_model(me.segment_batch(db, frame_starts[is_music]))
+    check()
+    valence, arousal = me.probs_to_va(probs)
+    confidence = np.where(is_music, p_music, 0.0)
+    times = np.minimum(starts_s + WINDOW_S / 2, len(y) / sr)
+    track = Track("music", times, valence, arousal, confidence, me.CLASSES, probs,
+                  features={"p_music": p_music})
+    project.tracks["music"] = track
+    labels = [int(np.argmax(probs[i])) if is_music[i] else None for i in range(n)]
+    captions = make_captions(starts_s, WINDOW_S, HOP_S, labels, probs)
+    project.music_captions = sorted(project.music_captions + captions, key=lambda c: c.start)
+    log.info("film music: %d of %d windows music, %d captions", int(is_music.sum()), n,
+             len(captions))
+    report(1.0)
+    return track
