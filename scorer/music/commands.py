@@ -1,0 +1,121 @@
+"""``scorer score``: generate an arranged MIDI score for every cue of a project.
+
+Files go to a folder beside the project (``NAME_music/1M1_generated_s0.mid``); each becomes a
+:class:`scorer.project.Suggestion` (source "generated") of its cue, replacing the cue's older
+generated suggestions, and the project is saved.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scorer.errors import ScorerError
+
+
+def music_folder(project_path: Path) -> Path:
+    """Return the folder beside a project where its generated music goes."""
+    name = project_path.name
+    for suffix in (".scorer.json", ".json", ".scorer"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return project_path.with_name(f"{name}_music")
+
+
+def explain(score, cue) -> str:
+    """Say in words how a generated score was made for its cue."""
+    from scorer.music.melody import arousal_bucket
+
+    density = ("sparse", "moderate", "busy")[arousal_bucket(cue.arousal)]
+    roles = [p.role for p in score.arrangement.parts] if score.arrangement else []
+    drums = "; percussion for high arousal" if "drums" in roles else ""
+    return (f"Melody from the {score.style} LSTM conditioned on {cue.mode} mode and {density} "
+            f"note density (arousal {cue.arousal:+.2f}), seed {score.seed}, temperature "
+            f"{score.temperature:g}; harmonised {' '.join(score.chords[:8])}"
+            f"{' ...' if len(score.chords) > 8 else ''} ending on a V-I cadence; "
+            f"{cue.tempo:.1f} BPM in {cue.key} {cue.mode}, exactly {cue.duration:.2f} s; "
+            f"{', '.join(roles)}{drums}.")
+
+
+def score_project(path: Path, style: str | None = None, seed: int = 0, temperature: float = 1.0,
+                  cue_numbers: list[str] | None = None, seed_melody: str | None = None,
+                  progress=None) -> list:
+    """Generate music for the cues of a saved project, record suggestions and save it.
+
+    Returns:
+        The new :class:`scorer.project.Suggestion` entries.
+
+    Raises:
+        ScorerError: If the project has no cues, a cue is unknown, or a model is missing.
+    """
+    from scorer import project as project_io
+    from scorer.music.generate import generate_for_cue
+
+    project = project_io.load(path)
+    if not project.cues:
+        raise ScorerError("project has no cues; run `scorer analyze` (or plan cues) first", path)
+    cues = project.cues
+    if cue_numbers:
+        try:
+            cues = [project.cue(n) for n in cue_numbers]
+        except KeyError as exc:
+            known = ", ".join(c.number for c in project.cues)
+            raise ScorerError(f"no cue {exc.args[0]} in the project (cues: {known})",
+                              path) from exc
+    folder = music_folder(path)
+    folder.mkdir(exist_ok=True)
+    made = []
+    for i, cue in enumerate(cues):
+        if progress:
+            progress("generate", i / len(cues))
+        score = generate_for_cue(cue, style=style, seed=seed, temperature=temperature,
+                                 seed_melody=seed_melody)
+        out = score.save(folder / f"{cue.number}_generated_s{seed}.mid")
+        sid = f"{cue.number}-generated-{score.style}-s{seed}-t{temperature:g}"
+        old = [s for s in project.suggestions if s.cue == cue.number and s.source == "generated"]
+        project.suggestions = [s for s in project.suggestions if s not in old]
+        if cue.choice in {s.id for s in old} and cue.choice != sid:
+            cue.choice = ""  # the chosen generated music no longer exists
+        suggestion = project_io.Suggestion(
+            id=sid, cue=cue.number, source="generated",
+            title=f"Generated {score.style} ({cue.key} {cue.mode}, {cue.tempo:.0f} BPM)",
+            path=str(out.resolve()), score=1.0, explanation=explain(score, cue),
+            params={"style": score.style, "seed": seed, "temperature": temperature,
+                    "key": cue.key, "mode": cue.mode, "tempo": cue.tempo,
+                    "duration_s": round(score.duration_s, 4), "chords": score.chords,
+                    "seed_melody": str(seed_melody) if seed_melody else ""})
+        project.suggestions.append(suggestion)
+        made.append(suggestion)
+    if progress:
+        progress("generate", 1.0)
+    project_io.save(project, path)
+    return made
+
+
+def _cmd_score(args) -> int:
+    from scorer.progress import ProgressBar
+
+    path = Path(args.project)
+    bar = ProgressBar()
+    try:
+        made = score_project(path, style=args.style, seed=args.seed,
+                             temperature=args.temperature, cue_numbers=args.cue,
+                             seed_melody=args.seed_melody, progress=bar)
+    finally:
+        bar.close()
+    for s in made:
+        print(f"{s.cue:6} {s.params['style']:8} {s.path}")
+    print(f"{len(made)} generated cue(s) added to {path}")
+    return 0
+
+
+def register(subparsers) -> None:
+    """Add ``scorer score`` to the CLI."""
+    p = subparsers.add_parser("score", help="generate arranged MIDI music for a project's cues")
+    p.add_argument("project", help="project file (.scorer.json)")
+    p.add_argument("--style", help="melody style (folk, irish, chorale); default: router")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--temperature", type=float, default=1.0, help="sampling temperature")
+    p.add_argument("--cue", action="append", help="only this cue (repeatable), e.g. 1M2")
+    p.add_argument("--seed-melody", help="seed melody: bundled name, token file or MIDI file")
+    p.set_defaults(handler=_cmd_score)
