@@ -57,10 +57,19 @@ def _cmd_analyze(args) -> int:
     from scorer.progress import ProgressBar
 
     out = Path(args.output)
-    if out.exists() and not args.force:
-        raise ScorerError("project exists; pass --force to replace it", out)
     if not out.parent.exists():
         raise ScorerError("folder does not exist", out.parent)
+    project = None
+    recovered = project_io.recovery_candidate(out)
+    if args.resume and recovered is not None:
+        project = project_io.load(recovered)
+        print(f"resuming from the autosave {recovered} "
+              f"(done: {', '.join(project.settings.get('analysis_done', [])) or 'nothing'})")
+    elif recovered is not None and not args.force:
+        raise ScorerError(f"an interrupted analysis left an autosave ({recovered.name}); pass "
+                          "--resume to continue it or --force to start again", out)
+    elif out.exists() and not args.force:
+        raise ScorerError("project exists; pass --force to replace it", out)
     settings = AnalysisSettings(content_type=args.content_type, sample_fps=args.fps,
                                 subtitles=args.subtitles or "", transcriber=args.transcriber)
     cancel = CancelToken()
@@ -73,7 +82,12 @@ def _cmd_analyze(args) -> int:
 
     signal.signal(signal.SIGINT, on_sigint)
     try:
-        project = analyze(args.file, settings=settings, progress=bar, cancel=cancel)
+        project = analyze(args.file, project=project, settings=settings, progress=bar,
+                          cancel=cancel,
+                          on_stage_done=lambda stage, p: project_io.autosave(p, out))
+    except Cancelled:
+        project_io.autosave_path(out).unlink(missing_ok=True)  # a clean cancel leaves nothing
+        raise
     finally:
         bar.close()
         signal.signal(signal.SIGINT, previous)
@@ -115,6 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--subtitles", help="SRT or WebVTT file to use instead of transcription")
     p.add_argument("--transcriber", default="pocketsphinx", help="pocketsphinx, whisper or none")
     p.add_argument("--force", action="store_true", help="replace an existing project")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted analysis from its autosave")
     p.set_defaults(handler=_cmd_analyze)
 
     p = sub.add_parser("models", help="list models and check their hashes")

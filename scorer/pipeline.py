@@ -137,8 +137,13 @@ def _post_analysis(project: Project, progress: ProgressCallback, cancel: CancelT
 def analyze(path: str | Path, project: Project | None = None,
             settings: AnalysisSettings | None = None,
             progress: ProgressCallback | None = None,
-            cancel: CancelToken | None = None) -> Project:
+            cancel: CancelToken | None = None,
+            on_stage_done: Callable[[str, Project], None] | None = None) -> Project:
     """Analyse a clip: probe, one video decode, one audio decode, fusion, cues.
+
+    Stages already done in ``project`` (listed in ``settings["analysis_done"]``, as an
+    autosave left by an interrupted run has them) are not run again, so a crashed analysis
+    resumes where it stopped.
 
     Args:
         path: Video (or audio-only) file.
@@ -146,6 +151,8 @@ def analyze(path: str | Path, project: Project | None = None,
         settings: Analysis settings; defaults if None.
         progress: Called with (stage, fraction 0..1); stages: "video", "audio", "fusion", "cues".
         cancel: Token; when set, work stops and Cancelled is raised.
+        on_stage_done: Called on the calling thread with (stage, project) after "video" and
+            "audio" finish, e.g. to autosave.
 
     Returns:
         The project with media info, shots, tracks, transcript, fusion and cues.
@@ -170,20 +177,41 @@ def analyze(path: str | Path, project: Project | None = None,
     project.settings.setdefault("content_type", settings.content_type)
     duration = float(Fraction(info.duration)) or 1.0
 
+    done = set(project.settings.get("analysis_done", []))
+
+    def mark_done(stage: str) -> None:
+        done.add(stage)
+        project.settings["analysis_done"] = sorted(done)
+        if on_stage_done is not None:
+            on_stage_done(stage, project)
+
+    # the audio worker fills its own scratch project, merged on this thread, so nothing
+    # reads the project (autosave) while another thread writes it
+    scratch = Project(title=project.title, media=info, settings=dict(project.settings))
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="scorer-audio") as pool:
         audio_job: Future | None = None
         try:
-            if info.has_audio:
-                audio_job = pool.submit(_audio_job, path, project, settings, report, cancel)
-            if info.has_video:
+            if info.has_audio and "audio" not in done:
+                audio_job = pool.submit(_audio_job, path, scratch, settings, report, cancel)
+            if info.has_video and "video" not in done:
                 _video_pass(path, project, settings, duration, report, cancel)
+                mark_done("video")
             if audio_job is not None:
                 audio_job.result()
+                _merge_audio(project, scratch)
+                mark_done("audio")
         except BaseException:
             cancel.set()  # stop the audio worker; the pool joins it on exit
             raise
     _post_analysis(project, report, cancel)
     return project
+
+
+def _merge_audio(project: Project, scratch: Project) -> None:
+    project.tracks.update(scratch.tracks)
+    project.transcript = scratch.transcript
+    project.music_captions = [c for c in project.music_captions if c.source != "film"]
+    project.music_captions += [c for c in scratch.music_captions if c.source == "film"]
 
 
 def _audio_job(path, project, settings, report, cancel) -> None:

@@ -219,6 +219,10 @@ def _decode(container, stream, path):
 def load_audio(path: str | Path, sr: int = 16000, cancel=None) -> np.ndarray:
     """Decode the first audio stream to mono float32 at ``sr`` Hz.
 
+    The output array is allocated once from the stream's duration (and grown only if the
+    duration was understated), so a 2-hour track costs its own size and no more
+    (2 h at 16 kHz is 460 MB).
+
     Returns:
         A 1-D float32 array in -1..1; empty if the file has no audio stream.
 
@@ -231,19 +235,29 @@ def load_audio(path: str | Path, sr: int = 16000, cancel=None) -> np.ndarray:
         if not container.streams.audio:
             return np.zeros(0, dtype=np.float32)
         stream = container.streams.audio[0]
+        expected = _duration(container, None, stream)
+        buffer = np.zeros(int(float(expected) * sr) + sr, dtype=np.float32)
+        filled = 0
         resampler = av.AudioResampler(format="flt", layout="mono", rate=sr)
-        chunks: list[np.ndarray] = []
+
+        def take(frames) -> None:
+            nonlocal buffer, filled
+            for out in frames:
+                chunk = out.to_ndarray().reshape(-1)
+                if filled + len(chunk) > len(buffer):
+                    buffer = np.resize(buffer, max(2 * len(buffer), filled + len(chunk)))
+                buffer[filled:filled + len(chunk)] = chunk
+                filled += len(chunk)
+
         try:
             for frame in container.decode(stream):
                 if cancel is not None and cancel.is_set():
                     raise Cancelled()
-                for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray().reshape(-1))
-            for out in resampler.resample(None):
-                chunks.append(out.to_ndarray().reshape(-1))
+                take(resampler.resample(frame))
+            take(resampler.resample(None))
         except av.error.FFmpegError as exc:
             raise MediaError(f"audio decoding failed ({exc}); the file may be damaged",
                              path) from exc
-    if not chunks:
-        return np.zeros(0, dtype=np.float32)
-    return np.clip(np.concatenate(chunks).astype(np.float32, copy=False), -1.0, 1.0)
+    audio = buffer[:filled]
+    np.clip(audio, -1.0, 1.0, out=audio)
+    return audio
