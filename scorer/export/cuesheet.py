@@ -152,7 +152,7 @@ def xlsx_bytes(sheet: CueSheet) -> bytes:
     ws.append(COLUMNS)
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
-    ws.freeze_panes = ws.cell(ws.max_row + 1, 1)
+    ws.freeze_panes = f"A{ws.max_row + 1}"  # a string: ws.cell() would create a row
     for row in sheet.rows:
         ws.append(row)
     for column, width in zip("ABCDEFGHIJKLMNO", (5, 7, 28, 22, 9, 10, 9, 22, 9, 10, 9, 7, 13,

@@ -230,17 +230,22 @@ def load_audio_file(path: str | Path, sr: int = DEFAULT_RATE) -> np.ndarray:
             if not container.streams.audio:
                 return np.zeros((0, 2), dtype=np.float32)
             stream = container.streams.audio[0]
-            resampler = av.AudioResampler(format="flt", layout="stereo", rate=sr)
+            # mono stays mono here and is copied to both sides below: FFmpeg's upmix would
+            # lower it by 3 dB
+            width = 1 if stream.codec_context.channels == 1 else 2
+            resampler = av.AudioResampler(format="flt", layout="mono" if width == 1 else
+                                          "stereo", rate=sr)
             for frame in container.decode(stream):
                 for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray().reshape(-1, 2))
+                    chunks.append(out.to_ndarray().reshape(-1, width))
             for out in resampler.resample(None):
-                chunks.append(out.to_ndarray().reshape(-1, 2))
+                chunks.append(out.to_ndarray().reshape(-1, width))
     except av.error.FFmpegError as exc:
         raise InputError(f"cannot decode audio ({exc})", path) from exc
     if not chunks:
         return np.zeros((0, 2), dtype=np.float32)
-    return np.concatenate(chunks).astype(np.float32, copy=False)
+    audio = np.concatenate(chunks).astype(np.float32, copy=False)
+    return np.repeat(audio, 2, axis=1) if audio.shape[1] == 1 else audio
 
 
 def is_midi(path: str | Path) -> bool:

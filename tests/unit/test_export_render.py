@@ -1,0 +1,121 @@
+"""SoundFont rendering, cue fitting and ducking, checked on generated MIDI."""
+
+from __future__ import annotations
+
+import shutil
+
+import mido
+import numpy as np
+import pytest
+import soundfile
+
+from scorer.errors import InputError
+from scorer.export.mixdown import duck_envelope, fit_cue
+from scorer.music import render
+
+
+def make_midi(path, bpm=120.0, beats=8, program=0, velocity=100, note=60):
+    """One track of quarter notes on a tempo map; returns its length in seconds."""
+    mid = mido.MidiFile(type=1, ticks_per_beat=480)
+    conductor = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm))])
+    track = mido.MidiTrack([mido.Message("program_change", program=program)])
+    for i in range(beats):
+        track.append(mido.Message("note_on", note=note + (i % 3) * 2, velocity=velocity))
+        track.append(mido.Message("note_off", note=note + (i % 3) * 2, velocity=0, time=480))
+    mid.tracks += [conductor, track]
+    mid.save(str(path))
+    return beats * 60.0 / bpm
+
+
+def db(x: np.ndarray) -> float:
+    return 20 * np.log10(np.sqrt(np.mean(np.square(x))) + 1e-12)
+
+
+def test_render_length_level_and_rate(tmp_path):
+    length = make_midi(tmp_path / "a.mid", bpm=100, beats=10)
+    audio = render.render_midi(tmp_path / "a.mid", tail=0.5)
+    assert audio.dtype == np.float32 and audio.ndim == 2 and audio.shape[1] == 2
+    assert len(audio) == pytest.approx((length + 0.5) * 44100, abs=44100 * 0.02)
+    assert np.abs(audio).max() < 1.0
+    assert db(audio[: int(length * 44100)]) > -50  # not silent
+    # the tail is where the last note releases: quieter than the notes
+    assert db(audio[-2000:]) < db(audio[: int(length * 44100)])
+
+
+def test_loud_render_is_limited_not_clipped(tmp_path):
+    mid = mido.MidiFile(type=1, ticks_per_beat=480)
+    track = mido.MidiTrack()
+    for ch, program in enumerate((0, 19, 30, 48, 61, 81, 56, 24)):  # a wall of sound
+        track.append(mido.Message("program_change", channel=ch, program=program))
+        for note in (36, 48, 55, 60, 64, 67, 72, 79):
+            track.append(mido.Message("note_on", channel=ch, note=note, velocity=127))
+    track.append(mido.Message("control_change", control=7, value=127, time=1920))
+    mid.tracks.append(track)
+    audio = render.render_midi(mid)
+    peak = float(np.abs(audio).max())
+    assert peak <= 10 ** (-1 / 20) + 1e-6
+    assert peak > 0.5  # only scaled down to the ceiling, not squashed
+
+
+def test_render_to_wav_reads_back(tmp_path):
+    make_midi(tmp_path / "a.mid", beats=4)
+    out = tmp_path / "a.wav"
+    audio = render.render_to_wav(tmp_path / "a.mid", out, sr=44100)
+    back, sr = soundfile.read(out, dtype="float32", always_2d=True)
+    assert sr == 44100 and back.shape == audio.shape
+    assert soundfile.info(out).subtype == "PCM_24"
+    assert np.max(np.abs(back - audio)) < 1e-5
+
+
+def test_user_soundfont_and_bad_soundfont(tmp_path):
+    make_midi(tmp_path / "a.mid", beats=2)
+    copy = tmp_path / "my font.sf2"
+    shutil.copy(render.default_soundfont(), copy)
+    assert np.abs(render.render_midi(tmp_path / "a.mid", sf2=copy)).max() > 0
+    bad = tmp_path / "bad.sf2"
+    bad.write_bytes(b"RIFF\0\0\0\0WAVEnot a soundfont")
+    with pytest.raises(InputError, match="not a SoundFont") as info:
+        render.render_midi(tmp_path / "a.mid", sf2=bad)
+    assert "bad.sf2" in str(info.value)
+    with pytest.raises(InputError, match="not found"):
+        render.render_midi(tmp_path / "a.mid", sf2=tmp_path / "missing.sf2")
+
+
+def test_bad_midi_is_a_clear_error(tmp_path):
+    junk = tmp_path / "junk.mid"
+    junk.write_bytes(b"this is not midi")
+    with pytest.raises(InputError, match="junk.mid"):
+        render.render_midi(junk)
+    with pytest.raises(InputError, match="not found"):
+        render.render_midi(tmp_path / "none.mid")
+
+
+def test_audio_music_decodes_to_stereo(tmp_path):
+    tone = 0.3 * np.sin(2 * np.pi * 440 * np.arange(22050) / 22050)
+    soundfile.write(tmp_path / "t.wav", tone, 22050)
+    audio = render.load_music(tmp_path / "t.wav")
+    assert audio.shape[1] == 2 and len(audio) == pytest.approx(44100, abs=64)
+    assert np.abs(audio).max() == pytest.approx(0.3, abs=0.02)
+
+
+def test_fit_cue_cuts_fades_and_sets_level():
+    sr = 44100
+    music = np.full((sr * 3, 2), 0.5, dtype=np.float32)
+    out = fit_cue(music, sr * 2, sr, target_rms_db=-20)
+    assert out.shape == (sr * 2, 2)
+    assert abs(out[0, 0]) < 1e-3 and abs(out[-1, 0]) < 1e-3  # faded both ends
+    assert db(out[sr // 2: sr]) == pytest.approx(-20, abs=1.5)
+    short = fit_cue(music[:sr], sr * 2, sr)
+    assert np.all(short[sr:] == 0)  # music shorter than the cue is not looped or stretched
+
+
+def test_duck_envelope_depth_and_ramps():
+    sr = 1000
+    gain = duck_envelope(10 * sr, [(4.0, 6.0)], sr=sr, duck_db=-10, attack=0.5, release=1.0)
+    to_db = 20 * np.log10(gain)
+    assert to_db[int(5.0 * sr)] == pytest.approx(-10, abs=0.01)
+    assert to_db[int(3.0 * sr)] == pytest.approx(0, abs=0.01)
+    assert to_db[int(3.75 * sr)] == pytest.approx(-5, abs=0.2)  # halfway down the attack
+    assert to_db[int(6.5 * sr)] == pytest.approx(-5, abs=0.2)  # halfway up the release
+    assert to_db[int(7.2 * sr)] == pytest.approx(0, abs=0.01)
+    assert np.all(np.diff(to_db[int(3.4 * sr): int(4.0 * sr)]) <= 1e-6)  # monotone ramp
