@@ -189,7 +189,7 @@ def _export(project: Project, cues: list[CueMusic], tb: Timebase, parts: list[st
         step("timeline", 0.0)
         wav_paths = {number: staging.out_dir / name for number, name in cue_names.items()}
         clip_frames = tb.frame(clip_duration(project))
-        tl = timeline.build_timeline(project, cues, tb, wav_paths, clip_frames)
+        tl = timeline.build_timeline(project, cues, tb, wav_paths, clip_frames, notes)
         if "otio" in parts:
             staging.write_bytes(stem + _SUFFIX["otio"], timeline.otio_text(tl).encode())
         if "edl" in parts:

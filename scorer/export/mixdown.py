@@ -28,7 +28,7 @@ PEAK_DB = -1.0
 DUCK_DB = -10.0
 ATTACK = 0.2
 RELEASE = 0.5
-COPY_CODECS = {"h264", "hevc", "mpeg4", "av1", "mjpeg"}
+COPY_CODECS = {"h264", "hevc", "mpeg4", "av1"}
 
 
 def _samples(frame: int, tb: Timebase, sr: int) -> int:

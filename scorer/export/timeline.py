@@ -29,7 +29,8 @@ TR = otio.opentime.TimeRange
 
 
 def build_timeline(project: Project, cues: list[CueMusic], tb: Timebase,
-                   wav_paths: dict[str, Path], clip_frames: int) -> otio.schema.Timeline:
+                   wav_paths: dict[str, Path], clip_frames: int,
+                   notes: list[str] | None = None) -> otio.schema.Timeline:
     """Build the OTIO timeline.
 
     Args:
@@ -38,6 +39,8 @@ def build_timeline(project: Project, cues: list[CueMusic], tb: Timebase,
         tb: The clip's timebase.
         wav_paths: Cue number -> final path of the cue's rendered WAV.
         clip_frames: Length of the clip in frames.
+        notes: Gets a note for a cue left off the music track because it overlaps the one
+            before (a track holds one clip at a time).
     """
     rate = float(tb.rate)
 
@@ -60,7 +63,9 @@ def build_timeline(project: Project, cues: list[CueMusic], tb: Timebase,
     position = 0
     for item in cues:
         cue = item.cue
-        if item.in_frame < position:  # overlapping cues: the later one starts where it can
+        if item.in_frame < position:
+            if notes is not None:
+                notes.append(f"{cue.number}: overlaps the cue before; left off the timeline")
             continue
         if item.in_frame > position:
             music.append(otio.schema.Gap(source_range=TR(rt(0), rt(item.in_frame - position))))

@@ -384,3 +384,30 @@ def test_formats_and_captions_words():
     assert "peaceful" in describe(0.7, -0.8) or "calm" in describe(0.7, -0.8)
     assert "sad" in describe(-0.85, -0.45)
     assert describe(0.0, 0.05) == "♪ soft background music ♪"
+
+
+def test_preview_reencodes_codecs_mp4_cannot_copy(tmp_path):
+    from scorer.export.mixdown import write_preview
+
+    source = tmp_path / "clip.mkv"
+    with av.open(str(source), "w") as out:  # MPEG-2 picture, no sound
+        video = out.add_stream("mpeg2video", rate=25)
+        video.width, video.height, video.pix_fmt = 64, 36, "yuv420p"
+        for i in range(50):
+            frame = av.VideoFrame.from_ndarray(np.full((36, 64, 3), i * 4, np.uint8),
+                                               format="rgb24")
+            frame.pts, frame.time_base = i, Fraction(1, 25)
+            for packet in video.encode(frame):
+                out.mux(packet)
+        for packet in video.encode(None):
+            out.mux(packet)
+    stem = np.zeros((2 * SR, 2), np.float32)
+    stem[:, 0] = 0.25
+    write_preview(source, tmp_path / "p.mp4", stem)
+    with av.open(str(tmp_path / "p.mp4")) as container:
+        assert container.streams.video[0].codec_context.name == "h264"
+        assert sum(1 for _ in container.decode(video=0)) == 50
+    from scorer.music.render import load_audio_file
+    audio = load_audio_file(tmp_path / "p.mp4")
+    assert np.mean(audio[SR // 2:SR, 0]) == pytest.approx(0.25, abs=0.03)  # the score, level kept
+    assert np.abs(audio[SR // 2:SR, 1]).max() < 0.02
