@@ -1,0 +1,425 @@
+"""Read a music file and describe each piece in it: features, valence/arousal, sections.
+
+Symbolic files (MIDI, MusicXML, ABC) become a note table (onset, end, pitch, velocity, part) in
+seconds; audio files (WAV, MP3, FLAC, OGG) are analysed with librosa. Both feed the published
+rules in :mod:`scorer.music.library.rules`. For audio, when the music-emotion model of
+:mod:`scorer.music.emotion` is installed, its per-section predictions replace the rules.
+
+Everything here runs in worker processes, so it takes and returns plain data (paths, dicts).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from scorer.music.library import rules
+
+log = logging.getLogger(__name__)
+
+MIDI_EXT = {".mid", ".midi", ".kar"}
+SCORE_EXT = {".xml", ".musicxml", ".mxl", ".abc", ".krn"}
+AUDIO_EXT = {".wav", ".mp3", ".flac", ".ogg", ".aif", ".aiff"}
+SUPPORTED = MIDI_EXT | SCORE_EXT | AUDIO_EXT
+
+AUDIO_RATE = 22050
+MAX_AUDIO_SECONDS = 600.0
+SECTION_BARS = 8  # a symbolic section: eight bars, two four-bar phrases
+AUDIO_SECTION_SECONDS = 15.0
+DEFAULT_BPM = 120.0  # the MIDI and ABC default when nothing is marked
+
+
+def kind_of(path: str | Path) -> str:
+    """Return "midi", "score", "audio" or "" (unsupported) from the file name."""
+    ext = Path(path).suffix.lower()
+    if ext in MIDI_EXT:
+        return "midi"
+    if ext in SCORE_EXT:
+        return "score"
+    if ext in AUDIO_EXT:
+        return "audio"
+    return ""
+
+
+@dataclass
+class Notes:
+    """A symbolic piece as arrays (times in seconds)."""
+
+    start: np.ndarray
+    end: np.ndarray
+    pitch: np.ndarray
+    velocity: np.ndarray
+    part: np.ndarray
+    duration: float
+    tempo: float
+    tempo_known: bool
+    velocity_known: bool
+    bars: np.ndarray  # downbeat times
+    staccato_share: float = 0.0
+    articulation_known: bool = True  # False for notated durations without staccato marks
+
+
+# ---------------------------------------------------------------- readers
+
+
+def notes_from_midi(path: str | Path) -> Notes:
+    """Read a MIDI file into a note table (drums left out)."""
+    import pretty_midi
+
+    pm = pretty_midi.PrettyMIDI(str(path))
+    rows = []
+    for index, inst in enumerate(pm.instruments):
+        if inst.is_drum:
+            continue
+        for n in inst.notes:
+            rows.append((n.start, n.end, n.pitch, n.velocity, index))
+    arr = np.array(rows, dtype=np.float64).reshape(-1, 5)
+    times, tempi = pm.get_tempo_changes()
+    tempo = float(tempi[0]) if len(tempi) else DEFAULT_BPM
+    try:
+        bars = np.asarray(pm.get_downbeats(), dtype=np.float64)
+    except (ValueError, IndexError):
+        bars = np.zeros(0)
+    return Notes(arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3], arr[:, 4].astype(int),
+                 float(pm.get_end_time()), tempo, bool(len(tempi)), True, bars)
+
+
+def abc_numbers(path: str | Path) -> list[int]:
+    """Return the reference numbers (X: fields) of the tunes in an ABC file."""
+    text = Path(path).read_text(encoding="utf-8", errors="replace")
+    return [int(m) for m in re.findall(r"^X:\s*(\d+)", text, flags=re.M)]
+
+
+def parse_score(path: str | Path, number: int | None = None):
+    """Parse a MusicXML/ABC/Humdrum file (one tune of it) with music21."""
+    from music21 import converter
+
+    if number is not None:
+        return converter.parse(str(path), number=number, forceSource=True)
+    return converter.parse(str(path), forceSource=True)
+
+
+def notes_from_score(score) -> Notes:
+    """Turn a music21 score into a note table (first tempo marking; ABC/MIDI default 120)."""
+    from music21 import articulations, dynamics, tempo
+
+    flat = score.flatten()
+    marks = list(flat.getElementsByClass(tempo.MetronomeMark))
+    bpm = None
+    for mark in marks:
+        try:
+            bpm = mark.getQuarterBPM()
+        except (AttributeError, TypeError, ZeroDivisionError):
+            bpm = None
+        if bpm:
+            break
+    known = bool(bpm)
+    bpm = float(bpm) if bpm else DEFAULT_BPM
+    spq = 60.0 / bpm  # seconds per quarter note
+    dyn = [(float(d.getOffsetBySite(flat)), d.volumeScalar) for d in
+           flat.getElementsByClass(dynamics.Dynamic) if d.volumeScalar is not None]
+    parts = list(score.parts) or [score]
+    rows, staccato, total = [], 0, 0
+    for index, part in enumerate(parts):
+        for n in part.flatten().notes:
+            ql = float(n.quarterLength)
+            if ql <= 0:  # grace notes
+                continue
+            onset = float(n.offset)
+            vel = n.volume.velocity
+            if vel is None and dyn:
+                level = [v for t, v in dyn if t <= onset]
+                vel = int(127 * level[-1]) if level else None
+            total += 1
+            staccato += any(isinstance(a, articulations.Staccato | articulations.Staccatissimo)
+                            for a in n.articulations)
+            for p in n.pitches:
+                rows.append((onset * spq, (onset + ql) * spq, p.midi, vel or 0, index))
+    arr = np.array(rows, dtype=np.float64).reshape(-1, 5)
+    velocity_known = bool(len(arr)) and bool((arr[:, 3] > 0).all())
+    if not velocity_known:
+        arr[:, 3] = 80.0
+    measures = parts[0].getElementsByClass("Measure") if parts else []
+    bars = np.array(sorted({float(m.offset) * spq for m in measures}), dtype=np.float64)
+    return Notes(arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3], arr[:, 4].astype(int),
+                 float(score.highestTime) * spq, bpm, known, velocity_known, bars,
+                 staccato / total if total else 0.0, articulation_known=staccato > 0)
+
+
+# ---------------------------------------------------------------- symbolic features
+
+
+def symbolic_features(notes: Notes, lo: float = 0.0, hi: float | None = None,
+                      key: tuple[int, str, float] | None = None) -> dict:
+    """Describe the notes sounding from ``lo`` to ``hi`` seconds (the whole piece by default).
+
+    Args:
+        notes: The piece.
+        lo: Window start in seconds.
+        hi: Window end in seconds (None = end of piece).
+        key: (tonic, mode, clarity) to use instead of estimating it (sections reuse the
+            piece's key when their own is unclear).
+    """
+    hi = notes.duration if hi is None else hi
+    sel = (notes.start >= lo) & (notes.start < hi)
+    start, end, pitch = notes.start[sel], notes.end[sel], notes.pitch[sel]
+    span = max(hi - lo, 1e-3)
+    out = {"duration": float(span), "tempo": notes.tempo, "tempo_known": notes.tempo_known,
+           "velocity_known": notes.velocity_known, "n_notes": int(sel.sum()),
+           "articulation_known": notes.articulation_known}
+    if not len(pitch):
+        out.update(density=0.0, pitch_mean=0.0, pitch_top=0.0, pitch_range=0.0,
+                   velocity=0.0, legato=0.8, key=0, mode="major", key_clarity=0.0)
+        return out
+    hist = np.bincount(pitch.astype(int) % 12, weights=np.maximum(end - start, 0.01),
+                       minlength=12)
+    tonic, mode, clarity = rules.estimate_key(hist)
+    if key is not None and clarity < max(0.5, key[2]):
+        tonic, mode, clarity = key
+    onsets = np.unique(np.round(start, 3))
+    # the melody: the part with the highest mean pitch (soprano, lead)
+    parts = notes.part[sel]
+    top = max(np.unique(parts), key=lambda p: pitch[parts == p].mean())
+    mel = np.argsort(start[parts == top])
+    m_start, m_end = start[parts == top][mel], end[parts == top][mel]
+    ioi = np.diff(m_start)
+    ok = ioi > 1e-3
+    legato = float(np.median(np.clip((m_end[:-1] - m_start[:-1])[ok] / ioi[ok], 0, 1.5))
+                   ) if ok.sum() >= 2 else 0.8
+    if notes.staccato_share > 0.2:  # marked staccato shortens what the score notates
+        legato = min(legato, 1.0 - 0.5 * notes.staccato_share)
+    out.update(
+        density=float(len(onsets) / span),
+        pitch_mean=float(pitch.mean()),
+        pitch_top=float(pitch[parts == top].mean()),
+        pitch_range=float(np.percentile(pitch, 95) - np.percentile(pitch, 5)),
+        velocity=float(notes.velocity[sel].mean()),
+        legato=legato,
+        key=int(tonic), mode=mode, key_clarity=float(clarity),
+    )
+    return out
+
+
+def _symbolic_sections(notes: Notes, key: tuple[int, str, float]) -> list[list[float]]:
+    bars = notes.bars[notes.bars < notes.duration]
+    if len(bars) >= 2:
+        edges = list(bars[::SECTION_BARS]) + [notes.duration]
+    else:
+        edges = list(np.arange(0.0, notes.duration, AUDIO_SECTION_SECONDS)) + [notes.duration]
+    sections = []
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        if hi - lo < 1.0:
+            continue
+        f = symbolic_features(notes, lo, hi, key)
+        v, a, c = rules.symbolic_va(f)
+        sections.append([round(lo, 3), round(hi, 3), round(v, 4), round(a, 4), round(c, 3)])
+    return sections
+
+
+def describe_notes(notes: Notes, title: str, kind: str, fmt: str, ref: str = "") -> dict:
+    """Return the index record of one symbolic piece."""
+    f = symbolic_features(notes)
+    v, a, c = rules.symbolic_va(f)
+    sections = _symbolic_sections(notes, (f["key"], f["mode"], f["key_clarity"]))
+    bar_len = float(np.median(np.diff(notes.bars))) if len(notes.bars) >= 2 else 0.0
+    f["bar_seconds"] = bar_len
+    return _record(title, kind, fmt, ref, f, v, a, c, "rules", sections)
+
+
+# ---------------------------------------------------------------- audio features
+
+
+def load_audio(path: str | Path, seconds: float = MAX_AUDIO_SECONDS) -> tuple[np.ndarray, int]:
+    """Load mono audio at 22.05 kHz (at most ``seconds``)."""
+    import librosa
+
+    y, sr = librosa.load(str(path), sr=AUDIO_RATE, mono=True, duration=seconds)
+    if not len(y):
+        raise ValueError("no audio samples")
+    return y.astype(np.float32), sr
+
+
+def _audio_frames(y: np.ndarray, sr: int) -> dict:
+    import librosa
+
+    hop = 512
+    spec = np.abs(librosa.stft(y, n_fft=2048, hop_length=hop))
+    norm = spec / np.maximum(np.linalg.norm(spec, axis=0, keepdims=True), 1e-9)
+    flux = np.concatenate([[0.0], np.sqrt((np.maximum(np.diff(norm, axis=1), 0) ** 2).sum(0))])
+    onset_env = librosa.onset.onset_strength(S=librosa.amplitude_to_db(spec), sr=sr)
+    onsets = librosa.onset.onset_detect(onset_envelope=onset_env, sr=sr, hop_length=hop,
+                                        units="time")
+    tempo, beats = librosa.beat.beat_track(onset_envelope=onset_env, sr=sr, hop_length=hop,
+                                           units="time")
+    return {
+        "hop": hop,
+        "rms": librosa.feature.rms(S=spec, frame_length=2048)[0],
+        "centroid": librosa.feature.spectral_centroid(S=spec, sr=sr)[0],
+        "rolloff": librosa.feature.spectral_rolloff(S=spec, sr=sr, roll_percent=0.85)[0],
+        "flux": flux,
+        # tuning fixed at 0: librosa's tuning estimate crashes in numba here, and A440 is usual
+        "chroma": librosa.feature.chroma_stft(S=spec ** 2, sr=sr, tuning=0.0),
+        "mfcc": librosa.feature.mfcc(S=librosa.power_to_db(
+            librosa.feature.melspectrogram(S=spec ** 2, sr=sr)), n_mfcc=13),
+        "onsets": np.asarray(onsets),
+        "beats": np.asarray(beats),
+        "tempo": float(np.atleast_1d(tempo)[0]),
+    }
+
+
+def _audio_window(fr: dict, sr: int, lo: float, hi: float, key=None) -> dict:
+    a, b = int(lo * sr / fr["hop"]), max(int(hi * sr / fr["hop"]), int(lo * sr / fr["hop"]) + 1)
+    rms = fr["rms"][a:b]
+    beats = fr["beats"][(fr["beats"] >= lo) & (fr["beats"] < hi)]
+    tempo = 60.0 / float(np.median(np.diff(beats))) if len(beats) >= 4 else fr["tempo"]
+    tonic, mode, clarity = rules.estimate_key(fr["chroma"][:, a:b].mean(axis=1))
+    if key is not None and clarity < max(0.5, key[2]):
+        tonic, mode, clarity = key
+    mfcc = fr["mfcc"][:, a:b]
+    return {
+        "duration": float(hi - lo),
+        "tempo": float(tempo),
+        "tempo_known": True,
+        "key": int(tonic), "mode": mode, "key_clarity": float(clarity),
+        "loudness_db": float(20 * np.log10(max(float(np.sqrt(np.mean(rms ** 2))), 1e-6))),
+        "centroid_hz": float(fr["centroid"][a:b].mean()),
+        "rolloff_hz": float(fr["rolloff"][a:b].mean()),
+        "flux": float(fr["flux"][a:b].mean()),
+        "onset_rate": float(((fr["onsets"] >= lo) & (fr["onsets"] < hi)).sum() / max(hi - lo,
+                                                                                    1e-3)),
+        "mfcc_mean": np.round(mfcc.mean(axis=1), 3).tolist(),
+        "mfcc_std": np.round(mfcc.std(axis=1), 3).tolist(),
+    }
+
+
+def _model_sections(y: np.ndarray, sr: int) -> list[list[float]] | None:
+    """Per-section V/A from the trained music-emotion model, or None when it is not there."""
+    try:
+        from scorer.music import emotion
+    except ImportError:
+        return None
+    from scorer.errors import ModelError
+
+    try:
+        rows = emotion.predict_sections(y, sr)
+    except (ModelError, FileNotFoundError) as exc:
+        log.info("music-emotion model unavailable (%s); using feature rules", exc)
+        return None
+    return [[round(float(s), 3), round(float(e), 3), round(float(v), 4), round(float(a), 4),
+             round(float(max(p)) if len(p) else 0.5, 3)] for s, e, v, a, p in rows]
+
+
+def describe_audio(y: np.ndarray, sr: int, title: str, fmt: str) -> dict:
+    """Return the index record of one audio piece."""
+    fr = _audio_frames(y, sr)
+    duration = len(y) / sr
+    f = _audio_window(fr, sr, 0.0, duration)
+    v, a, c = rules.audio_va(f)
+    key = (f["key"], f["mode"], f["key_clarity"])
+    f["bar_seconds"] = 4 * 60.0 / f["tempo"] if f["tempo"] > 0 else 0.0
+    f["beats"] = np.round(fr["beats"], 3).tolist()
+    sections = _model_sections(y, sr)
+    method = "rules"
+    if sections:
+        method = "model:music_emotion"
+        weights = np.array([max(s[1] - s[0], 1e-3) * s[4] for s in sections])
+        if weights.sum() > 0:
+            v = float(np.average([s[2] for s in sections], weights=weights))
+            a = float(np.average([s[3] for s in sections], weights=weights))
+            c = float(np.average([s[4] for s in sections], weights=weights))
+    else:
+        sections = []
+        edges = list(np.arange(0.0, duration, AUDIO_SECTION_SECONDS)) + [duration]
+        for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+            if hi - lo < 2.0:
+                continue
+            sv, sa, sc = rules.audio_va(_audio_window(fr, sr, lo, hi, key))
+            sections.append([round(lo, 3), round(hi, 3), round(sv, 4), round(sa, 4),
+                             round(sc, 3)])
+    return _record(title, "audio", fmt, "", f, v, a, c, method, sections)
+
+
+# ---------------------------------------------------------------- records
+
+
+def _record(title, kind, fmt, ref, f, v, a, c, method, sections) -> dict:
+    return {
+        "ref": ref, "title": title, "kind": kind, "format": fmt,
+        "duration": float(f["duration"]), "tempo": float(f["tempo"]),
+        "tempo_known": bool(f.get("tempo_known")),
+        "key": rules.PITCH_NAMES[f["key"]], "mode": f["mode"],
+        "valence": round(float(v), 4), "arousal": round(float(a), 4),
+        "confidence": round(float(c), 3), "method": method,
+        "features": f, "sections": sections, "vector": feature_vector(kind, f, v, a),
+    }
+
+
+def feature_vector(kind: str, f: dict, valence: float, arousal: float) -> list[float]:
+    """A short vector for telling near-identical pieces apart (diversity), ~unit scale."""
+    mode = (1.0 if f.get("mode") == "major" else -1.0) * f.get("key_clarity", 0.0)
+    if kind == "audio":
+        texture = _clip((f.get("centroid_hz", 2000.0) - 2000.0) / 1500.0)
+        density = _clip(math.log2(max(f.get("onset_rate", 0.05), 0.05) / 2.5))
+        register = _clip((f.get("rolloff_hz", 4000.0) - 4000.0) / 3000.0)
+    else:
+        texture = _clip((f.get("pitch_range", 19.0) - 19.0) / 12.0)
+        density = _clip(math.log2(max(f.get("density", 0.05), 0.05) / 3.0))
+        register = _clip((f.get("pitch_top", 67.0) - 67.0) / 12.0)
+    tempo = _clip(math.log2(max(f.get("tempo", 100.0), 1.0) / 100.0) * 2)
+    return [round(x, 4) for x in (valence, arousal, mode, tempo, density, register, texture,
+                                  1.0 if kind == "audio" else 0.0)]
+
+
+def _clip(x: float) -> float:
+    return float(np.clip(x, -1.0, 1.0))
+
+
+def extract(path: str, numbers: list[int] | None = None) -> list[dict]:
+    """Read one file and return the records of its pieces (worker entry point).
+
+    Args:
+        path: The file.
+        numbers: For ABC files, the tunes to read (None = all of them).
+
+    Raises:
+        Exception: Whatever the reader raised for an unreadable file (the caller records it).
+    """
+    p = Path(path)
+    kind = kind_of(p)
+    fmt = p.suffix.lower().lstrip(".")
+    if kind == "midi":
+        notes = notes_from_midi(p)
+        if not len(notes.pitch):
+            raise ValueError("MIDI file has no pitched notes")
+        return [describe_notes(notes, p.stem, kind, fmt)]
+    if kind == "audio":
+        y, sr = load_audio(p)
+        return [describe_audio(y, sr, p.stem, fmt)]
+    if kind != "score":
+        raise ValueError(f"unsupported file type {p.suffix!r}")
+    if fmt == "abc":
+        if numbers is None:
+            numbers = abc_numbers(p)
+        if len(numbers) <= 1:
+            numbers = [None]
+    else:
+        numbers = [None]
+    out = []
+    for number in numbers:
+        score = parse_score(p, number)
+        if hasattr(score, "scores") and not hasattr(score, "parts"):  # an Opus
+            score = score.scores[0]
+        notes = notes_from_score(score)
+        if not len(notes.pitch):
+            raise ValueError("score has no notes" + (f" (tune {number})" if number else ""))
+        title = (score.metadata.title if score.metadata and score.metadata.title else p.stem)
+        if number is not None and len(numbers) > 1:
+            title = f"{title} ({p.stem} #{number})"
+        out.append(describe_notes(notes, title, kind, fmt, "" if number is None
+                                  else str(number)))
+    return out

@@ -1,0 +1,182 @@
+"""Rank library pieces for a target: emotion, tempo after stretch, duration, diversity.
+
+Every piece is scored at once with numpy (no per-row SQL):
+
+- emotion fit: 1 - (Euclidean distance on the valence/arousal plane) / 2;
+- tempo fit: the tempo change needed, trying the piece at its own, double or half tempo
+  (half- and double-time feel are the same music); within the allowed stretch (default +-15 %)
+  the fit falls gently from 1 to 0.7, beyond it steeply to 0;
+- duration fit: 1 when the piece (after the tempo change) is at least as long as the cue, so it
+  can be cut at a phrase end; less the more times it would have to loop.
+
+The score is the weighted mean (0.60 emotion, 0.25 tempo, 0.15 duration; weights of missing
+targets dropped). Diversity comes from maximal marginal relevance (Carbonell & Goldstein 1998,
+"The use of MMR, diversity-based reranking", SIGIR): each next pick maximises
+(1 - diversity) * score - diversity * (similarity to the closest piece already picked), where
+similarity is 1 for pieces of the same file and a Gaussian of the distance between feature
+vectors otherwise, so five near-identical pieces are not offered together.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+WEIGHTS = {"emotion": 0.60, "tempo": 0.25, "duration": 0.15}
+UNKNOWN_TEMPO_FIT = 0.85  # an unmarked score can be played at any tempo, but we know less
+
+
+@dataclass
+class Match:
+    """One ranked piece with the parts of its score and the words that explain it."""
+
+    entry: object  # scorer.music.library.index.Entry
+    score: float
+    fits: dict[str, float] = field(default_factory=dict)
+    tempo_factor: float = 1.0  # multiply the piece's tempo by this
+    target_tempo: float = 0.0
+    loops: float = 1.0  # cue length / adapted piece length (>1: the piece repeats)
+    explanation: str = ""
+
+
+def score_all(arr: dict[str, np.ndarray], valence: float, arousal: float,
+              tempo: float | None = None, duration: float | None = None,
+              stretch: float = 0.15,
+              tempo_range: tuple[float, float] | None = None) -> dict[str, np.ndarray]:
+    """Score every piece; returns arrays: score, emotion, tempo, duration, factor, loops.
+
+    With ``tempo_range`` any tempo inside the range needs no change; ``tempo`` is used for
+    pieces without a tempo marking.
+    """
+    n = len(arr["id"])
+    dist = np.hypot(arr["valence"] - valence, arr["arousal"] - arousal)
+    fits = {"emotion": np.clip(1.0 - dist / 2.0, 0.0, 1.0)}
+    factor = np.ones(n)
+    if tempo:
+        piece = np.maximum(arr["tempo"], 1.0)
+        lo, hi = tempo_range if tempo_range else (tempo, tempo)
+        # the piece as it is, or felt in half or double time against the cue
+        effective = np.stack([piece, piece / 2, piece * 2])
+        target = np.clip(effective, lo, hi)
+        logs = np.log(target / effective)
+        pick = np.argmin(np.abs(logs) + np.array([[0.0], [0.05], [0.05]]), axis=0)
+        cols = np.arange(n)
+        need = np.abs(logs[pick, cols])
+        factor = np.exp(logs[pick, cols])  # tempo change actually applied to the piece
+        allowed = math.log1p(stretch)
+        fit = np.where(need <= allowed, 1.0 - 0.3 * need / allowed,
+                       0.7 - (need - allowed) / math.log(1.5))
+        fit = np.clip(fit - 0.05 * (pick > 0), 0.0, 1.0)
+        fits["tempo"] = np.where(arr["tempo_known"], fit, UNKNOWN_TEMPO_FIT)
+        factor = np.where(arr["tempo_known"], factor, tempo / piece)
+    loops = np.ones(n)
+    if duration:
+        length = arr["duration"] / factor
+        loops = duration / np.maximum(length, 1e-3)
+        fits["duration"] = np.where(loops <= 1.0, 1.0,
+                                    1.0 - np.minimum(0.6, 0.2 * np.log2(np.maximum(loops, 1))))
+    total = sum(WEIGHTS[k] for k in fits)
+    score = sum(WEIGHTS[k] * v for k, v in fits.items()) / total
+    return {"score": score, "factor": factor, "loops": loops, "dist": dist, **fits}
+
+
+def mmr(scores: np.ndarray, vectors: np.ndarray, groups: np.ndarray, n: int,
+        diversity: float = 0.3) -> list[int]:
+    """Pick ``n`` of the candidates by maximal marginal relevance; returns their positions."""
+    k = len(scores)
+    if k == 0:
+        return []
+    diff = vectors[:, None, :] - vectors[None, :, :]
+    sim = np.exp(-(diff ** 2).sum(-1) / 0.5)
+    sim[groups[:, None] == groups[None, :]] = 1.0
+    chosen: list[int] = [int(np.argmax(scores))]
+    closest = sim[chosen[0]].copy()
+    while len(chosen) < min(n, k):
+        value = (1 - diversity) * scores - diversity * closest
+        value[chosen] = -np.inf
+        nxt = int(np.argmax(value))
+        chosen.append(nxt)
+        closest = np.maximum(closest, sim[nxt])
+    return chosen
+
+
+def rank(index, valence: float, arousal: float, tempo: float | None = None,
+         duration: float | None = None, n: int = 5, stretch: float = 0.15,
+         diversity: float = 0.3, pool: int | None = None, source: str | None = None,
+         explain: bool = True, tempo_range: tuple[float, float] | None = None) -> list[Match]:
+    """Return the ``n`` best pieces of ``index`` for a target, diverse, with explanations.
+
+    Args:
+        index: A LibraryIndex.
+        valence: Target valence, -1..1.
+        arousal: Target arousal, -1..1.
+        tempo: Target tempo in BPM (None: tempo does not count).
+        duration: Cue length in seconds (None: length does not count).
+        n: How many.
+        stretch: Allowed tempo change as a fraction (0.15 = +-15 %).
+        diversity: 0 = pure ranking, 1 = only novelty (MMR trade-off).
+        pool: How many top candidates MMR chooses among (default max(50, 10 n)).
+        source: Only pieces of this source ("user", "music21"...).
+        explain: False skips reading the entries (benchmarks).
+        tempo_range: Tempi the cue accepts as they are (e.g. Cue.tempo_range).
+    """
+    arr = index.arrays()
+    if not len(arr["id"]):
+        return []
+    s = score_all(arr, valence, arousal, tempo, duration, stretch, tempo_range)
+    score = s["score"]
+    if source is not None:
+        allowed = np.isin(arr["id"], [e for e in _ids_of_source(index, source)])
+        score = np.where(allowed, score, -np.inf)
+    k = min(len(score), pool or max(50, 10 * n))
+    top = np.argpartition(-score, k - 1)[:k] if k < len(score) else np.arange(len(score))
+    top = top[np.isfinite(score[top])]
+    top = top[np.argsort(-score[top])]
+    picked = top[mmr(score[top], arr["vector"][top].astype(np.float64), arr["group"][top], n,
+                     diversity)]
+    if not explain:
+        return [Match(None, float(score[i])) for i in picked]
+    entries = index.get(arr["id"][picked])
+    out = []
+    for i, entry in zip(picked, entries, strict=True):
+        fits = {k: float(s[k][i]) for k in WEIGHTS if k in s}
+        m = Match(entry, float(score[i]), fits, float(s["factor"][i]),
+                  float(entry.tempo * s["factor"][i]), float(s["loops"][i]))
+        m.explanation = explain_match(m, valence, arousal, tempo, duration, stretch)
+        out.append(m)
+    return out
+
+
+def _ids_of_source(index, source: str) -> list[int]:
+    return [r[0] for r in index._db.execute("SELECT id FROM pieces WHERE source=?", (source,))]
+
+
+def explain_match(m: Match, valence: float, arousal: float, tempo: float | None,
+                  duration: float | None, stretch: float) -> str:
+    """Say in words why a piece got its score."""
+    e = m.entry
+    dist = math.hypot(e.valence - valence, e.arousal - arousal)
+    parts = [f"emotion {m.fits['emotion']:.2f}: piece V{e.valence:+.2f} A{e.arousal:+.2f} vs "
+             f"cue V{valence:+.2f} A{arousal:+.2f} (distance {dist:.2f}; {e.method})"]
+    if "tempo" in m.fits:
+        change = (m.tempo_factor - 1) * 100
+        if not e.tempo_known:
+            parts.append(f"tempo {m.fits['tempo']:.2f}: unmarked, played at {tempo:.0f} BPM")
+        else:
+            feel = ""
+            if m.target_tempo > 1.4 * (tempo or 1) or m.target_tempo < 0.7 * (tempo or 1):
+                feel = " (half/double-time feel)"
+            within = "within" if abs(math.log(m.tempo_factor)) <= math.log1p(stretch) + 1e-9 \
+                else "beyond"
+            parts.append(f"tempo {m.fits['tempo']:.2f}: {e.tempo:.0f} -> {m.target_tempo:.0f} "
+                         f"BPM ({change:+.0f} %, {within} +-{stretch * 100:.0f} %){feel}")
+    if "duration" in m.fits:
+        length = e.duration / m.tempo_factor
+        how = ("cut at a phrase end" if m.loops <= 1
+               else f"looped x{m.loops:.2f}, ending on a cadence")
+        parts.append(f"length {m.fits['duration']:.2f}: {length:.0f} s for a {duration:.0f} s "
+                     f"cue ({how})")
+    weights = " + ".join(f"{WEIGHTS[k]:.2f}x{k}" for k in m.fits)
+    return f"score {m.score:.2f} = {weights}; " + "; ".join(parts)

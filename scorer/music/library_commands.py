@@ -1,0 +1,116 @@
+"""CLI: ``scorer library add DIR``, ``scorer library list``, ``scorer suggest PROJECT``."""
+
+from __future__ import annotations
+
+import signal
+from contextlib import contextmanager
+from pathlib import Path
+
+from scorer.errors import ScorerError
+
+
+@contextmanager
+def _cancellable():
+    """Yield (progress bar, cancel token); the first Ctrl-C cancels cleanly."""
+    from scorer.pipeline import CancelToken
+    from scorer.progress import ProgressBar
+
+    cancel = CancelToken()
+    bar = ProgressBar()
+    previous = signal.getsignal(signal.SIGINT)
+
+    def on_sigint(signum, frame):
+        cancel.set()
+        signal.signal(signal.SIGINT, previous)
+
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield bar, cancel
+    finally:
+        bar.close()
+        signal.signal(signal.SIGINT, previous)
+
+
+def _cmd_add(args) -> int:
+    from scorer.music.library.index import LibraryIndex
+
+    with LibraryIndex(args.index) as index, _cancellable() as (bar, cancel):
+        report = index.add_folder(args.folder, progress=bar, cancel=cancel,
+                                  workers=args.workers)
+    print(report.summary())
+    for path, reason in report.failed:
+        print(f"  unreadable: {path}: {reason}")
+    return 0
+
+
+def _cmd_list(args) -> int:
+    from scorer.music.library.index import LibraryIndex
+
+    with LibraryIndex(args.index) as index:
+        if args.default:
+            with _cancellable() as (bar, cancel):
+                index.ensure_default(bar, cancel)
+        folders = index.folders()
+        print(f"library {index.path}: {len(index)} pieces")
+        if not folders:
+            print("no folders yet; `scorer library add DIR` adds one (the music21 default "
+                  "library is indexed on the first `scorer suggest`)")
+        for folder, source, count in folders:
+            print(f"  {count:6d}  {source:8} {folder}")
+        if args.pieces:
+            for e in index.entries():
+                print(f"  {e.id:6d}  V{e.valence:+.2f} A{e.arousal:+.2f} {e.tempo:5.0f} BPM "
+                      f"{e.duration:6.0f} s  {e.key:>2} {e.mode:5}  {e.title[:50]}")
+        for path, reason in index.failures():
+            print(f"  unreadable: {path}: {reason}")
+    return 0
+
+
+def _cmd_suggest(args) -> int:
+    from scorer import project as project_io
+    from scorer.music.library.index import LibraryIndex
+    from scorer.music.library.suggest import suggest_project
+
+    path = Path(args.project)
+    project = project_io.load(path)
+    if not project.cues:
+        raise ScorerError("project has no cues; run `scorer analyze` first", path)
+    with LibraryIndex(args.index) as index, _cancellable() as (bar, cancel):
+        suggest_project(project, path, n=args.n, with_generated=not args.no_generated,
+                        progress=bar, cancel=cancel, index=index)
+    project_io.save(project, path)
+    for cue in project.cues:
+        print(f"{cue.number}  {cue.start:7.2f}-{cue.end:7.2f} s  V{cue.valence:+.2f} "
+              f"A{cue.arousal:+.2f} {cue.tempo:.0f} BPM {cue.key} {cue.mode}")
+        for s in (s for s in project.suggestions if s.cue == cue.number):
+            print(f"   {s.score:.2f}  {s.source:9} {s.title[:48]:48} {s.path}")
+            if args.explain:
+                print(f"         {s.explanation}")
+    print(f"saved {path}")
+    return 0
+
+
+def register(subparsers) -> None:
+    """Add ``library`` and ``suggest`` to the ``scorer`` command."""
+    lib = subparsers.add_parser("library", help="the music library (index, list)")
+    lib_sub = lib.add_subparsers(dest="library_command", metavar="ACTION")
+    lib_sub.required = True
+    p = lib_sub.add_parser("add", help="index a folder of MIDI, MusicXML, ABC, WAV, MP3, FLAC")
+    p.add_argument("folder")
+    p.add_argument("--workers", type=int, default=2, help="worker processes (1 or 2)")
+    p.add_argument("--index", help="library file (default: in the user data folder)")
+    p.set_defaults(handler=_cmd_add)
+    p = lib_sub.add_parser("list", help="list library folders (and pieces)")
+    p.add_argument("--pieces", action="store_true", help="list every piece")
+    p.add_argument("--default", action="store_true",
+                   help="index the music21 default library now if it is not yet")
+    p.add_argument("--index", help="library file (default: in the user data folder)")
+    p.set_defaults(handler=_cmd_list)
+
+    p = subparsers.add_parser("suggest", help="rank and adapt music for every cue of a project")
+    p.add_argument("project")
+    p.add_argument("-n", type=int, default=5, help="library suggestions per cue")
+    p.add_argument("--no-generated", action="store_true", help="library music only")
+    p.add_argument("--explain", action="store_true", help="print why each piece scored")
+    p.add_argument("--index", help="library file (default: in the user data folder)")
+    p.set_defaults(handler=_cmd_suggest)

@@ -1,0 +1,99 @@
+"""Library index: reading a folder (with a corrupt file), incremental re-index, cancel."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from test_library_fixtures import fast_major, slow_minor, write_abc, write_corrupt, write_wav
+
+from scorer.errors import Cancelled, InputError
+from scorer.music.library.index import LibraryIndex
+from scorer.pipeline import CancelToken
+
+
+@pytest.fixture
+def folder(tmp_path):
+    d = tmp_path / "music"
+    (d / "sub").mkdir(parents=True)
+    fast_major(d / "fast.mid")
+    slow_minor(d / "sub" / "slow.mid")
+    write_corrupt(d / "broken.mid")
+    write_abc(d / "tunes.abc")
+    (d / "notes.txt").write_text("not music")
+    return d
+
+
+def test_index_folder_lists_corrupt_file_and_reads_the_rest(folder, tmp_path):
+    stages = []
+    with LibraryIndex(tmp_path / "lib.sqlite") as index:
+        report = index.add_folder(folder, progress=lambda s, f: stages.append((s, f)),
+                                  workers=2)
+        assert report.added == 3
+        assert [p for p, _ in report.failed] == [str(folder / "broken.mid")]
+        assert report.failed[0][1]  # a reason is given
+        assert index.failures() == report.failed
+        titles = sorted(e.title for e in index.entries())
+        # the ABC file holds two tunes: two pieces
+        assert len(titles) == 4 and any("Test Jig" in t for t in titles)
+        assert ("index", 1.0) in stages
+        for e in index.entries():
+            assert -1 <= e.valence <= 1 and -1 <= e.arousal <= 1
+            assert e.sections and e.method == "rules"
+
+
+def test_reindex_touches_only_changed_files(folder, tmp_path):
+    with LibraryIndex(tmp_path / "lib.sqlite") as index:
+        index.add_folder(folder, workers=1)
+        again = index.add_folder(folder, workers=1)
+        assert again.extracted == [] and again.unchanged == 4
+        fast_ids = {e.id for e in index.entries() if e.title == "fast"}
+        # content changed -> re-read; only touched (same bytes) -> not re-read
+        slow_minor(folder / "fast.mid", tonic=2, seed=5)
+        st = os.stat(folder / "tunes.abc")
+        os.utime(folder / "tunes.abc", (st.st_atime, st.st_mtime + 10))
+        changed = index.add_folder(folder, workers=1)
+        assert changed.extracted == [str(folder / "fast.mid")]
+        assert changed.updated == 1 and changed.unchanged == 3
+        assert {e.id for e in index.entries() if e.title == "fast"}.isdisjoint(fast_ids)
+        (folder / "sub" / "slow.mid").unlink()
+        gone = index.add_folder(folder, workers=1)
+        assert gone.removed == 1 and gone.extracted == []
+        assert "slow" not in {e.title for e in index.entries()}
+
+
+def test_cancel_leaves_index_unchanged(folder, tmp_path):
+    token = CancelToken()
+    token.set()
+    with LibraryIndex(tmp_path / "lib.sqlite") as index:
+        with pytest.raises(Cancelled):
+            index.add_folder(folder, cancel=token, workers=1)
+        assert len(index) == 0 and index.folders() == []
+
+
+def test_missing_folder_is_an_input_error(tmp_path):
+    with LibraryIndex(tmp_path / "lib.sqlite") as index:
+        with pytest.raises(InputError, match="not found"):
+            index.add_folder(tmp_path / "nope")
+
+
+def test_audio_piece_gets_features_and_sections(tmp_path):
+    d = tmp_path / "audio"
+    d.mkdir()
+    write_wav(d / "arpeggio.wav", seconds=6.0, bpm=120)
+    with LibraryIndex(tmp_path / "lib.sqlite") as index:
+        report = index.add_folder(d, workers=1)
+        assert not report.failed
+        (entry,) = index.entries()
+        assert entry.kind == "audio" and entry.key == "C" and entry.mode == "major"
+        assert 100 <= entry.tempo <= 140 or 50 <= entry.tempo <= 70
+        assert entry.sections and entry.features["mfcc_mean"]
+
+
+def test_default_library_subset_indexes(tmp_path):
+    with LibraryIndex(tmp_path / "lib.sqlite") as index:
+        report = index.ensure_default(limit=4)
+        assert report is not None and not report.failed and len(index) >= 4
+        assert {e.source for e in index.entries()} == {"music21"}
+        assert index.ensure_default(limit=4) is None  # once only
+        assert index.query(0.5, 0.5, 110, 30, n=3)
