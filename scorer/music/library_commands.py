@@ -77,7 +77,8 @@ def _cmd_suggest(args) -> int:
         raise ScorerError("project has no cues; run `scorer analyze` first", path)
     with LibraryIndex(args.index) as index, _cancellable() as (bar, cancel):
         suggest_project(project, path, n=args.n, with_generated=not args.no_generated,
-                        progress=bar, cancel=cancel, index=index)
+                        progress=bar, cancel=cancel, index=index,
+                        use_default=not args.no_default)
     project_io.save(project, path)
     for cue in project.cues:
         print(f"{cue.number}  {cue.start:7.2f}-{cue.end:7.2f} s  V{cue.valence:+.2f} "
@@ -112,5 +113,7 @@ def register(subparsers) -> None:
     p.add_argument("-n", type=int, default=5, help="library suggestions per cue")
     p.add_argument("--no-generated", action="store_true", help="library music only")
     p.add_argument("--explain", action="store_true", help="print why each piece scored")
+    p.add_argument("--no-default", action="store_true",
+                   help="do not index the music21 default library (your folders only)")
     p.add_argument("--index", help="library file (default: in the user data folder)")
     p.set_defaults(handler=_cmd_suggest)

@@ -1,0 +1,84 @@
+"""Adaptation: tempo keeps pitches, transposition, length fit with a cadence, audio."""
+
+from __future__ import annotations
+
+import numpy as np
+import pretty_midi
+import pytest
+import soundfile
+from test_library_fixtures import fast_major, slow_minor, write_wav
+
+from scorer.music.library import adapt
+from scorer.music.library.adapt import Plan, adapt_audio, adapt_midi
+
+
+def _notes(pm):
+    return sorted((round(n.start, 4), n.pitch, round(n.end - n.start, 4))
+                  for inst in pm.instruments for n in inst.notes)
+
+
+def test_tempo_only_adaptation_keeps_pitch_content(tmp_path):
+    src = pretty_midi.PrettyMIDI(str(fast_major(tmp_path / "a.mid")))
+    out = tmp_path / "out.mid"
+    info = adapt_midi(src, Plan(tempo_factor=1.25), out)
+    res = pretty_midi.PrettyMIDI(str(out))
+    before, after = _notes(src), _notes(res)
+    assert [p for _, p, _ in before] == [p for _, p, _ in after]
+    np.testing.assert_allclose([t for t, _, _ in after], [t / 1.25 for t, _, _ in before],
+                               atol=2e-3)
+    np.testing.assert_allclose([d for *_, d in after], [d / 1.25 for *_, d in before],
+                               atol=2e-3)
+    assert info["tempo"] == pytest.approx(160 * 1.25)
+    assert res.get_tempo_changes()[1][0] == pytest.approx(200, rel=1e-3)
+
+
+def test_transposition_and_mode_change(tmp_path):
+    src = pretty_midi.PrettyMIDI(str(fast_major(tmp_path / "a.mid", tonic=0)))
+    out = tmp_path / "d.mid"
+    adapt_midi(src, Plan(semitones=adapt.transposition("C", "D")), out)
+    moved = _notes(pretty_midi.PrettyMIDI(str(out)))
+    shift = {b[1] - a[1] for a, b in zip(_notes(src), moved, strict=True)}
+    assert shift == {2}
+    adapt_midi(src, Plan(from_tonic="C", from_mode="major", to_tonic="C", to_mode="minor",
+                         change_mode=True), out)
+    pcs = {n.pitch % 12 for i in pretty_midi.PrettyMIDI(str(out)).instruments for n in i.notes}
+    assert 4 not in pcs and 9 not in pcs and 3 in pcs  # E -> Eb, A -> Ab
+
+
+def test_transposition_is_the_smallest_interval():
+    assert adapt.transposition("C", "G") == -5
+    assert adapt.transposition("A", "C") == 3
+    assert adapt.transposition("Bb", "A#") == 0
+
+
+def test_longer_piece_is_cut_at_a_bar_and_closes_on_a_cadence(tmp_path):
+    src = pretty_midi.PrettyMIDI(str(fast_major(tmp_path / "a.mid")))  # 8 bars of 1.5 s
+    out = tmp_path / "cut.mid"
+    info = adapt_midi(src, Plan(length=7.0, to_tonic="C", register=72,
+                                programs={"melody": 40, "bass": 42}), out)
+    res = pretty_midi.PrettyMIDI(str(out))
+    assert res.get_end_time() == pytest.approx(7.0, abs=0.01)
+    assert info["cut"] == pytest.approx(4.5) and info["cadence"]  # 3 bars + closing chord
+    last = [n for i in res.instruments for n in i.notes if n.start >= info["cut"] - 1e-3]
+    assert last and {n.pitch % 12 for n in last} <= {0, 4, 7}
+    assert {i.program for i in res.instruments} == {40, 42}
+
+
+def test_shorter_piece_is_looped_to_the_cue(tmp_path):
+    src = pretty_midi.PrettyMIDI(str(slow_minor(tmp_path / "s.mid")))  # 8 bars ~ 34 s
+    out = tmp_path / "loop.mid"
+    info = adapt_midi(src, Plan(length=80.0, from_tonic="A", from_mode="minor",
+                                to_tonic="A", to_mode="minor"), out)
+    assert info["loops"] == 3
+    assert pretty_midi.PrettyMIDI(str(out)).get_end_time() == pytest.approx(80.0, abs=0.01)
+
+
+def test_audio_adaptation_stretches_and_fits_length(tmp_path):
+    wav = write_wav(tmp_path / "a.wav", seconds=4.0)
+    y, sr = soundfile.read(str(wav), dtype="float32")
+    out = tmp_path / "a_fit.wav"
+    info = adapt_audio(y, sr, Plan(tempo_factor=1.1, semitones=2, length=6.0), out)
+    res, rate = soundfile.read(str(out))
+    assert rate == sr and len(res) == int(6.0 * sr)
+    assert info["loops"] >= 2 and info["semitones"] == 2
+    assert np.abs(res[-10:]).max() < 1e-3  # faded out
