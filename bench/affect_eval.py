@@ -96,7 +96,14 @@ def main() -> int:
     parser.add_argument("--per-actor", type=int, default=2, help="recordings per actor/emotion")
     parser.add_argument("--content-type", default="drama")
     parser.add_argument("--transcriber", default="pocketsphinx")
+    parser.add_argument("--skip-film-music", action="store_true",
+                        help="leave out the film-music analyzer (e.g. while its model is not "
+                             "built; speech clips have no music anyway)")
     args = parser.parse_args()
+    if args.skip_film_music:
+        import scorer.pipeline as pipeline_module
+
+        pipeline_module._analyze_film_music = lambda *a, **k: None
 
     tmp = None
     if args.folder is None:
