@@ -24,7 +24,8 @@ def folder(tmp_path):
     return d
 
 
-def test_index_folder_lists_corrupt_file_and_reads_the_rest(folder, tmp_path):
+def test_index_folder_lists_corrupt_file_and_reads_the_rest(folder, tmp_path, monkeypatch):
+    monkeypatch.setattr("scorer.music.library.index.PARALLEL_MIN_SECONDS", 0.0)  # use the pool
     stages = []
     with LibraryIndex(tmp_path / "lib.sqlite") as index:
         report = index.add_folder(folder, progress=lambda s, f: stages.append((s, f)),

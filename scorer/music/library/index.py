@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 
 SCHEMA = 1
 MAX_WORKERS = 2
+# Worker processes cost seconds to start (spawn + importing music21/librosa), so small batches
+# are read in this process: rough seconds of work per file kind decide.
+COST = {"midi": 0.05, "score": 0.3, "audio": 3.0}
+PARALLEL_MIN_SECONDS = 8.0
 Progress = Callable[[str, float], None]
 
 _DDL = """
@@ -291,6 +295,10 @@ class LibraryIndex:
             say("index", 1.0)
             return results
         workers = max(1, min(MAX_WORKERS, workers, len(todo)))
+        work = sum(COST.get(feat.kind_of(key), 0.3) * (len(numbers) if numbers else 1)
+                   for key, numbers, *_rest in todo)
+        if work < PARALLEL_MIN_SECONDS:
+            workers = 1
         say("index", 0.0)
         if workers == 1:
             for i, (key, numbers, *_rest) in enumerate(todo):
@@ -398,11 +406,13 @@ class LibraryIndex:
             n = len(rows)
             self._arrays = {
                 "id": np.fromiter((r[0] for r in rows), np.int64, n),
-                "valence": np.fromiter((r[1] for r in rows), np.float64, n),
-                "arousal": np.fromiter((r[2] for r in rows), np.float64, n),
+                "valence": np.fromiter((r[1] for r in rows), np.float32, n),
+                "arousal": np.fromiter((r[2] for r in rows), np.float32, n),
                 "tempo": np.fromiter((r[3] for r in rows), np.float64, n),
+                "log_tempo": np.log(np.maximum(np.fromiter((r[3] for r in rows), np.float64,
+                                                           n), 1.0)).astype(np.float32),
                 "tempo_known": np.fromiter((r[4] for r in rows), bool, n),
-                "duration": np.fromiter((r[5] for r in rows), np.float64, n),
+                "duration": np.fromiter((r[5] for r in rows), np.float32, n),
                 "confidence": np.fromiter((r[6] for r in rows), np.float64, n),
                 # pieces of one file count as near-identical for diversity
                 "group": np.unique([r[7] for r in rows], return_inverse=True)[1]
