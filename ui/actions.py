@@ -1,0 +1,98 @@
+"""Every action and its shortcut, declared in one place.
+
+The main window builds its menus from :data:`MENUS` and connects each action ``name`` to its
+method ``act_<name>``; undo and redo come from the QUndoStack and are listed here too so the
+shortcuts are all in one table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """An action: its name (``act_<name>`` handles it), menu text, shortcuts, tip."""
+
+    name: str
+    text: str
+    shortcuts: tuple[str | QKeySequence.StandardKey, ...] = ()
+    tip: str = ""
+    checkable: bool = False
+
+
+_S = QKeySequence.StandardKey
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("open", "&Open Video or Project…", (_S.Open,), "Open a video to analyse, "
+               "or a saved Scorer project"),
+    ActionSpec("save", "&Save Project", (_S.Save,), "Save the project"),
+    ActionSpec("save_as", "Save Project &As…", (_S.SaveAs,), "Save the project under a name"),
+    ActionSpec("export", "&Export…", ("Ctrl+E",), "Export MIDI, audio, cue sheet, timeline"),
+    ActionSpec("cancel", "&Cancel Running Work", ("Esc",), "Stop the analysis or export"),
+    ActionSpec("quit", "&Quit", (_S.Quit,), "Quit Scorer"),
+    ActionSpec("undo", "&Undo", (_S.Undo,)),
+    ActionSpec("redo", "&Redo", (_S.Redo,)),
+    ActionSpec("settings", "&Preferences…", (_S.Preferences, "Ctrl+,"), "Content type, "
+               "modality weights, SoundFont, library folders"),
+    ActionSpec("play_pause", "&Play/Pause", ("Space",), "Play or pause"),
+    ActionSpec("shuttle_back", "Shuttle &Backward", ("J",), "Play backward; press again "
+               "for faster"),
+    ActionSpec("shuttle_stop", "Shuttle &Stop", ("K",), "Stop"),
+    ActionSpec("shuttle_forward", "Shuttle &Forward", ("L",), "Play forward; press again "
+               "for faster"),
+    ActionSpec("step_back", "Step Frame Back", ("Left",), "One frame back"),
+    ActionSpec("step_forward", "Step Frame Forward", ("Right",), "One frame forward"),
+    ActionSpec("zoom_in", "Zoom &In", (_S.ZoomIn, "="), "Zoom the timeline in"),
+    ActionSpec("zoom_out", "Zoom &Out", (_S.ZoomOut,), "Zoom the timeline out"),
+    ActionSpec("zoom_fit", "Zoom to &Fit", ("Ctrl+0",), "Show the whole clip"),
+    ActionSpec("audition", "&Audition Selected Suggestion", ("Ctrl+Space",),
+               "Play the picture from the cue's start with this music"),
+    ActionSpec("stop_audition", "S&top Audition", ("Shift+Space",)),
+    ActionSpec("lock_choice", "&Lock Choice", ("Ctrl+L",), "Choose this music for the cue"),
+    ActionSpec("regenerate", "&Regenerate", ("Ctrl+R",), "Generate new music for the cue"),
+    ActionSpec("about", "&About Scorer"),
+)
+
+MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("&File", ("open", "-recent", "-", "save", "save_as", "-", "export", "-", "cancel", "-",
+               "quit")),
+    ("&Edit", ("undo", "redo", "-", "settings")),
+    ("&Playback", ("play_pause", "-", "shuttle_back", "shuttle_stop", "shuttle_forward", "-",
+                   "step_back", "step_forward")),
+    ("&View", ("zoom_in", "zoom_out", "zoom_fit")),
+    ("&Music", ("audition", "stop_audition", "-", "lock_choice", "regenerate")),
+    ("&Help", ("about",)),
+)
+
+
+def build_actions(parent) -> dict[str, QAction]:
+    """Create every action (except undo/redo, which the undo stack makes) under ``parent``."""
+    actions: dict[str, QAction] = {}
+    for spec in ACTIONS:
+        if spec.name in ("undo", "redo"):
+            continue
+        action = QAction(spec.text, parent)
+        action.setObjectName(f"action_{spec.name}")
+        keys = [QKeySequence(k) for k in spec.shortcuts]
+        if keys:
+            action.setShortcuts(keys)
+        # window-wide shortcuts, so Space works whichever child has focus
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        if spec.tip:
+            action.setStatusTip(spec.tip)
+            action.setToolTip(spec.tip)
+        action.setCheckable(spec.checkable)
+        actions[spec.name] = action
+    return actions
+
+
+def spec(name: str) -> ActionSpec:
+    """Return the declaration of an action."""
+    for item in ACTIONS:
+        if item.name == name:
+            return item
+    raise KeyError(name)

@@ -1,0 +1,186 @@
+"""Audition: the picture from the cue's start with the suggestion's music mixed in.
+
+The music is prepared off the GUI thread with the core (``scorer.music.render.load_music``
+renders MIDI through the SoundFont or decodes audio; ``scorer.export.mixdown.fit_cue`` cuts it
+to the cue with fades and a music-bed level; ``duck_envelope`` dips it under the cue's speech
+regions, exactly as the exported mix will). It is written to a temporary WAV and played by a
+second QMediaPlayer in step with the picture player; a timer re-aligns the two when they drift
+apart by more than ``RESYNC_MS``.
+
+Ducking: the *music* is ducked under speech (baked into the WAV, as in the export). The
+original sound plays at the level set by the ``audition/original_gain_db`` preference
+(0 dB = unchanged), so the editor hears the dialogue the music must sit under.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, QUrl, Signal
+from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
+
+from ui import core
+from ui.thread import run_task
+
+SR = 44100
+RESYNC_MS = 80
+SYNC_INTERVAL_MS = 200
+
+
+def prepare_music(path: str, cue_start: float, cue_end: float,
+                  ducking: list[tuple[float, float]], sf2: str | None, out_dir: Path,
+                  cancel=None) -> Path:
+    """Render or decode a suggestion, fit it to the cue, duck it, write a WAV; return it.
+
+    Raises:
+        ScorerError: If the music cannot be rendered or read (the message names the file).
+        RuntimeError: If the core has no renderer.
+    """
+    import numpy as np
+    import soundfile
+
+    render = core.module("render")
+    if render is None or not hasattr(render, "load_music"):
+        raise RuntimeError(core.missing_message("render"))
+    audio = render.load_music(path, sr=SR, sf2=sf2 or None)
+    if cancel is not None:
+        cancel.raise_if_set()
+    n = max(1, int(round((cue_end - cue_start) * SR)))
+    mixdown = core.module("mixdown")
+    if mixdown is not None and hasattr(mixdown, "fit_cue"):
+        audio = mixdown.fit_cue(audio, n, SR)
+        # ducking regions are clip times; the WAV starts at the cue's start
+        regions = [(s - cue_start, e - cue_start) for s, e in ducking]
+        if regions:
+            audio = audio * mixdown.duck_envelope(n, regions, SR)[:, None]
+    else:
+        audio = np.asarray(audio, dtype=np.float32)[:n]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / f"audition-{Path(path).stem}-{int(cue_start * 1000)}.wav"
+    soundfile.write(str(target), np.asarray(audio, dtype=np.float32), SR, subtype="PCM_16")
+    return target
+
+
+class Audition(QObject):
+    """Plays a cue with a suggestion; one at a time.
+
+    Signals:
+        started(str, str): Cue number and suggestion id now playing.
+        stopped(): Audition over (finished, stopped or replaced).
+        failed(str): The music could not be prepared; the message says why.
+        preparing(str): Rendering has begun (status line text).
+    """
+
+    started = Signal(str, str)
+    stopped = Signal()
+    failed = Signal(str)
+    preparing = Signal(str)
+
+    def __init__(self, player_widget, settings, parent=None):
+        super().__init__(parent)
+        self.picture = player_widget
+        self.settings = settings
+        self.music = QMediaPlayer(self)
+        self.music_out = QAudioOutput(self)
+        self.music.setAudioOutput(self.music_out)
+        self._tmp = Path(tempfile.mkdtemp(prefix="scorer-audition-"))
+        self.cue = None
+        self.suggestion_id = ""
+        self.wav: Path | None = None
+        self._task = None
+        self._timer = QTimer(self)
+        self._timer.setInterval(SYNC_INTERVAL_MS)
+        self._timer.timeout.connect(self._sync)
+        self.music.mediaStatusChanged.connect(self._on_media_status)
+        self.picture.userSeeked.connect(self._on_user_seek)
+
+    @property
+    def active(self) -> bool:
+        return self.cue is not None
+
+    def start(self, cue, suggestion) -> None:
+        """Prepare the suggestion's music (worker) and then play it against the picture."""
+        self.stop()
+        if not suggestion.path:
+            self.failed.emit(f"suggestion {suggestion.title!r} has no music file")
+            return
+        self.preparing.emit(f"Rendering {suggestion.title} for cue {cue.number}…")
+        start, end, ducking = cue.start, cue.end, list(cue.ducking)
+        sf2 = self.settings["audio/soundfont"]
+        path = suggestion.path
+
+        def work(task):
+            return prepare_music(path, start, end, ducking, sf2, self._tmp, task.cancel)
+
+        def done(result, error):
+            self._task = None
+            if error is not None:
+                self.failed.emit(str(error))
+                return
+            self._play(cue, suggestion.id, result)
+
+        self._task = run_task("audition", work, done)
+
+    def _play(self, cue, suggestion_id: str, wav: Path) -> None:
+        self.cue, self.suggestion_id, self.wav = cue, suggestion_id, wav
+        gain_db = float(self.settings["audition/original_gain_db"])
+        self.picture.set_volume(10 ** (gain_db / 20))
+        self.music.setSource(QUrl.fromLocalFile(str(wav)))
+        self.picture.seek(cue.start)
+        self.picture.play()
+        self.music.setPosition(0)
+        self.music.play()
+        self._timer.start()
+        self.started.emit(cue.number, suggestion_id)
+
+    def stop(self) -> None:
+        """Stop the music, pause the picture and restore the original sound level."""
+        if self._task is not None:
+            self._task.cancel_task()
+            self._task = None
+        if self.cue is None:
+            return
+        self._timer.stop()
+        self.music.stop()
+        self.picture.pause()
+        self.picture.set_volume(1.0)
+        self.cue = None
+        self.suggestion_id = ""
+        self.stopped.emit()
+
+    def _expected_ms(self) -> int:
+        return int(round((self.picture.position() - self.cue.start) * 1000))
+
+    def _sync(self) -> None:
+        if self.cue is None:
+            return
+        if self.picture.position() >= self.cue.end - 0.02 or not self.picture.is_playing():
+            self.stop()
+            return
+        expected = self._expected_ms()
+        if self.music.playbackState() == QMediaPlayer.PlaybackState.PlayingState and \
+                abs(self.music.position() - expected) > RESYNC_MS:
+            self.music.setPosition(max(0, expected))
+
+    def _on_media_status(self, status) -> None:
+        if self.cue is not None and status == QMediaPlayer.MediaStatus.LoadedMedia:
+            self.music.setPosition(max(0, self._expected_ms()))
+
+    def _on_user_seek(self, t: float) -> None:
+        if self.cue is None:
+            return
+        if self.cue.start <= t < self.cue.end:
+            self.music.setPosition(int(round((t - self.cue.start) * 1000)))
+        else:
+            self.stop()
+
+    def cleanup(self) -> None:
+        """Stop and remove the temporary WAVs."""
+        self.stop()
+        for wav in self._tmp.glob("*.wav"):
+            wav.unlink(missing_ok=True)
+        try:
+            self._tmp.rmdir()
+        except OSError:
+            pass

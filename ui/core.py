@@ -1,0 +1,163 @@
+"""Lazy access to the optional parts of the core, with a message when one is missing.
+
+The GUI keeps working while a piece of the core is absent (an older install, a module not
+built yet): the feature is disabled and the status line says why, instead of crashing.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from types import ModuleType
+
+log = logging.getLogger(__name__)
+
+FEATURES: dict[str, tuple[str, str]] = {
+    # feature -> (module, what the user loses without it)
+    "fusion": ("scorer.affect.fusion", "no fused emotion curve"),
+    "cues": ("scorer.affect.cues", "no cue planning"),
+    "suggest": ("scorer.music.library.suggest", "no library suggestions"),
+    "generate": ("scorer.music.generate", "no generated music"),
+    "render": ("scorer.music.render", "no audition of MIDI music"),
+    "mixdown": ("scorer.export.mixdown", "audition without fades or ducking"),
+    "export": ("scorer.export", "no export"),
+}
+
+DEFAULT_FORMATS = ("midi", "wav", "mp4", "cuesheet", "otio", "edl", "fcp7", "srt")
+
+
+def module(feature: str) -> ModuleType | None:
+    """Import the module behind a feature, or return None when it is not available."""
+    name = FEATURES[feature][0]
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        log.info("%s unavailable: %s", name, exc)
+        return None
+
+
+def available(feature: str) -> bool:
+    """Return True if the feature's module imports and has what the UI calls."""
+    mod = module(feature)
+    if mod is None:
+        return False
+    needed = {"suggest": "suggest_project", "generate": "generate_for_cue",
+              "render": "load_music", "export": "export_project", "fusion": "fuse_project",
+              "cues": "plan_project_cues", "mixdown": "fit_cue"}[feature]
+    return hasattr(mod, needed)
+
+
+def missing_message(feature: str) -> str:
+    """A status-line sentence for a missing feature."""
+    name, loss = FEATURES[feature]
+    return f"{name} is not installed: {loss}"
+
+
+def content_types() -> tuple[str, ...]:
+    """Content-type presets the fusion knows (falls back to the UI's own list)."""
+    mod = module("fusion")
+    presets = getattr(mod, "PRESETS", None) if mod else None
+    if presets:
+        return tuple(presets)
+    from ui.settings import CONTENT_TYPES
+
+    return CONTENT_TYPES
+
+
+def modalities() -> tuple[str, ...]:
+    mod = module("fusion")
+    names = getattr(mod, "MODALITIES", None) if mod else None
+    if names:
+        return tuple(names)
+    from ui.settings import MODALITIES
+
+    return MODALITIES
+
+
+def export_formats() -> tuple[str, ...]:
+    """Export formats the export package offers."""
+    mod = module("export")
+    formats = getattr(mod, "FORMATS", None) if mod else None
+    if formats:
+        return tuple(formats)
+    return DEFAULT_FORMATS
+
+
+def styles() -> tuple[str, ...]:
+    """Melody styles the generator offers ("" = chosen from the cue)."""
+    mod = module("generate")
+    names: tuple[str, ...] = ()
+    if mod is not None and hasattr(mod, "available_styles"):
+        try:
+            names = tuple(mod.available_styles())
+        except Exception as exc:  # noqa: BLE001 - a broken model install disables styles only
+            log.warning("cannot list melody styles: %s", exc)
+    return ("",) + names
+
+
+def instrument_palettes() -> dict[str, dict[str, int]]:
+    """Named instrument palettes (role -> GM program) from the cue planner."""
+    mod = module("cues")
+    return dict(getattr(mod, "INSTRUMENTATION", {}) or {}) if mod else {}
+
+
+CUE_MUSIC_FIELDS = ("valence", "arousal", "key", "mode", "register", "instrumentation",
+                    "programs", "tempo_range", "tempo", "hit_error_ms")
+
+
+def retarget_fields(cue, valence: float, arousal: float) -> dict:
+    """The cue's musical parameters for a new target, derived by the cue planner's rules.
+
+    Key, mode, register, instrumentation and tempo follow the target as in
+    ``scorer.affect.cues.fill_cue`` (the tempo range from arousal alone, then fitted to the
+    cue's hit points); without the planner only valence and arousal change.
+    """
+    out = {"valence": round(float(valence), 3), "arousal": round(float(arousal), 3)}
+    mod = module("cues")
+    if mod is None:
+        return out
+    try:
+        out["key"], out["mode"] = mod.key_for(valence)
+        out["register"] = mod.register_for(valence)
+        out["instrumentation"] = mod.instrumentation_for(valence, arousal)
+        out["programs"] = dict(mod.INSTRUMENTATION.get(out["instrumentation"], cue.programs))
+        low, high = mod.tempo_range(arousal)
+        tempo, mean_err, _ = mod.choose_tempo([h - cue.start for h in cue.hit_points], low, high)
+        out["tempo_range"] = (low, high)
+        out["tempo"] = round(tempo, 3)
+        out["hit_error_ms"] = round(mean_err, 2)
+    except (AttributeError, KeyError, TypeError) as exc:
+        log.warning("cue planner rules unavailable (%s); only the target moves", exc)
+    return out
+
+
+def score_music(cue, path) -> tuple[float, str]:
+    """Score a music file against a cue as the library ranks its pieces.
+
+    Uses the library's public feature extraction and scoring (the same rules that rank
+    library pieces and the generated suggestions of ``suggest_project``).
+
+    Returns:
+        (score 0..1, a short measurement note); (0.0, "") if the library is unavailable.
+    """
+    try:
+        import numpy as np
+
+        from scorer.music.library import features, retrieval
+        from scorer.music.library.suggest import STRETCH
+    except ImportError:
+        return 0.0, ""
+    try:
+        rec = features.extract(str(path))[0]
+        arr = {"id": np.zeros(1, np.int64), "valence": np.array([rec["valence"]]),
+               "arousal": np.array([rec["arousal"]]), "tempo": np.array([rec["tempo"]]),
+               "tempo_known": np.array([rec["tempo_known"]]),
+               "duration": np.array([rec["duration"]])}
+        s = retrieval.score_all(arr, cue.valence, cue.arousal, cue.tempo, cue.duration,
+                                STRETCH, tuple(cue.tempo_range))
+    except Exception as exc:  # noqa: BLE001 - scoring is a nicety; the music is still there
+        log.warning("cannot score %s: %s", path, exc)
+        return 0.0, ""
+    note = (f"measured V{rec['valence']:+.2f} A{rec['arousal']:+.2f} vs cue "
+            f"V{cue.valence:+.2f} A{cue.arousal:+.2f}, {rec['tempo']:.0f} BPM")
+    return round(float(s["score"][0]), 4), note

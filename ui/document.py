@@ -1,0 +1,136 @@
+"""The open project as a Qt object: the Project, its file, its undo stack, change signals.
+
+Widgets never change the Project directly: they push a QUndoCommand (ui.commands), which calls
+the setters here, which emit the signals the views redraw on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoStack
+
+from scorer import project as projectio
+from scorer.project import Cue, Project, Suggestion
+
+PROJECT_SUFFIX = ".scorer.json"
+
+
+def user_data_dir() -> Path:
+    """Scorer's per-user data folder (``SCORER_DATA_DIR`` overrides, as in the core)."""
+    from platformdirs import user_data_dir as _udd
+
+    return Path(os.environ.get("SCORER_DATA_DIR") or _udd("scorer"))
+
+
+def untitled_path(video: str | Path) -> Path:
+    """Where an unsaved project of a video autosaves: one stable name per video file."""
+    video = Path(video).resolve()
+    digest = hashlib.sha1(str(video).encode("utf-8")).hexdigest()[:10]
+    folder = user_data_dir() / "untitled"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{video.stem}-{digest}{PROJECT_SUFFIX}"
+
+
+class Document(QObject):
+    """The project being edited.
+
+    Signals:
+        projectReplaced: A new project was loaded or analysed (redraw everything).
+        cueChanged(str): One cue's times, target or choice changed.
+        cuesChanged: Cues were added, removed or re-timed together.
+        suggestionsChanged(str): The suggestions of a cue changed.
+        cueSheetChanged: The cue sheet header or rows changed.
+    """
+
+    projectReplaced = Signal()
+    cueChanged = Signal(str)
+    cuesChanged = Signal()
+    suggestionsChanged = Signal(str)
+    cueSheetChanged = Signal()
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.project: Project | None = None
+        self.path: Path | None = None  # where the project is saved
+        self.saved = False  # False while the path is the untitled autosave location
+        self.undo_stack = QUndoStack(self)
+
+    # --- loading and saving -------------------------------------------------------------
+    def replace(self, project: Project, path: Path | None, saved: bool) -> None:
+        """Make ``project`` the open project; clears undo history."""
+        self.project = project
+        self.path = path
+        self.saved = saved
+        self.undo_stack.clear()
+        self.undo_stack.setClean()
+        self.projectReplaced.emit()
+
+    def save(self, path: Path | None = None) -> Path:
+        """Save the project (atomically) and mark the undo stack clean."""
+        target = Path(path or self.path)
+        projectio.save(self.project, target)
+        self.path, self.saved = target, True
+        self.undo_stack.setClean()
+        return target
+
+    def autosave(self) -> Path | None:
+        """Write the autosave if there are unsaved edits; return its path."""
+        if self.project is None or self.path is None or self.undo_stack.isClean() and self.saved:
+            return None
+        return projectio.autosave(self.project, self.path)
+
+    # --- queries ------------------------------------------------------------------------
+    def cues(self) -> list[Cue]:
+        return self.project.cues if self.project else []
+
+    def cue(self, number: str) -> Cue:
+        return self.project.cue(number)
+
+    def suggestions_for(self, number: str) -> list[Suggestion]:
+        if self.project is None:
+            return []
+        return sorted((s for s in self.project.suggestions if s.cue == number),
+                      key=lambda s: -s.score)
+
+    def duration(self) -> float:
+        if self.project is None or self.project.media is None:
+            return 0.0
+        from fractions import Fraction
+
+        return float(Fraction(self.project.media.duration))
+
+    # --- setters used by undo commands --------------------------------------------------
+    def set_cue_times(self, number: str, start: float, end: float) -> None:
+        cue = self.cue(number)
+        cue.start, cue.end = float(start), float(end)
+        self.cueChanged.emit(number)
+
+    def set_cue_fields(self, number: str, values: dict) -> None:
+        cue = self.cue(number)
+        for key, value in values.items():
+            setattr(cue, key, value)
+        self.cueChanged.emit(number)
+
+    def set_cue_choice(self, number: str, choice: str, locked: bool) -> None:
+        cue = self.cue(number)
+        cue.choice, cue.locked = choice, bool(locked)
+        self.cueChanged.emit(number)
+
+    def add_suggestions(self, items: list[Suggestion]) -> None:
+        self.project.suggestions.extend(items)
+        for number in {s.cue for s in items}:
+            self.suggestionsChanged.emit(number)
+
+    def remove_suggestions(self, ids: set[str]) -> None:
+        cues = {s.cue for s in self.project.suggestions if s.id in ids}
+        self.project.suggestions = [s for s in self.project.suggestions if s.id not in ids]
+        for number in cues:
+            self.suggestionsChanged.emit(number)
+
+    def set_cue_sheet(self, sheet: dict) -> None:
+        self.project.cue_sheet = sheet
+        self.cueSheetChanged.emit()

@@ -1,0 +1,165 @@
+"""Run long work off the GUI thread and hand (result, error) back on the GUI thread.
+
+This is the pattern of Picard's ``util/thread.py``: one helper, :func:`run_task`, runs a
+function on a worker thread and calls ``callback(result, error)`` on the GUI thread when it
+ends; exactly one of the two is set. Progress reports from the worker (any thread) are
+throttled and delivered on the GUI thread too, so the event loop never floods.
+
+Every task has a :class:`scorer.pipeline.CancelToken`; :func:`shutdown` cancels and joins all
+running tasks, so closing the window never leaves a thread behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
+
+from scorer.pipeline import CancelToken
+
+log = logging.getLogger(__name__)
+
+ResultCallback = Callable[[Any, BaseException | None], None]
+ProgressSlot = Callable[[str, float], None]
+
+
+class _Relay(QObject):
+    """Lives in the GUI thread; signals emitted from workers are queued to it."""
+
+    finished = Signal(object, object, object)  # task, result, error
+    progressed = Signal(object, str, float)  # task, stage, fraction
+
+    @Slot(object, object, object)
+    def _finish(self, task, result, error):
+        task._deliver(result, error)
+
+    @Slot(object, str, float)
+    def _progress(self, task, stage, fraction):
+        if task.on_progress is not None and not task.done:
+            task.on_progress(stage, fraction)
+
+
+_relay: _Relay | None = None
+_running: set[Task] = set()
+_lock = threading.Lock()
+
+
+def _get_relay() -> _Relay:
+    global _relay
+    if _relay is None:
+        app = QCoreApplication.instance()
+        if app is None:
+            raise RuntimeError("run_task needs a QApplication")
+        _relay = _Relay()
+        _relay.moveToThread(app.thread())
+        _relay.finished.connect(_relay._finish)
+        _relay.progressed.connect(_relay._progress)
+    return _relay
+
+
+class Task:
+    """A function running on a worker thread.
+
+    Attributes:
+        name: What runs, for the status line and logs.
+        cancel: Token the function should check; :meth:`cancel_task` sets it.
+        done: True once the callback has run (or the task was discarded).
+    """
+
+    def __init__(self, name: str, func: Callable[..., Any], callback: ResultCallback,
+                 on_progress: ProgressSlot | None, min_interval: float):
+        self.name = name
+        self.cancel = CancelToken()
+        self.done = False
+        self.on_progress = on_progress
+        self._func = func
+        self._callback = callback
+        self._min_interval = min_interval
+        self._last_emit = 0.0
+        self._thread = threading.Thread(target=self._run, name=f"scorer-ui-{name}",
+                                        daemon=True)
+
+    def progress(self, stage: str, fraction: float) -> None:
+        """Progress callback for the worker; throttled, safe from any thread."""
+        now = time.monotonic()
+        if fraction < 1.0 and now - self._last_emit < self._min_interval:
+            return
+        self._last_emit = now
+        _get_relay().progressed.emit(self, stage, float(fraction))
+
+    def _run(self) -> None:
+        result, error = None, None
+        try:
+            result = self._func(self)
+        except BaseException as exc:  # noqa: BLE001 - handed to the callback, never lost
+            error = exc
+        _get_relay().finished.emit(self, result, error)
+
+    def _deliver(self, result, error) -> None:
+        with _lock:
+            _running.discard(self)
+        if self.done:
+            return
+        self.done = True
+        self._thread.join(timeout=5.0)
+        self._callback(result, error)
+
+    def cancel_task(self) -> None:
+        """Ask the work to stop; the callback still runs (with a Cancelled error)."""
+        self.cancel.set()
+
+    def is_alive(self) -> bool:
+        """Return True while the worker thread runs."""
+        return self._thread.is_alive()
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for the worker thread to end."""
+        self._thread.join(timeout)
+
+
+def run_task(name: str, func: Callable[[Task], Any], callback: ResultCallback,
+             progress: ProgressSlot | None = None, min_interval: float = 0.05) -> Task:
+    """Run ``func(task)`` on a worker thread; ``callback(result, error)`` on the GUI thread.
+
+    Args:
+        name: What runs (shown in the status line, used in the thread name).
+        func: Work to do; it receives the :class:`Task` for ``task.progress`` and
+            ``task.cancel``. It must not touch widgets.
+        callback: Called on the GUI thread with (result, None) or (None, exception).
+        progress: Called on the GUI thread with (stage, fraction), at most every
+            ``min_interval`` seconds (and always at 1.0).
+        min_interval: Throttle for progress delivery, in seconds.
+
+    Returns:
+        The running task.
+    """
+    _get_relay()
+    task = Task(name, func, callback, progress, min_interval)
+    with _lock:
+        _running.add(task)
+    task._thread.start()
+    return task
+
+
+def running_tasks() -> list[Task]:
+    """Return the tasks whose results have not been delivered yet."""
+    with _lock:
+        return list(_running)
+
+
+def shutdown(timeout: float = 10.0) -> None:
+    """Cancel every running task and join its thread; callbacks are dropped."""
+    for task in running_tasks():
+        task.cancel.set()
+        task.done = True
+    deadline = time.monotonic() + timeout
+    for task in running_tasks():
+        task.join(max(0.0, deadline - time.monotonic()))
+        if task.is_alive():
+            log.warning("worker %s did not stop within %.0f s", task.name, timeout)
+    with _lock:
+        _running.clear()

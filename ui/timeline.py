@@ -1,0 +1,449 @@
+"""The timeline: ruler, thumbnails, shot cuts, one lane per modality, fused curves, cues.
+
+Scene x is ``MARGIN + seconds * pps`` (pixels per second); zooming changes ``pps`` and lays
+the scene out again (cheap: a few hundred items), so text and pictures never stretch.
+Cue blocks are edited by dragging their edges; edges snap to shot cuts within ``SNAP_PX``.
+A finished drag is reported with :attr:`TimelineView.edgeDragged`; the main window turns it
+into an undoable command, and the view redraws from the project, the one source of truth.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QCursor,
+    QFont,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPixmap,
+)
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsLineItem,
+    QGraphicsRectItem,
+    QGraphicsScene,
+    QGraphicsView,
+)
+
+MARGIN = 84.0  # room for lane names at the left
+RULER_H = 22.0
+THUMB_H = 40.0
+CUE_H = 30.0
+LANE_H = 38.0
+GAP = 4.0
+SNAP_PX = 8.0
+EDGE_PX = 6.0
+MIN_CUE = 0.25  # seconds
+
+VALENCE = QColor(52, 120, 220)
+AROUSAL = QColor(230, 120, 30)
+CUT = QColor(120, 120, 120)
+CUE_FILL = QColor(90, 160, 110, 150)
+CUE_SELECTED = QColor(70, 190, 120, 210)
+PLAYHEAD = QColor(220, 40, 40)
+
+
+def _tick_step(pps: float, min_px: float = 70.0) -> float:
+    for step in (0.04, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600):
+        if step * pps >= min_px:
+            return step
+    return 7200.0
+
+
+class RulerItem(QGraphicsItem):
+    """Timecode ruler across the clip."""
+
+    def __init__(self, view: TimelineView):
+        super().__init__()
+        self.view = view
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(0, 0, self.view.x_of(self.view.duration) + MARGIN, RULER_H)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        view = self.view
+        painter.fillRect(self.boundingRect(), QColor(235, 235, 235))
+        step = _tick_step(view.pps)
+        painter.setPen(QPen(QColor(60, 60, 60), 0))
+        font = QFont(painter.font())
+        font.setPointSizeF(7.5)
+        painter.setFont(font)
+        exposed = option.exposedRect
+        first = max(0, math.floor((exposed.left() - MARGIN) / view.pps / step))
+        last = math.ceil((exposed.right() - MARGIN) / view.pps / step) + 1
+        for i in range(first, last + 1):
+            t = i * step
+            if t > view.duration + 1e-9:
+                break
+            x = view.x_of(t)
+            painter.drawLine(QPointF(x, RULER_H - 8), QPointF(x, RULER_H))
+            painter.drawText(QPointF(x + 3, RULER_H - 10), view.format_time(t))
+            for k in range(1, 5):
+                xs = view.x_of(t + k * step / 5)
+                if t + k * step / 5 <= view.duration:
+                    painter.drawLine(QPointF(xs, RULER_H - 3), QPointF(xs, RULER_H))
+
+
+class CurveItem(QGraphicsItem):
+    """A lane with valence and/or arousal curves; gaps where confidence is 0."""
+
+    def __init__(self, view: TimelineView, top: float, times, series, confidence=None):
+        super().__init__()
+        self.view, self.top = view, top
+        self.times = np.asarray(times, dtype=float)
+        self.series = series  # list of (values, QColor)
+        self.confidence = None if confidence is None else np.asarray(confidence, dtype=float)
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(0, self.top, self.view.x_of(self.view.duration) + MARGIN, LANE_H)
+
+    def _y(self, value: float) -> float:
+        return self.top + LANE_H / 2 - float(value) * (LANE_H / 2 - 3)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        rect = self.boundingRect()
+        painter.fillRect(QRectF(MARGIN, rect.top(), rect.width() - MARGIN, rect.height()),
+                         QColor(250, 250, 250))
+        painter.setPen(QPen(QColor(215, 215, 215), 0, Qt.PenStyle.DashLine))
+        painter.drawLine(QPointF(MARGIN, self._y(0)), QPointF(rect.right(), self._y(0)))
+        if len(self.times) == 0:
+            return
+        xs = MARGIN + self.times * self.view.pps
+        valid = np.ones(len(xs), bool) if self.confidence is None else self.confidence > 0
+        if self.confidence is not None:  # confidence as a grey band at the lane's foot
+            band = QPainterPath()
+            band.moveTo(xs[0], rect.bottom())
+            for x, c in zip(xs, self.confidence, strict=True):
+                band.lineTo(x, rect.bottom() - c * 8)
+            band.lineTo(xs[-1], rect.bottom())
+            painter.fillPath(band, QColor(0, 0, 0, 40))
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        for values, colour in self.series:
+            path = QPainterPath()
+            pen_down = False
+            for x, v, ok in zip(xs, values, valid, strict=True):
+                if not ok:
+                    pen_down = False
+                    continue
+                point = QPointF(x, self._y(v))
+                if pen_down:
+                    path.lineTo(point)
+                else:
+                    path.moveTo(point)
+                    pen_down = True
+            painter.setPen(QPen(colour, 1.6))
+            painter.drawPath(path)
+
+
+class CueItem(QGraphicsRectItem):
+    """A cue block; drag an edge to move it (snaps to cuts), click to select."""
+
+    def __init__(self, view: TimelineView, number: str, start: float, end: float, top: float,
+                 label: str):
+        super().__init__()
+        self.view, self.number, self.top, self.label = view, number, top, label
+        self.start, self.end = start, end
+        self._drag: str | None = None
+        self._origin = 0.0
+        self.setAcceptHoverEvents(True)
+        self.setZValue(10)
+        self.set_times(start, end)
+
+    def set_times(self, start: float, end: float) -> None:
+        self.start, self.end = start, end
+        self.setRect(QRectF(self.view.x_of(start), self.top, (end - start) * self.view.pps,
+                            CUE_H))
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        selected = self.view.selected_cue == self.number
+        painter.setBrush(QBrush(CUE_SELECTED if selected else CUE_FILL))
+        painter.setPen(QPen(QColor(30, 90, 50), 2 if selected else 1))
+        painter.drawRoundedRect(self.rect().adjusted(0.5, 0.5, -0.5, -0.5), 4, 4)
+        painter.setPen(QColor(10, 40, 20))
+        painter.drawText(self.rect().adjusted(5, 0, -3, 0),
+                         Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, self.label)
+
+    def edge_at(self, x: float) -> str | None:
+        rect = self.rect()
+        if abs(x - rect.left()) <= EDGE_PX:
+            return "start"
+        if abs(x - rect.right()) <= EDGE_PX:
+            return "end"
+        return None
+
+    def hoverMoveEvent(self, event) -> None:
+        edge = self.edge_at(event.pos().x())
+        self.setCursor(QCursor(Qt.CursorShape.SizeHorCursor if edge else
+                               Qt.CursorShape.PointingHandCursor))
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            event.ignore()
+            return
+        self._drag = self.edge_at(event.pos().x())
+        self._origin = getattr(self, self._drag) if self._drag else 0.0
+        self.view.select_cue(self.number)
+        event.accept()
+
+    def mouseMoveEvent(self, event) -> None:
+        if not self._drag:
+            return
+        t = self.view.snap(self.view.t_of(event.scenePos().x()))
+        lo, hi = self.view.edge_limits(self.number, self._drag)
+        t = min(hi, max(lo, t))
+        if self._drag == "start":
+            self.set_times(t, self.end)
+        else:
+            self.set_times(self.start, t)
+        self.update()
+
+    def mouseReleaseEvent(self, event) -> None:
+        if not self._drag:
+            return
+        edge, self._drag = self._drag, None
+        new = getattr(self, edge)
+        self.view.hide_snap()
+        if abs(new - self._origin) > 1e-6:
+            self.view.edgeDragged.emit(self.number, edge, float(new))
+
+
+class TimelineView(QGraphicsView):
+    """The timeline view.
+
+    Signals:
+        seekRequested(float): The user clicked a time.
+        cueSelected(str): The user selected a cue block.
+        edgeDragged(str, str, float): A cue's "start"/"end" edge was dragged to a time.
+    """
+
+    seekRequested = Signal(float)
+    cueSelected = Signal(str)
+    edgeDragged = Signal(str, str, float)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setScene(QGraphicsScene(self))
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.pps = 60.0
+        self.duration = 0.0
+        self.project = None
+        self.thumbnails: list[tuple[float, QPixmap]] = []
+        self.selected_cue = ""
+        self.cue_items: dict[str, CueItem] = {}
+        self.lanes: list[tuple[str, float]] = []  # (name, top)
+        self.format_time = lambda t: f"{t:.1f}s"
+        self._playhead_t = 0.0
+        self.playhead: QGraphicsLineItem | None = None
+        self.snap_line: QGraphicsLineItem | None = None
+        self.follow_playhead = True
+
+    # --- coordinates --------------------------------------------------------------------
+    def x_of(self, t: float) -> float:
+        return MARGIN + t * self.pps
+
+    def t_of(self, x: float) -> float:
+        return max(0.0, min(self.duration, (x - MARGIN) / self.pps))
+
+    def cue_top(self) -> float:
+        return RULER_H + GAP + THUMB_H + GAP
+
+    def edge_scene_pos(self, number: str, edge: str) -> QPointF:
+        """Scene point on the middle of a cue's edge (for tests and tools)."""
+        item = self.cue_items[number]
+        x = item.rect().left() if edge == "start" else item.rect().right()
+        return QPointF(x, item.rect().center().y())
+
+    # --- content ------------------------------------------------------------------------
+    def set_project(self, project, duration: float) -> None:
+        self.project = project
+        self.duration = max(duration, 0.01)
+        self.rebuild()
+
+    def set_thumbnails(self, thumbnails: list[tuple[float, QPixmap]]) -> None:
+        self.thumbnails = thumbnails
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        scene = self.scene()
+        scene.clear()
+        self.cue_items.clear()
+        self.lanes = []
+        self.playhead = self.snap_line = None
+        width = self.x_of(self.duration) + 20
+        scene.addItem(RulerItem(self))
+        y = RULER_H + GAP
+        self.lanes.append(("picture", y))
+        right = -1.0
+        for t, pixmap in self.thumbnails:
+            x = self.x_of(t)
+            if x < right:
+                continue
+            item = scene.addPixmap(pixmap)
+            scale = THUMB_H / max(1, pixmap.height())
+            item.setScale(scale)
+            item.setPos(x, y)
+            item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+            right = x + pixmap.width() * scale + 1
+        y = self.cue_top()
+        self.lanes.append(("cues", y))
+        project = self.project
+        if project is not None:
+            for cue in project.cues:
+                label = cue.number + (" 🔒" if cue.locked else "")
+                item = CueItem(self, cue.number, cue.start, cue.end, y, label)
+                scene.addItem(item)
+                self.cue_items[cue.number] = item
+        y += CUE_H + GAP
+        if project is not None and project.fused is not None and len(project.fused):
+            fused = project.fused
+            for name, values, colour in (("valence", fused.valence, VALENCE),
+                                         ("arousal", fused.arousal, AROUSAL)):
+                scene.addItem(CurveItem(self, y, fused.times, [(values, colour)],
+                                        fused.confidence))
+                self.lanes.append((f"fused {name}", y))
+                y += LANE_H + GAP
+        if project is not None:
+            for name, track in project.tracks.items():
+                scene.addItem(CurveItem(self, y, track.times, [(track.valence, VALENCE),
+                                                               (track.arousal, AROUSAL)],
+                                        track.confidence))
+                self.lanes.append((name, y))
+                y += LANE_H + GAP
+        bottom = y
+        if project is not None:
+            pen = QPen(CUT, 0, Qt.PenStyle.DashLine)
+            for cut in project.shots:
+                line = scene.addLine(self.x_of(cut), RULER_H, self.x_of(cut), bottom, pen)
+                line.setZValue(5)
+        self.snap_line = scene.addLine(0, RULER_H, 0, bottom, QPen(QColor(250, 200, 0), 2))
+        self.snap_line.setZValue(20)
+        self.snap_line.hide()
+        self.playhead = scene.addLine(0, 0, 0, bottom, QPen(PLAYHEAD, 1.5))
+        self.playhead.setZValue(50)
+        scene.setSceneRect(QRectF(0, 0, width, bottom + 2))
+        self.set_playhead(self._playhead_t, follow=False)
+
+    def update_cue(self, number: str) -> None:
+        """Redraw one cue block from the project (after an edit or an undo)."""
+        item = self.cue_items.get(number)
+        if item is None or self.project is None:
+            self.rebuild()
+            return
+        cue = self.project.cue(number)
+        item.label = cue.number + (" 🔒" if cue.locked else "")
+        item.set_times(cue.start, cue.end)
+        item.update()
+
+    # --- editing helpers ----------------------------------------------------------------
+    def snap(self, t: float) -> float:
+        """Snap a time to the nearest shot cut within SNAP_PX; shows the snap line."""
+        if self.project is not None and self.project.shots:
+            cuts = np.asarray(self.project.shots)
+            i = int(np.argmin(np.abs(cuts - t)))
+            if abs(cuts[i] - t) * self.pps <= SNAP_PX:
+                if self.snap_line is not None:
+                    self.snap_line.setLine(self.x_of(cuts[i]), RULER_H, self.x_of(cuts[i]),
+                                           self.sceneRect().bottom())
+                    self.snap_line.show()
+                return float(cuts[i])
+        self.hide_snap()
+        return t
+
+    def hide_snap(self) -> None:
+        if self.snap_line is not None:
+            self.snap_line.hide()
+
+    def edge_limits(self, number: str, edge: str) -> tuple[float, float]:
+        """How far an edge may move: keep MIN_CUE of this cue and of a rolled neighbour."""
+        cues = self.project.cues
+        cue = self.project.cue(number)
+        if edge == "start":
+            lo = 0.0
+            for other in cues:
+                if other.number != number and other.end <= cue.start + 1e-6:
+                    lo = max(lo, other.start + MIN_CUE if abs(other.end - cue.start) < 1e-6
+                             else other.end)
+            return lo, cue.end - MIN_CUE
+        hi = self.duration
+        for other in cues:
+            if other.number != number and other.start >= cue.end - 1e-6:
+                hi = min(hi, other.end - MIN_CUE if abs(other.start - cue.end) < 1e-6
+                         else other.start)
+        return cue.start + MIN_CUE, hi
+
+    def select_cue(self, number: str) -> None:
+        if number == self.selected_cue:
+            return
+        self.selected_cue = number
+        for item in self.cue_items.values():
+            item.update()
+        self.cueSelected.emit(number)
+
+    # --- playhead, zoom, scroll -----------------------------------------------------------
+    def set_playhead(self, t: float, follow: bool = True) -> None:
+        self._playhead_t = t
+        if self.playhead is None:
+            return
+        x = self.x_of(t)
+        line = self.playhead.line()
+        self.playhead.setLine(x, 0, x, line.y2())
+        if follow and self.follow_playhead:
+            left = self.mapToScene(0, 0).x()
+            right = self.mapToScene(self.viewport().width(), 0).x()
+            if x < left or x > right - 10:
+                self.horizontalScrollBar().setValue(int(x - MARGIN - 20))
+
+    def zoom(self, factor: float, anchor_t: float | None = None) -> None:
+        anchor_t = self._playhead_t if anchor_t is None else anchor_t
+        old_view_x = self.mapFromScene(self.x_of(anchor_t), 0).x()
+        self.pps = max(2.0, min(2000.0, self.pps * factor))
+        self.rebuild()
+        self.horizontalScrollBar().setValue(int(self.x_of(anchor_t) - old_view_x))
+
+    def zoom_fit(self) -> None:
+        if self.duration > 0:
+            self.pps = max(2.0, (self.viewport().width() - MARGIN - 24) / self.duration)
+            self.rebuild()
+
+    def wheelEvent(self, event) -> None:
+        delta = event.angleDelta().y() or event.angleDelta().x()
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            anchor = self.t_of(self.mapToScene(event.position().toPoint()).x())
+            self.zoom(1.25 if delta > 0 else 0.8, anchor)
+        else:  # plain wheel scrolls along time, as in editing tools
+            bar = self.horizontalScrollBar()
+            bar.setValue(bar.value() - delta)
+        event.accept()
+
+    def mousePressEvent(self, event) -> None:
+        item = self.itemAt(event.position().toPoint())
+        if isinstance(item, CueItem) or event.button() != Qt.MouseButton.LeftButton:
+            super().mousePressEvent(event)
+            return
+        self.seekRequested.emit(self.t_of(self.mapToScene(event.position().toPoint()).x()))
+        event.accept()
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        """Lane names, pinned to the left edge whatever the scroll position."""
+        painter.save()
+        painter.resetTransform()
+        font = QFont(painter.font())
+        font.setPointSizeF(8)
+        painter.setFont(font)
+        for name, top in self.lanes:
+            y = self.mapFromScene(0, top).y()
+            painter.fillRect(QRectF(0, y, MARGIN - 4, 16), QColor(255, 255, 255, 220))
+            painter.setPen(QColor(40, 40, 40))
+            painter.drawText(QRectF(3, y, MARGIN - 8, 16),
+                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
+        painter.restore()
