@@ -1,7 +1,9 @@
 """Fit the speech-activity logistic regression of scorer/audio/activity.py.
 
-Speech windows: RAVDESS recordings (clips of one actor joined into a stream), alone and with
-Emotify music mixed 8-20 dB under the voice (dialogue over score is still speech). Non-speech
+Speech windows: RAVDESS recordings (clips of one actor joined into a stream) and espeak-ng
+synthetic speech in several voices (sentences other than the tests'), alone and with Emotify
+music mixed 8-20 dB under the voice (dialogue over score is still speech). RAVDESS alone is
+two sentences from a studio; the synthetic voices widen the range of voices and pacing. Non-speech
 windows: Emotify music excerpts and generated drums, chords, tones and noise. Held out: actors
 17-24 and every third Emotify track. Only windows above the energy gate count.
 
@@ -84,6 +86,39 @@ def synthetic(rng: np.random.Generator, seconds: float) -> np.ndarray:
     return y.astype(np.float32)
 
 
+SENTENCES = (
+    "Where were you last night? I waited for hours and you never called.",
+    "Please sit down. We need to talk about what happened at the station.",
+    "It is a beautiful morning, the sun is shining and the birds are singing.",
+    "Run! They are coming this way, we have to get out of here now!",
+    "I never wanted any of this. I only wanted to go home to my family.",
+    "The experiment failed again, and the funding ends next month.",
+    "Ladies and gentlemen, welcome aboard flight two hundred to Chicago.",
+    "Do you remember the summer we spent by the lake, when we were children?",
+)
+VOICES = ("en", "en-us", "en+f2", "en+m3", "en+f4", "en-gb-x-rp", "en+m7")
+
+
+def espeak(rng: np.random.Generator, sentence: str) -> np.ndarray:
+    import shutil
+    import subprocess
+    import tempfile
+
+    import librosa
+    import soundfile as sf
+
+    exe = shutil.which("espeak-ng")
+    if exe is None:
+        return np.zeros(0, dtype=np.float32)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "s.wav"
+        subprocess.run([exe, "-v", str(rng.choice(VOICES)), "-s", str(rng.integers(120, 230)),
+                        "-p", str(rng.integers(20, 85)), "-a", str(rng.integers(40, 180)),
+                        "-w", str(out), sentence], check=True, capture_output=True)
+        y, sr = sf.read(out, dtype="float32")
+    return librosa.resample(y, orig_sr=sr, target_sr=SR).astype(np.float32)
+
+
 def windows(y: np.ndarray):
     ff = A.frame_features(y)
     times = A.window_times(len(y) / SR)
@@ -93,17 +128,23 @@ def windows(y: np.ndarray):
     return feats[keep]
 
 
-def build(rng, actors, tracks, n_synth):
+def build(rng, actors, tracks, n_synth, sentences=()):
     data_dir = shared()
     x, y = [], []
     music = [data_dir / "music-emotion" / "emotify" / "audio" / f"{k:03d}.ogg" for k in tracks]
     music = [m for m in music if m.exists()]  # a few tracks are missing from the copy
+    streams = []
     for actor in actors:
         clips = sorted((data_dir / "speech-emotion" / "ravdess" / f"Actor_{actor:02d}").glob(
             "*.flac"))
         rng.shuffle(clips)
-        clips = clips[:24]
-        stream = np.concatenate([read(c) for c in clips])
+        streams.append(np.concatenate([read(c) for c in clips[:24]]))
+    for sentence in sentences:
+        for _ in range(2):
+            speech = espeak(rng, sentence)
+            if len(speech):
+                streams.append(speech)
+    for stream in streams:
         x.append(windows(stream))
         y += [1] * len(x[-1])
         bed = read(music[rng.integers(len(music))], seconds=len(stream) / SR, offset=5)
@@ -111,7 +152,7 @@ def build(rng, actors, tracks, n_synth):
         gain = rms(stream) / rms(bed) * 10 ** (-rng.uniform(8, 20) / 20)
         x.append(windows(stream + gain * bed))
         y += [1] * len(x[-1])
-        print(f"actor {actor}", flush=True)
+        print(f"speech stream of {len(stream) / SR:.0f} s", flush=True)
     for path in music:
         x.append(windows(read(path, seconds=10, offset=rng.uniform(0, 15))))
         y += [0] * len(x[-1])
@@ -127,8 +168,8 @@ def main() -> None:
     rng = np.random.default_rng(0)
     train_tracks = [k for k in range(1, 301) if k % 3]
     test_tracks = [k for k in range(1, 301) if k % 3 == 0]
-    x_tr, y_tr = build(rng, range(1, 17), train_tracks, 60)
-    x_te, y_te = build(rng, range(17, 25), test_tracks, 30)
+    x_tr, y_tr = build(rng, range(1, 17), train_tracks, 60, SENTENCES[:6])
+    x_te, y_te = build(rng, range(17, 25), test_tracks, 30, SENTENCES[6:])
     mean, scale = x_tr.mean(0), x_tr.std(0) + 1e-9
     clf = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000)
     clf.fit((x_tr - mean) / scale, y_tr)

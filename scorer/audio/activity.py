@@ -1,7 +1,7 @@
 """Speech activity: where people speak, told apart from music and effects.
 
 Per analysis window (1 s, hop 0.5 s) a handful of speech-versus-music cues are measured from
-one short-time spectrum pass (10 ms hop):
+one short-time spectrum pass (20 ms hop):
 
 - energy spread and the share of low-energy frames (speech pauses between syllables; sustained
   music does not),
@@ -14,7 +14,8 @@ one short-time spectrum pass (10 ms hop):
 A logistic regression over these cues (coefficients in ``_WEIGHTS``) gives the speech
 probability; it was fitted by ``models/training/train_voice_activity.py`` on RAVDESS speech
 (alone and mixed with music under it) against Emotify music and generated drums, chords and
-noise, split by actor and by track. Windows quieter than the energy gate are never speech.
+noise, split by actor and by track; espeak-ng voices widen the range of speech. Windows
+quieter than the energy gate are never speech.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 
 SR = 16000
-HOP = 160  # 10 ms
-N_FFT = 512
-WIN = 400
+HOP = 320  # 20 ms
+N_FFT = 1024  # >= WIN + longest period, so the autocorrelation is not circular
+WIN = 512
 FPS = SR // HOP
 WINDOW_S = 1.0
 STEP_S = 0.5
@@ -38,15 +39,15 @@ FEATURE_NAMES = ("energy_std", "low_energy", "mod4hz", "voiced", "voicing_switch
                  "period_steady", "flatness", "flux_std")
 
 # fitted by models/training/train_voice_activity.py (see its output); means/scales standardise
-_MEANS = np.array([0.0] * 8)
-_SCALES = np.array([1.0] * 8)
-_WEIGHTS = np.array([0.0] * 8)
-_BIAS = 0.0
+_MEANS = np.array([7.939, 0.2128, 0.3676, 0.3309, 9.8485, 0.5816, 0.072, 0.5222])
+_SCALES = np.array([7.796, 0.2659, 0.1902, 0.3061, 8.4332, 0.3699, 0.095, 0.6269])
+_WEIGHTS = np.array([3.2349, 0.7381, 0.4016, 0.3831, 0.2003, -0.1706, 0.1566, -3.0717])
+_BIAS = 0.4110
 
 
 @dataclass
 class FrameFeatures:
-    """Per-frame measurements (100 frames a second)."""
+    """Per-frame measurements (50 frames a second)."""
 
     band_db: np.ndarray  # speech-band (100-4000 Hz) energy, dBFS
     voicing: np.ndarray  # normalised autocorrelation peak in the 70-400 Hz period range, 0..1
@@ -56,7 +57,7 @@ class FrameFeatures:
 
 
 def frame_features(audio: np.ndarray, cancel=None) -> FrameFeatures:
-    """Measure every 10 ms frame of 16 kHz mono audio, in blocks to bound memory."""
+    """Measure every 20 ms frame of 16 kHz mono audio, in blocks to bound memory."""
     audio = np.asarray(audio, dtype=np.float32)
     n_frames = max(1, 1 + len(audio) // HOP)
     padded = np.pad(audio, (WIN // 2, WIN // 2 + HOP))
@@ -64,6 +65,9 @@ def frame_features(audio: np.ndarray, cancel=None) -> FrameFeatures:
     freqs = np.fft.rfftfreq(N_FFT, 1 / SR)
     band = (freqs >= 100) & (freqs <= 4000)
     lag_lo, lag_hi = SR // 400, SR // 70
+    # the window's own autocorrelation: dividing by it unbiases long lags
+    win_ac = np.fft.irfft(np.abs(np.fft.rfft(window, N_FFT)) ** 2, N_FFT)
+    win_ac = (win_ac / win_ac[0])[lag_lo:lag_hi + 1]
     out = {k: np.zeros(n_frames, dtype=np.float32) for k in
            ("band_db", "voicing", "period", "flatness", "flux")}
     prev_log = None
@@ -88,7 +92,7 @@ def frame_features(audio: np.ndarray, cancel=None) -> FrameFeatures:
         low[:, freqs < 60] = 0
         ac = np.fft.irfft(low, n=N_FFT, axis=1)
         r0 = ac[:, :1] + 1e-12
-        seg = ac[:, lag_lo:lag_hi + 1] / r0
+        seg = ac[:, lag_lo:lag_hi + 1] / r0 / win_ac
         out["voicing"][start:stop] = np.clip(seg.max(1), 0, 1)
         out["period"][start:stop] = lag_lo + seg.argmax(1)
         log_spec = np.log(pb)
@@ -130,7 +134,7 @@ def window_features(ff: FrameFeatures, times: np.ndarray) -> tuple[np.ndarray, n
         lin = 10 ** (db / 10)
         level[i] = 10 * np.log10(lin.mean() + 1e-12)
         active = db > level[i] - 25
-        voiced = (ff.voicing[a:b] > 0.55) & active
+        voiced = (ff.voicing[a:b] > 0.5) & active
         ca, cb = max(0, c - half_ctx), min(n, c + half_ctx)
         env = np.sqrt(10 ** (ff.band_db[ca:cb] / 10))
         env = np.pad(env - env.mean(), (0, 2 * half_ctx - (cb - ca)))
@@ -138,7 +142,7 @@ def window_features(ff: FrameFeatures, times: np.ndarray) -> tuple[np.ndarray, n
         mod = mspec[mod_band].sum() / (mspec[mod_all].sum() + 1e-12)
         per = ff.period[a:b]
         both = voiced[1:] & voiced[:-1]
-        steady = (np.abs(np.diff(per)) <= 1)[both].mean() if both.any() else 0.0
+        steady = (np.abs(np.diff(per)) <= 0.02 * per[1:])[both].mean() if both.any() else 0.0
         feats[i] = (
             db.std(),
             (db < level[i] - 10).mean(),
@@ -158,6 +162,8 @@ def speech_probability(feats: np.ndarray, level: np.ndarray) -> np.ndarray:
         return np.zeros(0)
     z = (feats - _MEANS) / _SCALES
     p = 1 / (1 + np.exp(-(z @ _WEIGHTS + _BIAS)))
+    if len(p) >= 3:  # speech lasts: a median over three windows removes lone flips
+        p = np.median(np.vstack([np.r_[p[:1], p[:-1]], p, np.r_[p[1:], p[-1:]]]), axis=0)
     loud = np.percentile(level, 95)
     gate = (level > GATE_DBFS) & (level > loud - GATE_BELOW_PEAK_DB)
     return np.where(gate, p, 0.0)

@@ -61,7 +61,7 @@ def syllable_rate(band_db: np.ndarray, voicing: np.ndarray) -> float:
     """Count voiced-energy peaks a second (a syllable-nucleus estimate) in one window."""
     if len(band_db) < 10:
         return 0.0
-    env = np.convolve(band_db, np.ones(5) / 5, mode="same")
+    env = np.convolve(band_db, np.ones(3) / 3, mode="same")
     voiced = voicing > 0.5
     peaks = ((env[1:-1] > env[:-2]) & (env[1:-1] >= env[2:]) & voiced[1:-1]
              & (env[1:-1] > env.max() - 20))
@@ -69,7 +69,7 @@ def syllable_rate(band_db: np.ndarray, voicing: np.ndarray) -> float:
     idx = np.flatnonzero(peaks) + 1
     count, last = 0, -100
     for i in idx:
-        if i - last >= 8 or env[last:i].min(initial=env[i]) < env[i] - 3:
+        if i - last >= 5 or env[last:i].min(initial=env[i]) < env[i] - 3:
             count += 1
             last = i
     return count * A.FPS / len(band_db)
