@@ -57,8 +57,11 @@ def curated_jobs(limit: int | None = None) -> list[tuple[Path, list[int] | None]
 def ensure(index, progress=None, cancel=None, limit: int | None = None):
     """Index the curated corpus once (again when VERSION changes); return the report or None."""
     wanted = f"{VERSION}:{limit if limit is not None else 'all'}"
-    if index.meta("default_library") == wanted:
+    old = index.meta("default_library")
+    if old == wanted:
         return None
+    if old and old.split(":")[0] != VERSION:  # a new curation: read everything again
+        index.remove_folder(FOLDER)
     report = index.add_jobs(FOLDER, SOURCE, curated_jobs(limit), progress, cancel)
     index.set_meta("default_library", wanted)
     return report

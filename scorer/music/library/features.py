@@ -22,6 +22,9 @@ from scorer.music.library import rules
 
 log = logging.getLogger(__name__)
 
+# bump when features or rules change: the index then re-reads every file on its next add
+EXTRACTOR_VERSION = "1"
+
 MIDI_EXT = {".mid", ".midi", ".kar"}
 SCORE_EXT = {".xml", ".musicxml", ".mxl", ".abc", ".krn"}
 AUDIO_EXT = {".wav", ".mp3", ".flac", ".ogg", ".aif", ".aiff"}
@@ -254,8 +257,9 @@ def _audio_frames(y: np.ndarray, sr: int) -> dict:
     onset_env = librosa.onset.onset_strength(S=librosa.amplitude_to_db(spec), sr=sr)
     onsets = librosa.onset.onset_detect(onset_envelope=onset_env, sr=sr, hop_length=hop,
                                         units="time")
-    tempo, beats = librosa.beat.beat_track(onset_envelope=onset_env, sr=sr, hop_length=hop,
-                                           units="time")
+    tempo = float(np.atleast_1d(librosa.feature.tempo(onset_envelope=onset_env, sr=sr,
+                                                      hop_length=hop))[0])
+    beats = _beat_grid(onset_env, tempo, sr, hop)
     return {
         "hop": hop,
         "rms": librosa.feature.rms(S=spec, frame_length=2048)[0],
@@ -268,8 +272,27 @@ def _audio_frames(y: np.ndarray, sr: int) -> dict:
             librosa.feature.melspectrogram(S=spec ** 2, sr=sr)), n_mfcc=13),
         "onsets": np.asarray(onsets),
         "beats": np.asarray(beats),
-        "tempo": float(np.atleast_1d(tempo)[0]),
+        "tempo": tempo,
     }
+
+
+def _beat_grid(onset_env: np.ndarray, tempo: float, sr: int, hop: int) -> np.ndarray:
+    """Beat times on a steady grid at ``tempo``, phased to the strongest onsets.
+
+    A steady grid is enough for cutting at bar lines, and it avoids librosa's dynamic-
+    programming beat tracker, whose numba compilation takes seconds in every worker.
+    """
+    if tempo <= 0 or not len(onset_env):
+        return np.zeros(0)
+    period = 60.0 / tempo * sr / hop  # frames per beat
+    phases = np.arange(0, max(1, int(period)))
+    grid = np.arange(0, len(onset_env), period)
+    strength = [onset_env[np.minimum((grid + ph).astype(int), len(onset_env) - 1)].sum()
+                for ph in phases]
+    best = phases[int(np.argmax(strength))]
+    frames = grid + best
+    frames = frames[frames < len(onset_env)]
+    return frames * hop / sr
 
 
 def _audio_window(fr: dict, sr: int, lo: float, hi: float, key=None) -> dict:
@@ -379,6 +402,21 @@ def _clip(x: float) -> float:
     return float(np.clip(x, -1.0, 1.0))
 
 
+def _score_title(score, path: Path) -> str:
+    """Title from the score's metadata; bare "movement3" files get their folder's name."""
+    meta = score.metadata
+    title = (meta.title or meta.movementName) if meta else None
+    title = str(title) if title else path.stem
+    if title == path.name:  # music21 falls back to the file name
+        title = path.stem
+    if re.fullmatch(r"movement\d+.*", title, flags=re.I):  # corpus/composer/work/movementN
+        title = f"{path.parent.parent.name} {path.parent.name} {title}"
+    composer = meta.composer if meta else None
+    if composer and composer.lower() not in title.lower():
+        title = f"{title} - {composer}"
+    return title
+
+
 def extract(path: str, numbers: list[int] | None = None) -> list[dict]:
     """Read one file and return the records of its pieces (worker entry point).
 
@@ -417,7 +455,7 @@ def extract(path: str, numbers: list[int] | None = None) -> list[dict]:
         notes = notes_from_score(score)
         if not len(notes.pitch):
             raise ValueError("score has no notes" + (f" (tune {number})" if number else ""))
-        title = (score.metadata.title if score.metadata and score.metadata.title else p.stem)
+        title = _score_title(score, p)
         if number is not None and len(numbers) > 1:
             title = f"{title} ({p.stem} #{number})"
         out.append(describe_notes(notes, title, kind, fmt, "" if number is None

@@ -148,6 +148,11 @@ class LibraryIndex:
             self._db = sqlite3.connect(str(self.path))
             self._db.executescript(_DDL)
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
+            if self.meta("extractor") != feat.EXTRACTOR_VERSION:
+                # features of another version: make every file look changed
+                self._db.execute("UPDATE files SET size=-1, sha1=''")
+                self._db.execute("INSERT OR REPLACE INTO meta VALUES ('extractor', ?)",
+                                 (feat.EXTRACTOR_VERSION,))
             self._db.commit()
         except sqlite3.DatabaseError as exc:
             raise ScorerError(f"library index is damaged or not an SQLite file ({exc}); "
