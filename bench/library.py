@@ -7,8 +7,10 @@ Prints
   MMR + reading the n winners from SQLite), against a per-row Python scoring loop (baseline)
   measured in the same run. Target: p95 < 20 ms at 100k.
 
-Usage: python bench/library.py [--files 40] [--queries 200] [--default]
-(--default also times first-use indexing of the music21 default library.)
+Usage: python bench/library.py [--files 40] [--queries 200] [--default] [--emotify N]
+(--default also times first-use indexing of the music21 default library; --emotify N checks the
+audio feature rules against listener labels of N Emotify tracks in ../shared/data: Pearson r
+of valence and arousal, with the genre-mean predictor as the baseline.)
 """
 
 from __future__ import annotations
@@ -123,11 +125,51 @@ def bench_query(sizes, queries: int) -> list[tuple]:
     return rows
 
 
+def bench_emotify(n: int) -> None:
+    import csv
+    import os
+
+    from scorer.affect import circumplex
+    from scorer.music.library.features import extract
+
+    root = Path(os.environ.get("SCORER_SHARED_DATA") or
+                Path(__file__).resolve().parents[2] / "shared" / "data")
+    folder = root / "music-emotion" / "emotify"
+    if not (folder / "labels.csv").exists():
+        print(f"\nEmotify not found under {root}; skipped")
+        return
+    rows = list(csv.DictReader(open(folder / "labels.csv")))
+    rows = rows[:: max(1, len(rows) // n)][:n]
+    labels = ["amazement", "solemnity", "tenderness", "nostalgia", "calmness", "power",
+              "joyful_activation", "tension", "sadness"]
+    truth, pred, genres = [], [], []
+    for row in rows:
+        path = folder / "audio" / f"{row['track']}.ogg"
+        if not path.exists():
+            continue
+        rec = extract(str(path))[0]
+        v, a = circumplex.project_probs(labels, np.array([float(row[k]) for k in labels]))
+        truth.append((float(v), float(a)))
+        pred.append((rec["valence"], rec["arousal"]))
+        genres.append(row["genre"])
+    truth, pred = np.array(truth), np.array(pred)
+    genre_mean = np.array([truth[[g == h for h in genres]].mean(0) for g in genres])
+    print(f"\nAudio feature rules vs Emotify listener labels ({len(truth)} tracks; labels "
+          "mapped to V/A through the circumplex table)")
+    print(f"{'':8} {'rules r':>8} {'rules MAE':>9} {'genre-mean r':>12}")
+    for i, name in enumerate(("valence", "arousal")):
+        r = np.corrcoef(truth[:, i], pred[:, i])[0, 1]
+        mae = np.abs(truth[:, i] - pred[:, i]).mean()
+        rg = np.corrcoef(truth[:, i], genre_mean[:, i])[0, 1]
+        print(f"{name:8} {r:8.2f} {mae:9.2f} {rg:12.2f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=40)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--default", action="store_true")
+    parser.add_argument("--emotify", type=int, default=0)
     args = parser.parse_args()
 
     print("Index throughput (generated MIDI + ABC; second pass = incremental, nothing changed)")
@@ -153,6 +195,8 @@ def main() -> int:
         print(f"\nDefault library (music21 subset): {report.pieces} pieces from "
               f"{report.added} files in {dt:.1f} s ({report.added / dt:.1f} files/s), "
               f"{len(report.failed)} unreadable")
+    if args.emotify:
+        bench_emotify(args.emotify)
     return 0
 
 
