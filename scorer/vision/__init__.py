@@ -21,8 +21,9 @@ def default_analyzers(settings=None) -> list:
     """Return the visual analyzers in finish order: shots, lighting, motion, faces.
 
     Args:
-        settings: ``scorer.pipeline.AnalysisSettings`` (``extra["vision"]`` may switch
-            analyzers off, e.g. ``{"faces": False}``); None for defaults.
+        settings: ``scorer.pipeline.AnalysisSettings``; ``extra["vision"]`` may switch
+            faces off (``{"faces": False}``) or set ``face_detect_every`` (sampled frames
+            between detector runs, default 2). None for defaults.
 
     Raises:
         ModelError: If a face model is missing or damaged.
@@ -30,5 +31,5 @@ def default_analyzers(settings=None) -> list:
     extra = dict(getattr(settings, "extra", None) or {}).get("vision", {})
     analyzers = [ShotAnalyzer(), LightingAnalyzer(), MotionAnalyzer()]
     if extra.get("faces", True):
-        analyzers.append(FaceAnalyzer())
+        analyzers.append(FaceAnalyzer(detect_every=int(extra.get("face_detect_every", 2))))
     return analyzers
