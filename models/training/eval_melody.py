@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from scorer.music.corpus import decode_tokens  # noqa: E402
 from scorer.music.melody import MelodyModel, melody_stats  # noqa: E402
@@ -66,16 +67,53 @@ def evaluate(style: str, n: int = 32, steps: int = 128, temperature: float = 1.0
     return rows
 
 
+def corpus_rows(style: str, n: int, steps: int) -> list[dict]:
+    """The same figures for the first ``steps`` of up to ``n`` corpus tunes per condition."""
+    import random
+
+    from build_melody_corpus import LIMITS
+
+    from scorer.music import corpus
+
+    data = corpus.load_or_build(style, limit=LIMITS[style])
+    model = MelodyModel.load(style)
+    meta = model.session.get_modelmeta().custom_metadata_map
+    import json
+
+    thresholds = json.loads(meta["density_thresholds"])
+    rows = []
+    for mode in ("major", "minor"):
+        for density in range(3):
+            tunes = [t["tokens"][:steps] for t in data["tunes"] if t["mode"] == mode
+                     and int(np.searchsorted(thresholds, t["density"])) == density]
+            random.Random(0).shuffle(tunes)
+            tunes = tunes[:n]
+            if not tunes:
+                continue
+            stats = [melody_stats(m, mode) for m in tunes]
+            endings = [phrase_endings(m, mode) for m in tunes]
+            rows.append({
+                "mode": mode, "density_bucket": density,
+                "in_scale": float(np.mean([s["in_scale"] for s in stats])),
+                "phrase_end_tonic": sum(e[0] for e in endings) / max(1, sum(e[1] for e in endings)),
+                "density": float(np.mean([s["density"] for s in stats])),
+                "analysed_minor": float(np.mean([analysed_minor(m) for m in tunes])),
+            })
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--style", default="folk")
     parser.add_argument("--n", type=int, default=32)
     parser.add_argument("--steps", type=int, default=128)
+    parser.add_argument("--corpus", action="store_true", help="measure corpus tunes instead")
     args = parser.parse_args()
     print("| mode | density bucket | in-scale notes | phrase ends on tonic | onsets / 16th "
           "| analysed as minor |")
     print("|---|---|---|---|---|---|")
-    for r in evaluate(args.style, args.n, args.steps):
+    rows = (corpus_rows if args.corpus else evaluate)(args.style, args.n, args.steps)
+    for r in rows:
         print(f"| {r['mode']} | {('low', 'mid', 'high')[r['density_bucket']]} "
               f"| {r['in_scale']:.3f} | {r['phrase_end_tonic']:.3f} | {r['density']:.3f} "
               f"| {r['analysed_minor']:.2f} |")
