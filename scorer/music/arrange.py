@@ -249,7 +249,8 @@ def arrange(tokens: list[str], *, mode: str, key: str, tempo: float, beats: floa
     chords = choose_chords(events, mode, bars)
     table = CHORDS[mode]
     melody_low = min((n.pitch for n in parts["melody"].notes), default=register - 5)
-    harm_high = min(melody_low - 1, register - 3)
+    # accompaniment sits under the melody but not in the bass's octave (muddy below ~E3)
+    harm_high = max(min(melody_low - 1, register - 3), 52)
     for bar, name in enumerate(chords):
         pcs = tuple((pc + shift) % 12 for pc in table[name])
         root = pcs[0]

@@ -39,14 +39,25 @@ def explain(score, cue) -> str:
 
 def score_project(path: Path, style: str | None = None, seed: int = 0, temperature: float = 1.0,
                   cue_numbers: list[str] | None = None, seed_melody: str | None = None,
-                  progress=None) -> list:
+                  progress=None, cancel=None) -> list:
     """Generate music for the cues of a saved project, record suggestions and save it.
+
+    Args:
+        path: Project file.
+        style: Melody style, or None for the router's choice per cue.
+        seed: Random seed.
+        temperature: Sampling temperature.
+        cue_numbers: Only these cues (default: all).
+        seed_melody: Bundled seed name, token file or MIDI file.
+        progress: ``progress(stage, fraction)`` callback.
+        cancel: Token with ``raise_if_set()``; a cancel leaves the project file untouched.
 
     Returns:
         The new :class:`scorer.project.Suggestion` entries.
 
     Raises:
         ScorerError: If the project has no cues, a cue is unknown, or a model is missing.
+        Cancelled: If cancelled (MIDI files already written stay; the project is not saved).
     """
     from scorer import project as project_io
     from scorer.music.generate import generate_for_cue
@@ -66,6 +77,8 @@ def score_project(path: Path, style: str | None = None, seed: int = 0, temperatu
     folder.mkdir(exist_ok=True)
     made = []
     for i, cue in enumerate(cues):
+        if cancel is not None:
+            cancel.raise_if_set()
         if progress:
             progress("generate", i / len(cues))
         score = generate_for_cue(cue, style=style, seed=seed, temperature=temperature,

@@ -57,3 +57,21 @@ def test_vocabulary_is_fixed():
     assert corpus.VOCAB[:3] == ["/", "r", "_"]
     assert len(corpus.VOCAB) == 3 + corpus.HIGH - corpus.LOW + 1
     assert corpus.pitch_token(30) == str(30 + 24) and corpus.pitch_token(100) == str(100 - 24)
+
+
+def test_build_from_the_bundled_essen_collection_and_cache(tmp_path):
+    data = corpus.load_or_build("folk", limit=6, seed=1, folder=tmp_path)
+    assert data["style"] == "folk" and data["vocab"] == corpus.VOCAB
+    assert len(data["tunes"]) + data["skipped"] == 6 and len(data["tunes"]) >= 4
+    for tune in data["tunes"]:
+        assert tune["mode"] in ("major", "minor")
+        assert set(tune["tokens"]) <= set(corpus.VOCAB) - {corpus.START}
+        assert tune["tokens"][0] not in (corpus.HOLD, corpus.REST)
+    cached = list(tmp_path.glob("melody_corpus_folk_6_1.json.gz"))
+    assert len(cached) == 1
+    assert corpus.load_or_build("folk", limit=6, seed=1, folder=tmp_path) == data
+
+
+def test_unknown_style_is_refused():
+    with pytest.raises(ValueError, match="unknown style"):
+        corpus.build_corpus("polka", limit=1)

@@ -126,3 +126,27 @@ def test_score_command_writes_files_and_suggestions(tmp_path):
     assert gen == {"1M1": 3, "1M2": 4}
     assert any(s.id == "lib1" for s in saved.suggestions)
     assert main(["score", str(path), "--cue", "9M9"]) == 2
+
+
+def test_cancel_leaves_the_project_untouched(tmp_path):
+    from scorer.errors import Cancelled
+    from scorer.music.commands import score_project
+    from scorer.pipeline import CancelToken
+
+    path = tmp_path / "p.scorer.json"
+    project_io.save(Project(cues=[_cue()]), path)
+    before = path.read_bytes()
+    token = CancelToken()
+    token.set()
+    with pytest.raises(Cancelled):
+        score_project(path, cancel=token)
+    assert path.read_bytes() == before
+
+
+def test_project_without_cues_is_a_user_error(tmp_path):
+    from scorer.music.commands import score_project
+
+    path = tmp_path / "empty.scorer.json"
+    project_io.save(Project(), path)
+    with pytest.raises(ScorerError, match="no cues"):
+        score_project(path)
