@@ -7,7 +7,7 @@ import os
 import pytest
 from test_library_fixtures import fast_major, slow_minor, write_abc, write_corrupt, write_wav
 
-from scorer.errors import Cancelled, InputError
+from scorer.errors import Cancelled, InputError, ScorerError
 from scorer.music.library.index import LibraryIndex
 from scorer.pipeline import CancelToken
 
@@ -98,3 +98,10 @@ def test_default_library_subset_indexes(tmp_path):
         assert {e.source for e in index.entries()} == {"music21"}
         assert index.ensure_default(limit=4) is None  # once only
         assert index.query(0.5, 0.5, 110, 30, n=3)
+
+
+def test_damaged_index_file_is_reported(tmp_path):
+    bad = tmp_path / "lib.sqlite"
+    bad.write_bytes(b"this is not a database at all" * 100)
+    with pytest.raises(ScorerError, match="damaged"):
+        LibraryIndex(bad)

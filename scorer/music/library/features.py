@@ -330,7 +330,7 @@ def _model_sections(y: np.ndarray, sr: int) -> list[list[float]] | None:
 
     try:
         rows = emotion.predict_sections(y, sr)
-    except (ModelError, FileNotFoundError) as exc:
+    except (ModelError, OSError, RuntimeError, ValueError) as exc:  # model trouble: fall back
         log.info("music-emotion model unavailable (%s); using feature rules", exc)
         return None
     return [[round(float(s), 3), round(float(e), 3), round(float(v), 4), round(float(a), 4),

@@ -145,7 +145,8 @@ class LibraryIndex:
         self.path = Path(path) if path is not None else default_index_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._db = sqlite3.connect(str(self.path))
+            # usable from a GUI worker thread; callers use one index from one thread at a time
+            self._db = sqlite3.connect(str(self.path), check_same_thread=False)
             self._db.executescript(_DDL)
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
             if self.meta("extractor") != feat.EXTRACTOR_VERSION:

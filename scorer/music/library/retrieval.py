@@ -82,13 +82,15 @@ def score_all(arr: dict[str, np.ndarray], valence: float, arousal: float,
         fits["tempo"] = np.where(known, np.clip(fit, 0.0, 1.0), f32(UNKNOWN_TEMPO_FIT))
         log_factor = np.where(known, best_log, f32(math.log(tempo)) - lt)
     factor = np.exp(log_factor)
-    loops = np.ones(len(val), f32)
+    loops = None
     if duration:
         loops = f32(duration) * factor / np.maximum(arr["duration"].astype(f32, copy=False),
                                                     f32(1e-3))
         fits["duration"] = 1.0 - np.minimum(f32(0.6), f32(0.2) * np.log2(np.maximum(loops, 1)))
     total = sum(WEIGHTS[k] for k in fits)
     score = sum(f32(WEIGHTS[k] / total) * v for k, v in fits.items())
+    if loops is None:
+        loops = np.ones(len(val), f32)
     return {"score": score, "factor": factor, "loops": loops, "dist": dist, **fits}
 
 
