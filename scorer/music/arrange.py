@@ -80,6 +80,7 @@ class Arrangement:
     mode: str
     parts: list[Part]
     chords: list[str]
+    markers: list[tuple[float, str]] = field(default_factory=list)  # (beat, text)
 
 
 def key_pitch_class(key: str) -> int:
@@ -182,7 +183,7 @@ def _voice(pcs: tuple[int, ...], low: int, high: int) -> list[int]:
 def arrange(tokens: list[str], *, mode: str, key: str, tempo: float, beats: float,
             register: int, arousal: float, programs: dict[str, int], style: str,
             dynamics: list[tuple[float, float]] | None = None, cue_start: float = 0.0,
-            title: str = "") -> Arrangement:
+            title: str = "", hit_points: list[float] | None = None) -> Arrangement:
     """Arrange a melody (tokens in C major / A minor) for a cue.
 
     Args:
@@ -200,6 +201,7 @@ def arrange(tokens: list[str], *, mode: str, key: str, tempo: float, beats: floa
         dynamics: (clip time s, level 0..1) points that set the velocities.
         cue_start: Clip time of beat 0, to read the dynamics.
         title: Name for the conductor track.
+        hit_points: Clip times (s) of cuts inside the cue, written as MIDI markers.
 
     Returns:
         The arrangement.
@@ -280,5 +282,7 @@ def arrange(tokens: list[str], *, mode: str, key: str, tempo: float, beats: floa
             for k in range(8):
                 add("drums", 42, t0 + k * 0.5, 0.25, 0.8)
     ordered = [parts[r] for r in roles if r in parts]
+    markers = [((t - cue_start) * tempo / 60.0, f"hit {t:.3f} s") for t in hit_points or []
+               if 0.0 <= (t - cue_start) * tempo / 60.0 < beats]
     return Arrangement(title=title, tempo=tempo, beats=beats, key=key, mode=mode,
-                       parts=ordered, chords=chords)
+                       parts=ordered, chords=chords, markers=markers)

@@ -123,7 +123,7 @@ def generate_for_cue(cue: Cue, style: str | None = None, seed: int = 0,
     arr = arrange(tokens, mode=mode, key=cue.key, tempo=cue.tempo, beats=beats,
                   register=cue.register, arousal=cue.arousal, programs=dict(cue.programs),
                   style=style, dynamics=list(cue.dynamics), cue_start=cue.start,
-                  title=f"{cue.number} {cue.title}".strip())
+                  title=f"{cue.number} {cue.title}".strip(), hit_points=list(cue.hit_points))
     return GeneratedScore(cue=cue.number, style=style, seed=seed, temperature=temperature,
                           midi=to_midi(arr), duration_s=cue.duration, melody=tokens,
                           arrangement=arr)

@@ -1,6 +1,7 @@
 """Arrangement -> Standard MIDI File (type 1) with mido.
 
-Track 0 is the conductor: name, tempo map, time signature and key signature. Every part is its
+Track 0 is the conductor: name, tempo map, time signature, key signature and a marker at
+every hit point (cut) inside the cue. Every part is its
 own named track with its General MIDI program on its channel (percussion on channel 10, index
 9). Every track ends exactly at the arrangement's length, so the file lasts exactly the cue.
 """
@@ -42,7 +43,12 @@ def to_midi(arr: Arrangement, tpq: int = TICKS_PER_BEAT) -> mido.MidiFile:
                                       time=0))
     conductor.append(mido.MetaMessage("key_signature", key=key_signature_name(arr.key, arr.mode),
                                       time=0))
-    conductor.append(mido.MetaMessage("end_of_track", time=end))
+    now = 0
+    for beat, text in sorted(arr.markers):  # hit points (cuts) the editor will want to see
+        tick = min(end, to_ticks(beat, tpq))
+        conductor.append(mido.MetaMessage("marker", text=text, time=tick - now))
+        now = tick
+    conductor.append(mido.MetaMessage("end_of_track", time=end - now))
     mid.tracks.append(conductor)
     for part in arr.parts:
         track = mido.MidiTrack()

@@ -64,12 +64,13 @@ def test_transposition_goes_to_the_key_and_register():
     assert transpose_shift("E", "minor", 64, [69, 72, 76]) % 12 == 7
 
 
-def _arrangement(arousal=0.0, programs=None, dynamics=None, beats=32.0, mode="major"):
+def _arrangement(arousal=0.0, programs=None, dynamics=None, beats=32.0, mode="major",
+                 hit_points=None):
     tokens = _bars(*([[60, 64, 67, 64], [65, 69, 72, 69], [67, 71, 74, 71], [72, 67, 64, 60]]
                      * 2))
     return arrange(tokens, mode=mode, key="G", tempo=120.0, beats=beats, register=67,
                    arousal=arousal, programs=programs or {}, style="folk",
-                   dynamics=dynamics, cue_start=5.0, title="1M1 test")
+                   dynamics=dynamics, cue_start=5.0, title="1M1 test", hit_points=hit_points)
 
 
 def test_percussion_only_for_high_arousal():
@@ -112,7 +113,8 @@ def test_nothing_sounds_past_the_end():
 
 
 def test_midi_file_structure_and_round_trip():
-    arrangement = _arrangement(arousal=0.8, beats=30.0)
+    # cue starts at clip time 5 s, 120 BPM: a cut at 8 s is beat 6; one outside is dropped
+    arrangement = _arrangement(arousal=0.8, beats=30.0, hit_points=[8.0, 11.5, 40.0])
     mid = mido.MidiFile(file=io.BytesIO(midi_bytes(to_midi(arrangement))))
     assert mid.type == 1
     assert [t.name for t in mid.tracks] == ["1M1 test", "Melody", "Harmony", "Bass", "Pad",
@@ -122,6 +124,12 @@ def test_midi_file_structure_and_round_trip():
     assert (meta["time_signature"].numerator, meta["time_signature"].denominator) == (4, 4)
     assert meta["key_signature"].key == "G"
     assert mid.length == pytest.approx(30.0 * 60 / 120, abs=1e-6)
+    ticks, markers = 0, []
+    for m in mid.tracks[0]:
+        ticks += m.time
+        if m.type == "marker":
+            markers.append(ticks / mid.ticks_per_beat)
+    assert markers == [6.0, 13.0]
     programs = [next(m.program for m in t if m.type == "program_change") for t in mid.tracks[1:]]
     assert programs == [p.program for p in arrangement.parts]
     ons = sum(1 for t in mid.tracks for m in t if m.type == "note_on")
