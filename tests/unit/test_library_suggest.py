@@ -105,3 +105,22 @@ def test_cli_library_add_list_and_suggest(library, tmp_path, capsys):
     assert "1M1" in out and "score" in out
     saved = project_io.load(path)
     assert len([s for s in saved.suggestions if s.cue == "1M1"]) == 2
+
+
+@pytest.mark.slow
+def test_audio_piece_is_adapted_to_a_wav_of_the_cue_length(tmp_path):
+    import soundfile
+    from test_library_fixtures import write_wav
+
+    d = tmp_path / "audio"
+    d.mkdir()
+    write_wav(d / "arp.wav", seconds=6.0, bpm=120)
+    project = Project(title="a", cues=[Cue("1M1", 0.0, 9.0, valence=0.5, arousal=0.2,
+                                           tempo=126, tempo_range=(110, 140), key="D")])
+    with LibraryIndex(tmp_path / "lib.sqlite") as ix:
+        ix.add_folder(d, workers=1)
+        (sug,) = suggest_project(project, tmp_path / "a.scorer.json", n=1,
+                                 with_generated=False, index=ix, use_default=False)
+    assert sug.path.endswith(".wav") and sug.params["adapted"]["semitones"] == 2
+    y, sr = soundfile.read(sug.path)
+    assert len(y) == int(9.0 * sr)
