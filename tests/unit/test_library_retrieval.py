@@ -97,3 +97,21 @@ def test_mmr_picks_the_best_first_and_skips_duplicates():
     vec = np.array([[0, 0], [0, 0], [1, 1], [2, 2]], float)
     picked = mmr(np.array([0.9, 0.89, 0.8, 0.1]), vec, np.arange(4), 3)
     assert picked[:2] == [0, 2]
+
+
+def test_fast_scores_agree_with_exact_scores():
+    from scorer.music.library.retrieval import fast_scores, tempo_bins
+
+    rng = np.random.default_rng(0)
+    n = 2000
+    arr = _arrays(rng.uniform(40, 220, n), rng.uniform(5, 300, n))
+    arr["valence"], arr["arousal"] = rng.uniform(-1, 1, (2, n)).astype(np.float32)
+    arr["tempo_known"] = rng.random(n) < 0.7
+    arr["tempo_bin"] = tempo_bins(np.log(arr["tempo"]), arr["tempo_known"])
+    arr["log2_duration"] = np.log2(arr["duration"]).astype(np.float32)
+    for target in ((0.5, 0.5, 120.0, 60.0, None), (-0.3, 0.8, 90.0, None, (80.0, 100.0)),
+                   (0.0, -0.5, None, 30.0, None)):
+        v, a, tempo, duration, rng_ = target
+        exact = score_all(arr, v, a, tempo, duration, 0.15, rng_)["score"]
+        approx = fast_scores(arr, v, a, tempo, duration, 0.15, rng_)
+        assert np.abs(exact - approx).max() < 0.01

@@ -423,10 +423,16 @@ class LibraryIndex:
                 # pieces of one file count as near-identical for diversity
                 "group": np.unique([r[7] for r in rows], return_inverse=True)[1]
                 if n else np.zeros(0, np.int64),
+                "log2_duration": np.log2(np.maximum(np.fromiter(
+                    (r[5] for r in rows), np.float64, n), 1e-3)).astype(np.float32),
                 "vector": (np.frombuffer(b"".join(r[8] for r in rows), dtype=np.float32)
                            .reshape(n, VECTOR_DIM) if n else np.zeros((0, VECTOR_DIM),
                                                                       np.float32)),
             }
+            from scorer.music.library.retrieval import tempo_bins
+
+            self._arrays["tempo_bin"] = tempo_bins(self._arrays["log_tempo"],
+                                                   self._arrays["tempo_known"])
         return self._arrays
 
     def query(self, valence: float, arousal: float, tempo: float | None = None,
