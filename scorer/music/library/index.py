@@ -35,9 +35,20 @@ log = logging.getLogger(__name__)
 SCHEMA = 1
 MAX_WORKERS = 2
 # Worker processes cost seconds to start (spawn + importing music21/librosa), so small batches
-# are read in this process: rough seconds of work per file kind decide.
-COST = {"midi": 0.05, "score": 0.3, "audio": 3.0}
+# are read in this process; a rough estimate of the seconds of work decides.
 PARALLEL_MIN_SECONDS = 8.0
+
+
+def _cost(path: str, size: int, numbers: list[int] | None) -> float:
+    """Rough seconds to read a file (measured on music21's corpus and generated files)."""
+    kind, kb = feat.kind_of(path), size / 1024
+    if kind == "midi":
+        return 0.01 + 0.002 * kb
+    if kind == "audio":
+        return 1.0 + 0.0005 * kb
+    if numbers:
+        return 0.05 * len(numbers)
+    return max(0.05, kb * (0.03 if path.endswith(".mxl") else 0.006))
 Progress = Callable[[str, float], None]
 
 _DDL = """
@@ -301,8 +312,7 @@ class LibraryIndex:
             say("index", 1.0)
             return results
         workers = max(1, min(MAX_WORKERS, workers, len(todo)))
-        work = sum(COST.get(feat.kind_of(key), 0.3) * (len(numbers) if numbers else 1)
-                   for key, numbers, *_rest in todo)
+        work = sum(_cost(key, size, numbers) for key, numbers, size, *_rest in todo)
         if work < PARALLEL_MIN_SECONDS:
             workers = 1
         say("index", 0.0)
