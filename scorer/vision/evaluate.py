@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
-from PIL import Image
 
 from scorer.errors import InputError
 from scorer.vision.faces import FER_SIZE, LABELS, ExpressionModel
@@ -37,10 +37,12 @@ def load_fer_split(root: str | Path, prefix: str = "PrivateTest",
         if limit is not None and len(files) > limit:
             files = [files[i] for i in np.linspace(0, len(files) - 1, limit).astype(int)]
         for path in files:
-            img = Image.open(path).convert("L")
-            if img.size != (FER_SIZE, FER_SIZE):
-                img = img.resize((FER_SIZE, FER_SIZE), Image.BILINEAR)
-            images.append(np.asarray(img, dtype=np.uint8))
+            img = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+            if img is None:
+                raise InputError("not a readable image", path)
+            if img.shape != (FER_SIZE, FER_SIZE):
+                img = cv2.resize(img, (FER_SIZE, FER_SIZE), interpolation=cv2.INTER_LINEAR)
+            images.append(img)
             labels.append(ci)
     if not images:
         raise InputError(f"no {prefix}_*.jpg crops found under test/<label>/", root)
