@@ -23,7 +23,7 @@ from typing import Protocol
 import numpy as np
 
 from scorer import media
-from scorer.errors import Cancelled, ScorerError
+from scorer.errors import Cancelled, ModelError, ScorerError
 from scorer.project import Project
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,10 @@ def _analyze_film_music(audio: np.ndarray, sr: int, project: Project,
     except ImportError:
         log.info("no film-music analyzer available")
         return
-    analyze_film_music(audio, sr, project, settings, progress, cancel)
+    try:
+        analyze_film_music(audio, sr, project, settings, progress, cancel)
+    except ModelError as exc:  # the rest of the analysis stands without this modality
+        log.warning("music in the sound track skipped: %s", exc)
 
 
 def _post_analysis(project: Project, progress: ProgressCallback, cancel: CancelToken) -> None:
