@@ -202,6 +202,25 @@ def main() -> int:
               f"{base / p50:8.1f}")
 
     if args.default:
+        from scorer.music.library import index as index_mod
+        from scorer.music.library.default import curated_jobs
+
+        jobs = curated_jobs()[::6]  # heavier files: music21 parsing of corpus works
+        print(f"\nmusic21 corpus works ({len(jobs)} files, every 6th of the default subset)")
+        print(f"{'workers':>12} {'seconds':>8} {'files/s':>8} {'x base':>7}")
+        base = None
+        for label, workers in (("1 (baseline)", 1), ("2 (pool)", 2)):
+            saved, index_mod.PARALLEL_MIN_SECONDS = index_mod.PARALLEL_MIN_SECONDS, 0.0
+            try:
+                with tempfile.TemporaryDirectory() as tmp, \
+                        LibraryIndex(Path(tmp) / "c.sqlite") as ix:
+                    t = time.perf_counter()
+                    ix.add_jobs("corpus", "music21", jobs, workers=workers)
+                    dt = time.perf_counter() - t
+            finally:
+                index_mod.PARALLEL_MIN_SECONDS = saved
+            base = base or len(jobs) / dt
+            print(f"{label:>12} {dt:8.2f} {len(jobs) / dt:8.1f} {len(jobs) / dt / base:7.2f}")
         with tempfile.TemporaryDirectory() as tmp, LibraryIndex(Path(tmp) / "d.sqlite") as ix:
             t = time.perf_counter()
             report = ix.ensure_default()
