@@ -33,9 +33,10 @@ def _face_image() -> np.ndarray | None:
     path = root / "video" / "single_face.jpg"
     if not path.exists():
         return None
-    from PIL import Image
+    import cv2
 
-    return np.asarray(Image.open(path).convert("RGB").resize((300, 295)))
+    image = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+    return cv2.resize(image, (300, 295), interpolation=cv2.INTER_AREA)
 
 
 def make_clip(path: Path, seconds: float, fps: int, width: int = 1280,

@@ -5,7 +5,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from PIL import Image
 
 from scorer import media
 from scorer.project import Project
@@ -19,7 +18,7 @@ EXPRESSION_ACCURACY_FLOOR = 0.62
 
 
 def _frame(shared_data: Path, name: str, width: int = 480) -> np.ndarray:
-    img = np.asarray(Image.open(shared_data / "video" / name).convert("RGB"))
+    img = cv2.cvtColor(cv2.imread(str(shared_data / "video" / name)), cv2.COLOR_BGR2RGB)
     h, w = img.shape[:2]
     return cv2.resize(img, (width, int(round(h * width / w))), interpolation=cv2.INTER_AREA)
 
@@ -62,7 +61,7 @@ def test_detector_finds_most_fer_crops(shared_data, detector):
     files = files[::60]
     found = 0
     for path in files:
-        grey = np.asarray(Image.open(path).convert("L"))
+        grey = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
         rgb = cv2.copyMakeBorder(np.repeat(grey[..., None], 3, 2), 24, 24, 24, 24,
                                  cv2.BORDER_REPLICATE)
         found += len(detector.detect(rgb)) > 0
