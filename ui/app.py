@@ -21,7 +21,7 @@ import logging  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from PySide6.QtCore import QtMsgType, QTimer, qInstallMessageHandler  # noqa: E402
+from PySide6.QtCore import QTimer, QtMsgType, qInstallMessageHandler  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 qt_log = logging.getLogger("qt")

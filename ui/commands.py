@@ -1,6 +1,8 @@
-"""Every edit is a QUndoCommand: cue edge move, cue retarget, choice lock, suggestions,
-cue sheet, settings change. Commands hold the old and the new values and only call
-:class:`ui.document.Document` setters, so undo restores exactly what was there.
+"""Every edit is a QUndoCommand.
+
+Cue edge move, cue retarget, choice lock, suggestions, cue sheet, settings change. Commands
+hold the old and the new values and only call :class:`ui.document.Document` setters, so undo
+restores exactly what was there.
 """
 
 from __future__ import annotations

@@ -1,6 +1,9 @@
-"""The export dialog: every format of scorer.export, output folder, and the cue sheet's header
-and rows editable in tables. Accepting stores the cue sheet in the project (undoable) and
-returns the chosen formats; the export itself runs off the GUI thread in the main window."""
+"""The export dialog.
+
+Every format of scorer.export, the output folder, and the cue sheet's header and rows
+editable in tables. Accepting stores the cue sheet in the project (undoable) and
+returns the chosen formats; the export itself runs off the GUI thread in the main window.
+"""
 
 from __future__ import annotations
 
@@ -43,7 +46,8 @@ ROW_FIELDS = (("title", "Title"), ("composer", "Composer"), ("society", "Society
               ("usage", "Usage"))
 FORMAT_TITLES = {
     "midi": "MIDI (all cues, SMPTE offset)", "wav": "Score stem WAV", "mp4": "Preview MP4",
-    "cuesheet": "Cue sheet (CSV, XLSX, PDF)", "csv": "Cue sheet CSV", "xlsx": "Cue sheet XLSX", "pdf": "Cue sheet PDF",
+    "cuesheet": "Cue sheet (CSV, XLSX, PDF)", "csv": "Cue sheet CSV",
+    "xlsx": "Cue sheet XLSX", "pdf": "Cue sheet PDF",
     "otio": "OpenTimelineIO", "edl": "CMX 3600 EDL", "fcp7": "Final Cut Pro 7 XML",
     "srt": "Music captions (SRT, VTT)", "vtt": "Music captions VTT",
 }

@@ -32,7 +32,7 @@ from ui.document import PROJECT_SUFFIX, Document, untitled_path
 from ui.player import PlayerWidget
 from ui.settings import Settings, WindowState
 from ui.suggestions import SuggestionsPanel
-from ui.thread import run_task, running_tasks, shutdown
+from ui.thread import run_in_process, run_task, running_tasks, shutdown
 from ui.timeline import TimelineView
 from ui.vaplane import VAPlane
 
@@ -76,7 +76,7 @@ class MainWindow(QMainWindow):
         self.split = QSplitter(Qt.Orientation.Vertical, self)
         self.split.addWidget(self.top)
         self.split.addWidget(self.timeline)
-        self.split.setSizes([420, 330])
+        self.split.setSizes([380, 400])
         self.setCentralWidget(self.split)
 
         self.status = QLabel("Drop a video here, or File > Open.", self)
@@ -131,11 +131,12 @@ class MainWindow(QMainWindow):
         doc = self.doc
         doc.projectReplaced.connect(self._on_project_replaced)
         doc.cueChanged.connect(self._on_cue_changed)
-        doc.undo_stack.cleanChanged.connect(lambda _: self._update_title())
-        doc.undo_stack.indexChanged.connect(lambda _: self._update_title())
+        # bound methods (not lambdas): Qt drops them when the window goes away
+        doc.undo_stack.cleanChanged.connect(self._update_title)
+        doc.undo_stack.indexChanged.connect(self._update_title)
         self.player.positionChanged.connect(self.timeline.set_playhead)
         self.player.positionChanged.connect(self.plane.set_time)
-        self.timeline.seekRequested.connect(lambda t: self.player.seek(t, user=True))
+        self.timeline.seekRequested.connect(self._seek)
         self.timeline.cueSelected.connect(self.select_cue)
         self.timeline.edgeDragged.connect(self.move_cue_edge)
         self.plane.cueSelected.connect(self.select_cue)
@@ -145,11 +146,19 @@ class MainWindow(QMainWindow):
         self.panel.lockRequested.connect(self.lock_choice)
         self.panel.regenerateRequested.connect(self.regenerate)
         self.audition.preparing.connect(self.say)
-        self.audition.started.connect(
-            lambda n, s: self.say(f"Auditioning cue {n} with {self._title_of(s)} "
-                                  "(Shift+Space stops)"))
-        self.audition.stopped.connect(lambda: self.say("Audition stopped."))
-        self.audition.failed.connect(lambda m: self.say(f"Audition failed: {m}", error=True))
+        self.audition.started.connect(self._on_audition_started)
+        self.audition.stopped.connect(self._on_audition_stopped)
+        self.audition.failed.connect(self._on_audition_failed)
+
+    def _on_audition_started(self, number: str, suggestion_id: str) -> None:
+        self.say(f"Auditioning cue {number} with {self._title_of(suggestion_id)} "
+                 "(Shift+Space stops)")
+
+    def _on_audition_stopped(self) -> None:
+        self.say("Audition stopped.")
+
+    def _on_audition_failed(self, message: str) -> None:
+        self.say(f"Audition failed: {message}", error=True)
 
     def _restore_state(self) -> None:
         geometry = self.state.load_bytes("geometry")
@@ -180,7 +189,7 @@ class MainWindow(QMainWindow):
         if busy:
             self.progress.setValue(0)
 
-    def _update_title(self) -> None:
+    def _update_title(self, *_args) -> None:
         name = self.doc.project.title if self.doc.project else "Scorer"
         dirty = self.doc.project is not None and not self.doc.undo_stack.isClean()
         self.setWindowTitle(f"{name}{' *' if dirty else ''} — Scorer")
@@ -282,7 +291,9 @@ class MainWindow(QMainWindow):
         self._cancel_all()
         self.video_path = path
         self._remember(path)
-        from scorer.pipeline import AnalysisSettings, analyze
+        from dataclasses import asdict
+
+        from scorer.pipeline import AnalysisSettings
 
         settings = AnalysisSettings(content_type=self.settings["analysis/content_type"],
                                     sample_fps=float(self.settings["analysis/sample_fps"]),
@@ -296,11 +307,18 @@ class MainWindow(QMainWindow):
         self._busy(True)
         self.say(f"Analysing {path.name}…")
 
-        def work(task):
-            return analyze(path, project, settings, progress=task.progress, cancel=task.cancel)
+        def done(result, error):
+            if error is None:
+                try:
+                    result = Project.from_dict(result)
+                except ScorerError as exc:
+                    result, error = None, exc
+            self._analysis_done(result, error)
 
-        self.analysis_task = run_task("analysis", work, self._analysis_done,
-                                      progress=self._analysis_progress)
+        self.analysis_task = run_in_process(
+            "analysis", "analyze",
+            {"path": str(path), "project": project.to_dict(), "settings": asdict(settings)},
+            done, progress=self._analysis_progress)
         self._update_actions()
 
     def _analysis_progress(self, stage: str, fraction: float) -> None:
@@ -365,30 +383,13 @@ class MainWindow(QMainWindow):
         if not core.available("suggest"):
             self.say(self.status.text() + " " + core.missing_message("suggest"))
             return
-        suggest = core.module("suggest")
-        project = copy.deepcopy(self.doc.project)
-        project_path = self.doc.path
         n = int(self.settings["music/suggestions"])
         self._busy(True)
         self.say("Finding music for each cue…")
-
-        folders = list(self.settings["library/folders"])
-        use_default = bool(self.settings["library/use_default"])
-
-        def work(task):
-            from scorer.music.library.index import LibraryIndex
-
-            index = LibraryIndex()
-            try:
-                for folder in folders:  # incremental: only new or changed files are read
-                    index.add_folder(folder, progress=task.progress, cancel=task.cancel)
-                result = suggest.suggest_project(project, project_path, n=n,
-                                                 with_generated=True, progress=task.progress,
-                                                 cancel=task.cancel, index=index,
-                                                 use_default=use_default)
-            finally:
-                index.close()
-            return result if isinstance(result, list) else project.suggestions
+        self._music_folder()
+        kwargs = {"project": self.doc.project.to_dict(), "project_path": str(self.doc.path),
+                  "n": n, "folders": list(self.settings["library/folders"]),
+                  "use_default": bool(self.settings["library/use_default"])}
 
         def progress(stage, fraction):
             self.progress.setValue(int(1000 * fraction))
@@ -405,14 +406,16 @@ class MainWindow(QMainWindow):
                 self.say(f"Music search failed: {error}", error=True)
                 return
             # suggest_project keeps the suggestions of locked cues and replaces the rest
-            self.doc.project.suggestions = list(result)
+            result = [Suggestion(**item) for item in result]
+            self.doc.project.suggestions = result
             for cue in self.doc.cues():
                 self.doc.suggestionsChanged.emit(cue.number)
             self.say(f"{len(result)} suggestions for {len(self.doc.cues())} cues. "
                      "Select a cue, then audition (Ctrl+Space).")
             self.autosave()
 
-        self.tasks["suggest"] = run_task("suggest", work, done, progress=progress)
+        self.tasks["suggest"] = run_in_process("suggest", "suggest", kwargs, done,
+                                               progress=progress)
         self._update_actions()
 
     # ------------------------------------------------------------------ document events
@@ -430,6 +433,9 @@ class MainWindow(QMainWindow):
     def _on_cue_changed(self, number: str) -> None:
         self.timeline.update_cue(number)
         self.plane.update()
+
+    def _seek(self, t: float) -> None:
+        self.player.seek(t, user=True)
 
     def select_cue(self, number: str) -> None:
         self.timeline.select_cue(number)
@@ -453,7 +459,8 @@ class MainWindow(QMainWindow):
         self.doc.undo_stack.push(commands.LockChoice(self.doc, number,
                                                      suggestion_id if lock else "", lock))
         self.panel.select_suggestion(suggestion_id)
-        self.say(f"Cue {number}: {'locked to ' + self._title_of(suggestion_id) if lock else 'unlocked'}.")
+        what = f"locked to {self._title_of(suggestion_id)}" if lock else "unlocked"
+        self.say(f"Cue {number}: {what}.")
 
     def regenerate(self, number: str, style: str, seed: int, temperature: float,
                    palette: str) -> None:
@@ -463,7 +470,6 @@ class MainWindow(QMainWindow):
         if "generate" in self.tasks:
             self.say("Still generating; wait for it to finish.", error=True)
             return
-        generate = core.module("generate")
         cue = copy.deepcopy(self.doc.cue(number))
         if palette:
             palettes = core.instrument_palettes()
@@ -475,22 +481,15 @@ class MainWindow(QMainWindow):
         self.say(f"Generating music for cue {number} (style {label}, seed {seed}, "
                  f"temperature {temperature:.1f})…")
         self._busy(True)
+        cue_doc = Project(cues=[cue]).to_dict()["cues"][0]
 
-        def work(task):
-            score = generate.generate_for_cue(cue, style=style or None, seed=seed,
-                                              temperature=temperature)
-            task.cancel.raise_if_set()
-            score.save(target)
-            return score
-
-        def done(score, error):
+        def done(result, error):
             self.tasks.pop("generate", None)
             self._busy(bool(running_tasks()))
             if error is not None:
                 self.say(f"Generation failed: {error}", error=True)
                 return
-            used = getattr(score, "style", style) or label
-            fit, measured = core.score_music(cue, target)
+            used, fit, measured = result["style"] or label, result["fit"], result["measured"]
             sid = f"{number}:gen:{used}:{seed}:{temperature:.2f}:{palette or 'plan'}"
             item = Suggestion(
                 id=sid, cue=number, source="generated",
@@ -507,7 +506,9 @@ class MainWindow(QMainWindow):
             self.panel.select_suggestion(sid)
             self.say(f"New music for cue {number}: {item.title}.")
 
-        self.tasks["generate"] = run_task("generate", work, done)
+        self.tasks["generate"] = run_in_process(
+            "generate", "generate", {"cue": cue_doc, "style": style, "seed": seed,
+                                     "temperature": temperature, "target": str(target)}, done)
 
     def _music_folder(self) -> Path:
         base = self.doc.path or untitled_path(self.video_path or Path("untitled"))
@@ -598,16 +599,12 @@ class MainWindow(QMainWindow):
             return
         if cue_sheet is not None and cue_sheet != self.doc.project.cue_sheet:
             self.doc.undo_stack.push(commands.EditCueSheet(self.doc, cue_sheet))
-        exporter = core.module("export")
-        project = copy.deepcopy(self.doc.project)
-        project_path = self.doc.path
         sf2 = self.settings["audio/soundfont"] or None
         self._busy(True)
         self.say(f"Exporting {', '.join(formats)} to {out_dir}…")
-
-        def work(task):
-            return exporter.export_project(project, project_path, formats, out_dir, force=force,
-                                           sf2=sf2, progress=task.progress, cancel=task.cancel)
+        kwargs = {"project": self.doc.project.to_dict(),
+                  "project_path": str(self.doc.path) if self.doc.path else None,
+                  "formats": list(formats), "out_dir": str(out_dir), "force": force, "sf2": sf2}
 
         def progress(stage, fraction):
             self.progress.setValue(int(1000 * fraction))
@@ -624,7 +621,8 @@ class MainWindow(QMainWindow):
             else:
                 self.say(f"Exported to {out_dir}: {_describe_report(report)}")
 
-        self.tasks["export"] = run_task("export", work, done, progress=progress)
+        self.tasks["export"] = run_in_process("export", "export", kwargs, done,
+                                              progress=progress)
 
     def act_cancel(self) -> None:
         tasks = running_tasks()
@@ -737,9 +735,9 @@ class MainWindow(QMainWindow):
         event.accept()
 
 
-def _describe_report(report) -> str:
-    files = [Path(str(f)).name for f in getattr(report, "files", None) or []]
-    notes = list(getattr(report, "notes", None) or [])
+def _describe_report(report: dict) -> str:
+    files = [Path(f).name for f in report.get("files", [])]
+    notes = list(report.get("notes", []))
     text = f"{len(files)} files ({', '.join(files[:6])}{'…' if len(files) > 6 else ''})"
     if notes:
         text += f"; {len(notes)} notes: " + "; ".join(notes[:2])

@@ -10,15 +10,62 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer, QUrl, Signal
-from PySide6.QtMultimedia import QAudioOutput, QMediaDevices, QMediaPlayer
-from PySide6.QtMultimediaWidgets import QVideoWidget
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QRectF, QSignalBlocker, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtMultimedia import QAudioOutput, QMediaDevices, QMediaPlayer, QVideoFrame, QVideoSink
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QSlider,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from scorer import timebase
 
 SHUTTLE_SPEEDS = (1.0, 2.0, 4.0, 8.0)
 BACK_TICK_MS = 40
+
+
+class VideoView(QWidget):
+    """Paints the player's frames itself (through a QVideoSink).
+
+    A plain widget rather than QVideoWidget: it needs no GPU surface, works the same on every
+    platform plugin (offscreen included), and ``grab()`` captures the picture for screenshots.
+    """
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.sink = QVideoSink(self)
+        self.sink.videoFrameChanged.connect(self._on_frame)
+        self.image = QImage()
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+
+    def sizeHint(self) -> QSize:
+        return QSize(480, 270)
+
+    def _on_frame(self, frame: QVideoFrame) -> None:
+        if frame.isValid():
+            self.image = frame.toImage()
+            self.update()
+
+    def clear(self) -> None:
+        self.image = QImage()
+        self.update()
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor(16, 16, 16))
+        if not self.image.isNull():
+            size = self.image.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            x = (self.width() - size.width()) / 2
+            y = (self.height() - size.height()) / 2
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.drawImage(QRectF(x, y, size.width(), size.height()), self.image)
+        painter.end()
 
 
 class PlayerWidget(QWidget):
@@ -34,12 +81,12 @@ class PlayerWidget(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.video = QVideoWidget(self)
+        self.video = VideoView(self)
         self.video.setMinimumSize(240, 135)
         self.player = QMediaPlayer(self)
         self.audio = QAudioOutput(self)
         self.player.setAudioOutput(self.audio)
-        self.player.setVideoOutput(self.video)
+        self.player.setVideoSink(self.video.sink)
         self.has_audio_device = bool(QMediaDevices.audioOutputs())
         self.rate = Fraction(25)
         self.start_frame = 0
@@ -94,8 +141,16 @@ class PlayerWidget(QWidget):
                 self.start_frame = timebase.timecode_to_frames(start_timecode, self.rate)
             except Exception:  # noqa: BLE001 - a bad tag is display-only
                 self.start_frame = 0
+        self.video.clear()
         self.player.setSource(QUrl.fromLocalFile(str(path)))
+        self.player.mediaStatusChanged.connect(self._first_frame,
+                                               Qt.ConnectionType.SingleShotConnection)
         self._show_time(0.0)
+
+    def _first_frame(self, status) -> None:
+        # show the first picture at once, as editing tools do, instead of a black frame
+        if status == QMediaPlayer.MediaStatus.LoadedMedia and not self.is_playing():
+            self.player.pause()  # paused (not stopped) renders the frame at the position
 
     # --- transport --------------------------------------------------------------------
     def position(self) -> float:

@@ -25,8 +25,11 @@ from ui.settings import OPTIONS, Settings
 
 
 class SettingsDialog(QDialog):
-    """Edit preferences; :meth:`values` returns the changed ones (the caller applies them
-    through an undoable ChangeSettings command)."""
+    """Edit preferences.
+
+    :meth:`changed` returns the edited ones; the caller applies them through an undoable
+    ChangeSettings command.
+    """
 
     def __init__(self, settings: Settings, parent=None):
         super().__init__(parent)

@@ -1,5 +1,8 @@
-"""The suggestions panel of the selected cue: what the cue asks for, ranked library and
-generated music with their explanations, audition, regenerate, lock a choice."""
+"""The suggestions panel of the selected cue.
+
+It shows what the cue asks for, ranked library and generated music with their explanations,
+and offers audition, regenerate (style, instruments, seed, temperature) and lock a choice.
+"""
 
 from __future__ import annotations
 
@@ -124,9 +127,16 @@ class SuggestionsPanel(QWidget):
 
     def set_document(self, doc) -> None:
         self.doc = doc
-        doc.suggestionsChanged.connect(lambda n: n == self.number and self.show_cue(n))
-        doc.cueChanged.connect(lambda n: n == self.number and self.show_cue(n))
-        doc.projectReplaced.connect(lambda: self.show_cue(""))
+        doc.suggestionsChanged.connect(self._on_cue_event)
+        doc.cueChanged.connect(self._on_cue_event)
+        doc.projectReplaced.connect(self._on_replaced)
+
+    def _on_cue_event(self, number: str) -> None:
+        if number == self.number:
+            self.show_cue(number)
+
+    def _on_replaced(self) -> None:
+        self.show_cue("")
 
     def show_cue(self, number: str) -> None:
         """Show a cue's target and suggestions."""

@@ -11,7 +11,10 @@ running tasks, so closing the window never leaves a thread behind.
 
 from __future__ import annotations
 
+import json
 import logging
+import multiprocessing
+import queue as queue_mod
 import threading
 import time
 from collections.abc import Callable
@@ -163,3 +166,78 @@ def shutdown(timeout: float = 10.0) -> None:
             log.warning("worker %s did not stop within %.0f s", task.name, timeout)
     with _lock:
         _running.clear()
+
+
+def _rebuild_error(name: str, message: str, path: str, trace: str) -> BaseException:
+    """Turn a child's error report back into the scorer.errors class it was."""
+    from scorer import errors
+
+    cls = getattr(errors, name, None)
+    if cls is errors.Cancelled:
+        return errors.Cancelled(message or "cancelled")
+    if isinstance(cls, type) and issubclass(cls, errors.ScorerError):
+        return cls(message, path or None)
+    log.info("worker traceback:\n%s", trace)
+    return errors.ScorerError(f"{name}: {message}")
+
+
+def run_in_process(name: str, job: str, kwargs: dict, callback: ResultCallback,
+                   progress: ProgressSlot | None = None) -> Task:
+    """Run a job of :mod:`ui.jobs` in a child process, supervised by a worker thread.
+
+    Same contract as :func:`run_task`: ``callback(result, error)`` on the GUI thread, progress
+    throttled onto the GUI thread, cancel through the task. The child is always joined (and
+    terminated if it ignores a cancel for 5 s), so no process is left behind.
+
+    Args:
+        name: What runs.
+        job: Key of :data:`ui.jobs.JOBS`.
+        kwargs: JSON-ready arguments of the job.
+        callback: Receives the job's JSON-decoded result or the error.
+        progress: Receives (stage, fraction).
+    """
+    from ui.jobs import child_main
+
+    payload = json.dumps(kwargs)
+
+    def supervise(task: Task):
+        ctx = multiprocessing.get_context("spawn")  # never fork a process that runs Qt
+        messages = ctx.Queue()
+        stop = ctx.Event()
+        proc = ctx.Process(target=child_main, args=(job, payload, messages, stop),
+                           name=f"scorer-{name}", daemon=True)
+        proc.start()
+        try:
+            while True:
+                if task.cancel.is_set():
+                    stop.set()
+                try:
+                    msg = messages.get(timeout=0.05)
+                except queue_mod.Empty:
+                    if not proc.is_alive():
+                        try:
+                            msg = messages.get(timeout=0.5)
+                        except queue_mod.Empty:
+                            from scorer.errors import ScorerError
+
+                            raise ScorerError(f"the {name} worker stopped unexpectedly "
+                                              f"(exit code {proc.exitcode})") from None
+                    else:
+                        continue
+                if msg[0] == "progress":
+                    task.progress(msg[1], msg[2])
+                elif msg[0] == "result":
+                    return json.loads(msg[1])
+                else:
+                    raise _rebuild_error(*msg[1:])
+        finally:
+            proc.join(timeout=5.0 if not task.cancel.is_set() else 0.5)
+            if proc.is_alive():
+                stop.set()
+                proc.join(timeout=5.0)
+            if proc.is_alive():
+                proc.terminate()
+                proc.join()
+            messages.close()
+
+    return run_task(name, supervise, callback, progress)

@@ -33,9 +33,9 @@ from PySide6.QtWidgets import (
 
 MARGIN = 84.0  # room for lane names at the left
 RULER_H = 22.0
-THUMB_H = 40.0
-CUE_H = 30.0
-LANE_H = 38.0
+THUMB_H = 36.0
+CUE_H = 26.0
+LANE_H = 30.0
 GAP = 4.0
 SNAP_PX = 8.0
 EDGE_PX = 6.0

@@ -1,5 +1,7 @@
-"""The valence-arousal plane: Russell's circumplex, the clip's trajectory, the current
-position, and each cue's target as a handle that can be dragged to retarget the cue.
+"""The valence-arousal plane.
+
+Russell's circumplex, the clip's trajectory, the current position, and each cue's target as a
+handle that can be dragged to retarget the cue.
 
 Emotion words are placed by scorer.affect.circumplex (the same table the analyzers use), and
 the quadrant names come from ``circumplex.quadrant``.
@@ -15,7 +17,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from scorer.affect import circumplex
 
 HANDLE_R = 9.0
-WORDS = ("happy", "angry", "fear", "sad", "calm", "tender", "surprise", "peaceful", "tense")
+WORDS = ("happy", "angry", "fear", "sad", "calm", "tender", "surprise", "tense", "solemn")
 
 
 class VAPlane(QWidget):

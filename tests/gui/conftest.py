@@ -120,7 +120,7 @@ def library(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def window(qtbot, library):
+def window(qtbot, library, monkeypatch):
     """A shown main window; closed, with its threads joined, at the end.
 
     Preferences are isolated and kept quick: no speech transcription, and a two-piece music
@@ -130,9 +130,14 @@ def window(qtbot, library):
 
     install_qt_logging()
     create_app()
+    from PySide6.QtWidgets import QMessageBox
+
     from ui.mainwindow import MainWindow
     from ui.settings import Settings
 
+    # A modal question would block the test: answer "No" (tests that need "Yes" patch again).
+    monkeypatch.setattr(QMessageBox, "question",
+                        staticmethod(lambda *a, **k: QMessageBox.StandardButton.No))
     settings = Settings()
     settings["analysis/transcriber"] = "none"
     settings["library/use_default"] = False
