@@ -43,6 +43,20 @@ def _cmd_add(args) -> int:
     return 0
 
 
+def _cmd_remove(args) -> int:
+    from scorer.music.library.index import LibraryIndex
+
+    with LibraryIndex(args.index) as index:
+        known = {f for f, _, _ in index.folders()}
+        key = str(Path(args.folder).expanduser().resolve())
+        if key not in known and args.folder not in known:
+            raise ScorerError("this folder is not in the library (see `scorer library list`)",
+                              args.folder)
+        removed = index.remove_folder(key if key in known else args.folder)
+    print(f"removed {args.folder}: {removed} pieces")
+    return 0
+
+
 def _cmd_list(args) -> int:
     from scorer.music.library.index import LibraryIndex
 
@@ -101,6 +115,10 @@ def register(subparsers) -> None:
     p.add_argument("--workers", type=int, default=2, help="worker processes (1 or 2)")
     p.add_argument("--index", help="library file (default: in the user data folder)")
     p.set_defaults(handler=_cmd_add)
+    p = lib_sub.add_parser("remove", help="forget a folder (the music files are not touched)")
+    p.add_argument("folder")
+    p.add_argument("--index", help="library file (default: in the user data folder)")
+    p.set_defaults(handler=_cmd_remove)
     p = lib_sub.add_parser("list", help="list library folders (and pieces)")
     p.add_argument("--pieces", action="store_true", help="list every piece")
     p.add_argument("--default", action="store_true",

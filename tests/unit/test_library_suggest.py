@@ -105,6 +105,9 @@ def test_cli_library_add_list_and_suggest(library, tmp_path, capsys):
     assert "1M1" in out and "score" in out
     saved = project_io.load(path)
     assert len([s for s in saved.suggestions if s.cue == "1M1"]) == 2
+    assert cli.main(["library", "remove", str(library), "--index", db]) == 0
+    assert "6 pieces" in capsys.readouterr().out
+    assert cli.main(["library", "remove", str(library), "--index", db]) == 2
 
 
 @pytest.mark.slow

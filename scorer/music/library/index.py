@@ -371,8 +371,8 @@ class LibraryIndex:
         return n
 
     def remove_folder(self, folder: str | Path) -> int:
-        """Forget a folder and its pieces; returns how many pieces were removed."""
-        key = str(Path(folder).expanduser().resolve()) if Path(folder).exists() else str(folder)
+        """Forget a folder (as listed by :meth:`folders`) and its pieces; returns how many."""
+        key = str(folder)
         with self._db:
             n = self._db.execute("DELETE FROM pieces WHERE path IN (SELECT path FROM files "
                                  "WHERE folder=?)", (key,)).rowcount
