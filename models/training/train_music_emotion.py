@@ -245,7 +245,7 @@ def train_cnn(cqts, y, va, train_idx, args, seed, log_prefix=""):
             loss.backward()
             opt.step()
             sched.step()
-            losses.append(float(loss))
+            losses.append(loss.item())
         print(f"  {log_prefix}epoch {epoch + 1}/{args.epochs} loss {np.mean(losses):.3f} "
               f"{time.time() - t0:.0f}s", flush=True)
     return net
@@ -276,8 +276,8 @@ def main() -> int:
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "scorer-training" /
                     "music_emotion")
     ap.add_argument("--folds", type=int, default=5)
-    ap.add_argument("--epochs", type=int, default=12)
-    ap.add_argument("--crops", type=int, default=6, help="random 2-s crops per track per epoch")
+    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--crops", type=int, default=5, help="random 2-s crops per track per epoch")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--va-weight", type=float, default=1.0)
@@ -312,7 +312,7 @@ def main() -> int:
         ytr = np.concatenate([[y[i]] * len(segx[i]) for i in tr])
         vtr = np.concatenate([[va[i]] * len(segx[i]) for i in tr])
         svm = make_pipeline(StandardScaler(), SVC(C=1.0, gamma="scale", class_weight="balanced",
-                                                  probability=False, random_state=0))
+                                                  random_state=0))
         svm.fit(xtr, ytr)
         knn = make_pipeline(StandardScaler(), KNeighborsRegressor(n_neighbors=25,
                                                                   weights="distance"))

@@ -35,6 +35,10 @@ MIN_CAPTION_S = 4.0
 SILENCE_DBFS = -55.0  # window RMS below this is silence whatever the clip's level
 SILENCE_REL_DB = 40.0  # ... and so is anything this far under the clip's loudest window
 MUSIC_THRESHOLD = 0.5
+# Below this top-class probability the window is captioned "♪ music ♪": saying that music
+# plays is true; naming an emotion the model is unsure of would be a guess.
+MIN_CLASS_PROB = 0.4
+UNSURE = -1
 
 FEATURE_NAMES = ("low_energy_share", "syllabic_modulation", "log_flatness", "spectral_stability",
                  "chroma_peak", "centroid_cv", "zcr_std", "flux_cv")
@@ -42,10 +46,10 @@ FEATURE_NAMES = ("low_energy_share", "syllabic_modulation", "log_flatness", "spe
 # Logistic regression music-vs-not, fitted by models/training/train_music_emotion_detector.py
 # (StandardScaler mean/scale, then coef/intercept).
 DETECTOR = {
-    "mean": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-    "scale": [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0],
-    "coef": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-    "intercept": 0.0,
+    "mean": [0.218489, -0.960962, -4.767954, 0.818176, 0.23765, 0.304799, 0.061484, 0.300593],
+    "scale": [0.246565, 0.896901, 2.085296, 0.11949, 0.084069, 0.192757, 0.044432, 0.20108],
+    "coef": [-2.567171, 0.568942, -1.138237, 1.177996, 0.029005, -1.217057, 0.306256, 0.93226],
+    "intercept": -0.466075,
 }
 
 _N_FFT = 1024
@@ -183,15 +187,20 @@ def _runs(labels: list[int | None]) -> list[list]:
     return runs
 
 
-def caption_text(label: str) -> str:
-    """Caption for a class: "♪ sad music ♪" and so on."""
+def caption_text(label: str | None) -> str:
+    """Caption for a class: "♪ sad music ♪" and so on; None gives "♪ music ♪"."""
+    if label is None:
+        return "♪ music ♪"
     return f"♪ {me.CAPTION_WORDS.get(label, label)} music ♪"
 
 
 def make_captions(starts_s: np.ndarray, window_s: float, hop_s: float,
                   labels: list[int | None], probs: np.ndarray,
                   min_len: float = MIN_CAPTION_S) -> list[MusicCaption]:
-    """Merge per-window class labels (None = no music) into captions of at least ``min_len``.
+    """Merge per-window labels into captions of at least ``min_len``.
+
+    Labels are class indices into ``CLASSES``, ``UNSURE`` (music of no clear emotion) or None
+    (no music).
 
     A run shorter than ``min_len`` inside a music stretch joins the neighbouring run it
     resembles most (by mean probabilities); a whole music stretch shorter than ``min_len``
@@ -236,7 +245,9 @@ def make_captions(starts_s: np.ndarray, window_s: float, hop_s: float,
         if lab is None or hi[b - 1] - lo[a] < min_len:
             continue
         captions.append(MusicCaption(start=round(float(lo[a]), 3), end=round(float(hi[b - 1]), 3),
-                                     text=caption_text(me.CLASSES[lab]), source="film"))
+                                     text=caption_text(None if lab == UNSURE
+                                                       else me.CLASSES[lab]),
+                                     source="film"))
     return captions
 
 
@@ -300,7 +311,9 @@ def analyze_film_music(audio: np.ndarray, sr: int, project, settings=None, progr
     track = Track("music", times, valence, arousal, confidence, me.CLASSES, probs,
                   features={"p_music": p_music})
     project.tracks["music"] = track
-    labels = [int(np.argmax(probs[i])) if is_music[i] else None for i in range(n)]
+    labels = [None if not is_music[i] else
+              (int(np.argmax(probs[i])) if probs[i].max() >= MIN_CLASS_PROB else UNSURE)
+              for i in range(n)]
     captions = make_captions(starts_s, WINDOW_S, HOP_S, labels, probs)
     project.music_captions = sorted(project.music_captions + captions, key=lambda c: c.start)
     log.info("film music: %d of %d windows music, %d captions", int(is_music.sum()), n,

@@ -88,7 +88,7 @@ def test_ravdess_speech_is_mostly_not_music(shared_data):
 def _probs(labels):
     p = np.zeros((len(labels), 4))
     for i, lab in enumerate(labels):
-        if lab is not None:
+        if lab is not None and lab >= 0:
             p[i, lab] = 1.0
     return p
 
@@ -108,6 +108,12 @@ def test_short_isolated_music_gets_no_caption():
     labels = [None] * 5 + [3, 3] + [None] * 5
     caps = fm.make_captions(np.arange(12.0), 2.0, 1.0, labels, _probs(labels))
     assert caps == []
+
+
+def test_unsure_music_is_captioned_as_music():
+    labels = [fm.UNSURE] * 6 + [1] * 6
+    caps = fm.make_captions(np.arange(12.0), 2.0, 1.0, labels, _probs([None] * 6 + [1] * 6))
+    assert [c.text for c in caps] == ["♪ music ♪", "♪ sad music ♪"]
 
 
 def test_two_long_runs_stay_apart():
