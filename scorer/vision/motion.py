@@ -9,7 +9,7 @@ faster pacing (more cuts) raises self-reported arousal. So this Track carries ar
 valence is 0 and the ``valence_weight`` feature is 0 to say so.
 
 Motion energy is the mean absolute difference of consecutive grey frames (every decoded frame, at
-the small every-frame width), rescaled to a 25 fps reference (for small motion the difference
+half the small every-frame width), rescaled to a 25 fps reference (for small motion the difference
 grows with displacement per frame, which shrinks as fps grows). Each sampled instant takes the
 median over the frames since the previous one, so the single huge difference at a cut does not
 count as motion. Cuts per minute are counted over a 20-second window from ``project.shots``.
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import cv2
 import numpy as np
 
 from scorer.project import Project
@@ -71,10 +72,12 @@ class MotionAnalyzer:
 
     def process_every_frame(self, time: float, image: np.ndarray) -> None:
         """Difference this small frame against the previous one."""
-        grey = image[..., 1].astype(np.int16)  # green carries most of the luma
+        # green carries most of the luma; every other pixel of the small frame is plenty for a
+        # global mean and halves the cost of a step that runs on every decoded frame
+        grey = np.ascontiguousarray(image[::2, ::2, 1])
         if self._prev is not None and self._prev.shape == grey.shape:
             dt = time - self._prev_time
-            diff = float(np.abs(grey - self._prev).mean()) / 255.0
+            diff = float(cv2.absdiff(grey, self._prev).mean()) / 255.0
             if dt > 0:
                 # Scale to a 25 fps reference; cap the factor for very low frame rates.
                 diff *= min(REFERENCE_FRAME_SECONDS / dt, 4.0)
