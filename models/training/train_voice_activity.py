@@ -2,7 +2,7 @@
 
 Speech windows: RAVDESS recordings (clips of one actor joined into a stream) and espeak-ng
 synthetic speech in several voices (sentences other than the tests'), alone and with Emotify
-music mixed 8-20 dB under the voice (dialogue over score is still speech). RAVDESS alone is
+music mixed 6-20 dB under the voice (dialogue over score is still speech). RAVDESS alone is
 two sentences from a studio; the synthetic voices widen the range of voices and pacing. Non-speech
 windows: Emotify music excerpts and generated drums, chords, tones and noise. Held out: actors
 17-24 and every third Emotify track. Only windows above the energy gate count.
@@ -149,7 +149,7 @@ def build(rng, actors, tracks, n_synth, sentences=()):
         y += [1] * len(x[-1])
         bed = read(music[rng.integers(len(music))], seconds=len(stream) / SR, offset=5)
         bed = np.resize(bed, len(stream))
-        gain = rms(stream) / rms(bed) * 10 ** (-rng.uniform(8, 20) / 20)
+        gain = rms(stream) / rms(bed) * 10 ** (-rng.uniform(6, 20) / 20)
         x.append(windows(stream + gain * bed))
         y += [1] * len(x[-1])
         print(f"speech stream of {len(stream) / SR:.0f} s", flush=True)

@@ -82,7 +82,7 @@ def load_features():
     return mels, np.array(labels), np.array(actors)
 
 
-def build_model():
+def build_model(dropout_in: float = 0.3):
     import torch.nn as nn
 
     def block(cin, cout):
@@ -96,7 +96,7 @@ def build_model():
             self.features = nn.Sequential(block(1, 8), block(8, 16), block(16, 32),
                                           nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64),
                                           nn.ReLU())
-            self.head = nn.Sequential(nn.Flatten(), nn.Dropout(0.3), nn.Linear(128, 512),
+            self.head = nn.Sequential(nn.Flatten(), nn.Dropout(dropout_in), nn.Linear(128, 512),
                                       nn.ReLU(), nn.Dropout(0.5), nn.Linear(512, len(LABELS)))
 
         def forward(self, x):  # x: (batch, 1, N_MELS, frames)
@@ -161,6 +161,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--dropout-in", type=float, default=0.3,
+                        help="dropout before the 512-unit layer (after it: 0.5)")
     parser.add_argument("--out", default=str(REPO / "models" / "voice_emotion.onnx"))
     args = parser.parse_args()
 
@@ -175,7 +177,7 @@ def main() -> None:
     idx_test = [i for i, a in enumerate(actors) if a in TEST_ACTORS]
     print(f"clips: train {len(idx_train)} val {len(idx_val)} test {len(idx_test)}", flush=True)
 
-    model = build_model()
+    model = build_model(args.dropout_in)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs)
     ckpt_path = work_dir() / "checkpoint.pt"

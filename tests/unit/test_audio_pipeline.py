@@ -2,12 +2,11 @@
 
 import numpy as np
 import pytest
+from test_audio_activity import LINES, espeak, music, needs_espeak
 
 from scorer.audio import analyze_audio
 from scorer.pipeline import AnalysisSettings, CancelToken
 from scorer.project import Project, dumps, loads
-
-from .test_audio_activity import LINES, espeak, music, needs_espeak
 
 SR = 16000
 
