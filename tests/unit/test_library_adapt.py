@@ -73,6 +73,7 @@ def test_shorter_piece_is_looped_to_the_cue(tmp_path):
     assert pretty_midi.PrettyMIDI(str(out)).get_end_time() == pytest.approx(80.0, abs=0.01)
 
 
+@pytest.mark.slow  # librosa's first use imports scipy.signal & co: slow on a busy machine
 def test_audio_adaptation_stretches_and_fits_length(tmp_path):
     wav = write_wav(tmp_path / "a.wav", seconds=4.0)
     y, sr = soundfile.read(str(wav), dtype="float32")
