@@ -1,11 +1,11 @@
 """Audition: the picture from the cue's start with the suggestion's music mixed in.
 
-The music is prepared off the GUI thread with the core (``scorer.music.render.load_music``
-renders MIDI through the SoundFont or decodes audio; ``scorer.export.mixdown.fit_cue`` cuts it
-to the cue with fades and a music-bed level; ``duck_envelope`` dips it under the cue's speech
-regions, exactly as the exported mix will). It is written to a temporary WAV and played by a
-second QMediaPlayer in step with the picture player; a timer re-aligns the two when they drift
-apart by more than ``RESYNC_MS``.
+The music is prepared in a worker process (:func:`ui.jobs.prepare_music`) with the core:
+``scorer.music.render.load_music`` renders MIDI through the SoundFont or decodes audio;
+``scorer.export.mixdown.fit_cue`` cuts it to the cue with fades and a music-bed level;
+``duck_envelope`` dips it under the cue's speech regions, exactly as the exported mix will.
+It is written to a temporary WAV and played by a second QMediaPlayer in step with the
+picture player; a timer re-aligns the two when they drift apart by more than ``RESYNC_MS``.
 
 Ducking: the *music* is ducked under speech (baked into the WAV, as in the export). The
 original sound plays at the level set by the ``audition/original_gain_db`` preference
@@ -20,46 +20,10 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, QUrl, Signal
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
 
-from ui import core
-from ui.thread import run_task
+from ui.thread import run_in_process
 
-SR = 44100
 RESYNC_MS = 80
 SYNC_INTERVAL_MS = 200
-
-
-def prepare_music(path: str, cue_start: float, cue_end: float,
-                  ducking: list[tuple[float, float]], sf2: str | None, out_dir: Path,
-                  cancel=None) -> Path:
-    """Render or decode a suggestion, fit it to the cue, duck it, write a WAV; return it.
-
-    Raises:
-        ScorerError: If the music cannot be rendered or read (the message names the file).
-        RuntimeError: If the core has no renderer.
-    """
-    import numpy as np
-    import soundfile
-
-    render = core.module("render")
-    if render is None or not hasattr(render, "load_music"):
-        raise RuntimeError(core.missing_message("render"))
-    audio = render.load_music(path, sr=SR, sf2=sf2 or None)
-    if cancel is not None:
-        cancel.raise_if_set()
-    n = max(1, int(round((cue_end - cue_start) * SR)))
-    mixdown = core.module("mixdown")
-    if mixdown is not None and hasattr(mixdown, "fit_cue"):
-        audio = mixdown.fit_cue(audio, n, SR)
-        # ducking regions are clip times; the WAV starts at the cue's start
-        regions = [(s - cue_start, e - cue_start) for s, e in ducking]
-        if regions:
-            audio = audio * mixdown.duck_envelope(n, regions, SR)[:, None]
-    else:
-        audio = np.asarray(audio, dtype=np.float32)[:n]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / f"audition-{Path(path).stem}-{int(cue_start * 1000)}.wav"
-    soundfile.write(str(target), np.asarray(audio, dtype=np.float32), SR, subtype="PCM_16")
-    return target
 
 
 class Audition(QObject):
@@ -110,17 +74,17 @@ class Audition(QObject):
         sf2 = self.settings["audio/soundfont"]
         path = suggestion.path
 
-        def work(task):
-            return prepare_music(path, start, end, ducking, sf2, self._tmp, task.cancel)
-
         def done(result, error):
             self._task = None
             if error is not None:
                 self.failed.emit(str(error))
                 return
-            self._play(cue, suggestion.id, result)
+            self._play(cue, suggestion.id, Path(result))
 
-        self._task = run_task("audition", work, done)
+        self._task = run_in_process(
+            "audition", "audition", {"path": path, "start": start, "end": end,
+                                     "ducking": ducking, "sf2": sf2, "out_dir": str(self._tmp)},
+            done)
 
     def _play(self, cue, suggestion_id: str, wav: Path) -> None:
         self.cue, self.suggestion_id, self.wav = cue, suggestion_id, wav

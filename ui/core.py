@@ -7,6 +7,7 @@ built yet): the feature is disabled and the status line says why, instead of cra
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 from types import ModuleType
 
@@ -37,14 +38,16 @@ def module(feature: str) -> ModuleType | None:
 
 
 def available(feature: str) -> bool:
-    """Return True if the feature's module imports and has what the UI calls."""
-    mod = module(feature)
-    if mod is None:
+    """Return True if the feature's module is installed.
+
+    Only looks the module up (no import): heavy core modules are imported in the worker
+    processes, never on the GUI thread.
+    """
+    name = FEATURES[feature][0]
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
         return False
-    needed = {"suggest": "suggest_project", "generate": "generate_for_cue",
-              "render": "load_music", "export": "export_project", "fusion": "fuse_project",
-              "cues": "plan_project_cues", "mixdown": "fit_cue"}[feature]
-    return hasattr(mod, needed)
 
 
 def missing_message(feature: str) -> str:

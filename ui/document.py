@@ -77,11 +77,25 @@ class Document(QObject):
         self.undo_stack.setClean()
         return target
 
+    def needs_autosave(self) -> bool:
+        """True when there is work that is not in the saved project file."""
+        return self.project is not None and self.path is not None and not (
+            self.undo_stack.isClean() and self.saved)
+
     def autosave(self) -> Path | None:
-        """Write the autosave if there are unsaved edits; return its path."""
-        if self.project is None or self.path is None or self.undo_stack.isClean() and self.saved:
+        """Write the autosave now (on this thread) if needed; return its path."""
+        if not self.needs_autosave():
             return None
         return projectio.autosave(self.project, self.path)
+
+    def autosave_snapshot(self) -> tuple[Path, bytes] | None:
+        """Return the autosave's path and bytes, taken now.
+
+        The (slow, fsynced) write can then happen on another thread while editing goes on.
+        """
+        if not self.needs_autosave():
+            return None
+        return projectio.autosave_path(self.path), projectio.dumps(self.project).encode("utf-8")
 
     # --- queries ------------------------------------------------------------------------
     def cues(self) -> list[Cue]:

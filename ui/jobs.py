@@ -40,9 +40,29 @@ class _EventToken:
             raise Cancelled()
 
 
-def child_main(job: str, kwargs_json: str, queue, cancel_event) -> None:
-    """Entry point of the child process: run ``job`` and put the outcome on ``queue``."""
+def worker_main(requests, queue, cancel_event) -> None:
+    """Entry point of a worker process: run jobs from ``requests`` until None arrives.
+
+    The worker runs at a lower CPU priority than the window, so that on a busy machine the
+    event loop is scheduled first.
+    """
     os.environ.pop("QT_QPA_PLATFORM_PLUGIN_PATH", None)
+    try:
+        os.nice(5)
+    except (AttributeError, OSError):
+        pass
+    import scorer.pipeline  # noqa: F401 - the common imports, paid once per worker
+
+    while True:
+        request = requests.get()
+        if request is None:
+            return
+        job, payload = request
+        run_job(job, payload, queue, cancel_event)
+
+
+def run_job(job: str, kwargs_json: str, queue, cancel_event) -> None:
+    """Run one job and put its progress and outcome on ``queue``."""
     cancel = _EventToken(cancel_event)
     last = [0.0]
     lock = threading.Lock()
@@ -127,5 +147,53 @@ def export_job(emit, cancel, project: dict, project_path: str | None, formats: l
             "skipped_formats": list(report.skipped_formats)}
 
 
+def prepare_music(path: str, cue_start: float, cue_end: float,
+                  ducking: list[tuple[float, float]], sf2: str | None, out_dir: Path,
+                  cancel=None) -> Path:
+    """Render or decode a suggestion, fit it to the cue, duck it, write a WAV; return it.
+
+    Raises:
+        ScorerError: If the music cannot be rendered or read (the message names the file).
+        RuntimeError: If the core has no renderer.
+    """
+    import numpy as np
+    import soundfile
+
+    from ui import core
+
+    render = core.module("render")
+    if render is None or not hasattr(render, "load_music"):
+        raise RuntimeError(core.missing_message("render"))
+    audio = render.load_music(path, sr=SR, sf2=sf2 or None)
+    if cancel is not None:
+        cancel.raise_if_set()
+    n = max(1, int(round((cue_end - cue_start) * SR)))
+    mixdown = core.module("mixdown")
+    if mixdown is not None and hasattr(mixdown, "fit_cue"):
+        audio = mixdown.fit_cue(audio, n, SR)
+        # ducking regions are clip times; the WAV starts at the cue's start
+        regions = [(s - cue_start, e - cue_start) for s, e in ducking]
+        if regions:
+            audio = audio * mixdown.duck_envelope(n, regions, SR)[:, None]
+    else:
+        audio = np.asarray(audio, dtype=np.float32)[:n]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / f"audition-{Path(path).stem}-{int(cue_start * 1000)}.wav"
+    soundfile.write(str(target), np.asarray(audio, dtype=np.float32), SR, subtype="PCM_16")
+    return target
+
+
+def audition_job(emit, cancel, path: str, start: float, end: float, ducking: list,
+                 sf2: str | None, out_dir: str) -> str:
+    """Render (or decode) a suggestion fitted to its cue into a WAV for audition."""
+    emit("render", 0.0)
+    wav = prepare_music(path, start, end, [tuple(r) for r in ducking], sf2, Path(out_dir),
+                        cancel)
+    emit("render", 1.0)
+    return str(wav)
+
+
 JOBS = {"analyze": analyze_job, "suggest": suggest_job, "generate": generate_job,
-        "export": export_job}
+        "export": export_job, "audition": audition_job}
+
+SR = 44100  # audition sample rate

@@ -32,7 +32,7 @@ from ui.document import PROJECT_SUFFIX, Document, untitled_path
 from ui.player import PlayerWidget
 from ui.settings import Settings, WindowState
 from ui.suggestions import SuggestionsPanel
-from ui.thread import run_in_process, run_task, running_tasks, shutdown
+from ui.thread import run_in_process, run_task, running_tasks, shutdown, stop_workers, warm_up
 from ui.timeline import TimelineView
 from ui.vaplane import VAPlane
 
@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
         self.settings.subscribe(self._on_setting)
         self.resize(1180, 780)
         self._restore_state()
+        warm_up()  # a worker process starts now, not when the first clip is dropped
 
     # ------------------------------------------------------------------ construction
     def _build_actions(self) -> None:
@@ -307,18 +308,10 @@ class MainWindow(QMainWindow):
         self._busy(True)
         self.say(f"Analysing {path.name}…")
 
-        def done(result, error):
-            if error is None:
-                try:
-                    result = Project.from_dict(result)
-                except ScorerError as exc:
-                    result, error = None, exc
-            self._analysis_done(result, error)
-
         self.analysis_task = run_in_process(
             "analysis", "analyze",
             {"path": str(path), "project": project.to_dict(), "settings": asdict(settings)},
-            done, progress=self._analysis_progress)
+            self._analysis_done, progress=self._analysis_progress, convert=Project.from_dict)
         self._update_actions()
 
     def _analysis_progress(self, stage: str, fraction: float) -> None:
@@ -351,8 +344,9 @@ class MainWindow(QMainWindow):
         summary = (f"Analysed {self.video_path.name}: {len(project.shots)} cuts, "
                    f"{len(project.tracks)} modalities, {len(project.cues)} cues.")
         self.say(" ".join([summary] + missing), error=bool(missing))
-        self.autosave()
-        self._start_suggestions()
+        # separate event-loop turns, so no single one holds the window for long
+        QTimer.singleShot(0, self.autosave)
+        QTimer.singleShot(0, self._start_suggestions)
 
     # ------------------------------------------------------------------ background jobs
     def _start_thumbnails(self, path: Path) -> None:
@@ -386,7 +380,6 @@ class MainWindow(QMainWindow):
         n = int(self.settings["music/suggestions"])
         self._busy(True)
         self.say("Finding music for each cue…")
-        self._music_folder()
         kwargs = {"project": self.doc.project.to_dict(), "project_path": str(self.doc.path),
                   "n": n, "folders": list(self.settings["library/folders"]),
                   "use_default": bool(self.settings["library/use_default"])}
@@ -406,7 +399,6 @@ class MainWindow(QMainWindow):
                 self.say(f"Music search failed: {error}", error=True)
                 return
             # suggest_project keeps the suggestions of locked cues and replaces the rest
-            result = [Suggestion(**item) for item in result]
             self.doc.project.suggestions = result
             for cue in self.doc.cues():
                 self.doc.suggestionsChanged.emit(cue.number)
@@ -414,16 +406,16 @@ class MainWindow(QMainWindow):
                      "Select a cue, then audition (Ctrl+Space).")
             self.autosave()
 
-        self.tasks["suggest"] = run_in_process("suggest", "suggest", kwargs, done,
-                                               progress=progress)
+        self.tasks["suggest"] = run_in_process(
+            "suggest", "suggest", kwargs, done, progress=progress,
+            convert=lambda items: [Suggestion(**item) for item in items])
         self._update_actions()
 
     # ------------------------------------------------------------------ document events
     def _on_project_replaced(self) -> None:
         self.audition.stop()
         project = self.doc.project
-        self.timeline.set_project(project, self.doc.duration())
-        self.timeline.zoom_fit()
+        self.timeline.set_project(project, self.doc.duration(), fit=True)
         self.plane.set_project(project)
         self._update_title()
         self._update_actions()
@@ -511,14 +503,9 @@ class MainWindow(QMainWindow):
                                      "temperature": temperature, "target": str(target)}, done)
 
     def _music_folder(self) -> Path:
+        """Generated music goes to a folder beside the project (the job creates it)."""
         base = self.doc.path or untitled_path(self.video_path or Path("untitled"))
-        suggest = core.module("suggest")
-        if suggest is not None and hasattr(suggest, "music_folder"):
-            folder = Path(suggest.music_folder(base))  # where the library's adaptations go
-        else:
-            folder = base.with_name(base.name.removesuffix(PROJECT_SUFFIX) + "-music")
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
+        return base.with_name(base.name.removesuffix(PROJECT_SUFFIX) + "_music")
 
     def _title_of(self, suggestion_id: str) -> str:
         for s in (self.doc.project.suggestions if self.doc.project else []):
@@ -568,14 +555,30 @@ class MainWindow(QMainWindow):
         self.say(f"Saved {path}")
         return True
 
-    def autosave(self) -> None:
-        try:
-            written = self.doc.autosave()
-        except OSError as exc:
-            self.say(f"Autosave failed: {exc}", error=True)
+    def autosave(self, wait: bool = False) -> None:
+        """Autosave unsaved work; the file is written (and fsynced) off the GUI thread."""
+        snapshot = self.doc.autosave_snapshot()
+        if snapshot is None:
             return
-        if written is not None:
-            log.info("autosaved %s", written)
+        target, data = snapshot
+
+        def work(task):
+            projectio.atomic_write_bytes(target, data)
+            return target
+
+        def done(result, error):
+            if error is not None:
+                self.say(f"Autosave failed: {error}", error=True)
+            else:
+                log.info("autosaved %s", result)
+
+        if wait:  # at close: the process is about to end
+            try:
+                projectio.atomic_write_bytes(target, data)
+            except OSError as exc:
+                log.warning("autosave failed: %s", exc)
+            return
+        run_task("autosave", work, done)
 
     def act_export(self) -> None:
         if self.doc.project is None:
@@ -725,12 +728,13 @@ class MainWindow(QMainWindow):
         if not self._confirm_discard():
             event.ignore()
             return
-        self.autosave()
+        self.autosave(wait=True)
         self.autosave_timer.stop()
         self.audition.cleanup()
         self.player.stop()
         self.analysis_task = None
         shutdown()
+        stop_workers()
         self._save_state()
         event.accept()
 

@@ -181,13 +181,126 @@ def _rebuild_error(name: str, message: str, path: str, trace: str) -> BaseExcept
     return errors.ScorerError(f"{name}: {message}")
 
 
+class WorkerProcess:
+    """A child process that runs :mod:`ui.jobs` one at a time, reused between jobs.
+
+    Starting a Python process costs a few hundred milliseconds and a fork of the GUI process,
+    so workers are kept and reused (and one is started early by :func:`warm_up`).
+    """
+
+    def __init__(self):
+        from ui.jobs import worker_main
+
+        ctx = multiprocessing.get_context("spawn")  # never fork a process that runs Qt
+        self.requests = ctx.Queue()
+        self.messages = ctx.Queue()
+        self.cancel = ctx.Event()
+        self.process = ctx.Process(target=worker_main,
+                                   args=(self.requests, self.messages, self.cancel),
+                                   name="scorer-worker", daemon=True)
+        self.process.start()
+
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+    def run(self, name: str, job: str, payload: str, task: Task):
+        """Run one job; pump progress into ``task``; return the result or raise its error."""
+        self.cancel.clear()
+        self.requests.put((job, payload))
+        while True:
+            if task.cancel.is_set():
+                self.cancel.set()
+            try:
+                msg = self.messages.get(timeout=0.05)
+            except queue_mod.Empty:
+                if self.process.is_alive():
+                    continue
+                try:
+                    msg = self.messages.get(timeout=0.5)
+                except queue_mod.Empty:
+                    from scorer.errors import ScorerError
+
+                    raise ScorerError(f"the {name} worker stopped unexpectedly (exit code "
+                                      f"{self.process.exitcode})") from None
+            if msg[0] == "progress":
+                task.progress(msg[1], msg[2])
+            elif msg[0] == "result":
+                return json.loads(msg[1])
+            else:
+                raise _rebuild_error(*msg[1:])
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask the worker to end (cancelling its job) and join it; terminate if it must."""
+        self.cancel.set()
+        try:
+            self.requests.put(None)
+        except (OSError, ValueError):
+            pass
+        self.process.join(timeout)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join()
+        for q in (self.requests, self.messages):
+            q.close()
+            q.cancel_join_thread()
+
+
+_idle: list[WorkerProcess] = []
+_busy: set[WorkerProcess] = set()
+_pool_lock = threading.Lock()
+MAX_IDLE = 2
+
+
+def _acquire() -> WorkerProcess:
+    with _pool_lock:
+        while _idle:
+            worker = _idle.pop()
+            if worker.alive():
+                _busy.add(worker)
+                return worker
+    worker = WorkerProcess()
+    with _pool_lock:
+        _busy.add(worker)
+    return worker
+
+
+def _release(worker: WorkerProcess, healthy: bool) -> None:
+    with _pool_lock:
+        _busy.discard(worker)
+        keep = healthy and worker.alive() and len(_idle) < MAX_IDLE
+        if keep:
+            _idle.append(worker)
+    if not keep:
+        worker.stop(timeout=1.0)
+
+
+def warm_up() -> None:
+    """Start one worker process in the background, so the first job starts at once."""
+    def start():
+        worker = _acquire()
+        _release(worker, True)
+
+    threading.Thread(target=start, name="scorer-warm-up", daemon=True).start()
+
+
+def stop_workers() -> None:
+    """End every worker process (at exit)."""
+    with _pool_lock:
+        workers = list(_idle) + list(_busy)
+        _idle.clear()
+        _busy.clear()
+    for worker in workers:
+        worker.stop()
+
+
 def run_in_process(name: str, job: str, kwargs: dict, callback: ResultCallback,
-                   progress: ProgressSlot | None = None) -> Task:
-    """Run a job of :mod:`ui.jobs` in a child process, supervised by a worker thread.
+                   progress: ProgressSlot | None = None,
+                   convert: Callable[[Any], Any] | None = None) -> Task:
+    """Run a job of :mod:`ui.jobs` in a worker process, supervised by a worker thread.
 
     Same contract as :func:`run_task`: ``callback(result, error)`` on the GUI thread, progress
-    throttled onto the GUI thread, cancel through the task. The child is always joined (and
-    terminated if it ignores a cancel for 5 s), so no process is left behind.
+    throttled onto the GUI thread, cancel through the task. A worker that does not stop after
+    a cancel is terminated, so no process is left running.
 
     Args:
         name: What runs.
@@ -195,49 +308,26 @@ def run_in_process(name: str, job: str, kwargs: dict, callback: ResultCallback,
         kwargs: JSON-ready arguments of the job.
         callback: Receives the job's JSON-decoded result or the error.
         progress: Receives (stage, fraction).
+        convert: Applied to the decoded result on the worker thread (e.g. building a
+            Project from its document), so the GUI thread gets it ready to use.
     """
-    from ui.jobs import child_main
-
     payload = json.dumps(kwargs)
 
     def supervise(task: Task):
-        ctx = multiprocessing.get_context("spawn")  # never fork a process that runs Qt
-        messages = ctx.Queue()
-        stop = ctx.Event()
-        proc = ctx.Process(target=child_main, args=(job, payload, messages, stop),
-                           name=f"scorer-{name}", daemon=True)
-        proc.start()
+        worker = _acquire()
+        healthy = False
         try:
-            while True:
-                if task.cancel.is_set():
-                    stop.set()
-                try:
-                    msg = messages.get(timeout=0.05)
-                except queue_mod.Empty:
-                    if not proc.is_alive():
-                        try:
-                            msg = messages.get(timeout=0.5)
-                        except queue_mod.Empty:
-                            from scorer.errors import ScorerError
+            result = worker.run(name, job, payload, task)
+            healthy = True
+        except BaseException as exc:
+            from scorer.errors import ScorerError
 
-                            raise ScorerError(f"the {name} worker stopped unexpectedly "
-                                              f"(exit code {proc.exitcode})") from None
-                    else:
-                        continue
-                if msg[0] == "progress":
-                    task.progress(msg[1], msg[2])
-                elif msg[0] == "result":
-                    return json.loads(msg[1])
-                else:
-                    raise _rebuild_error(*msg[1:])
+            # a job that failed cleanly leaves a usable worker; a dead one does not
+            healthy = isinstance(exc, ScorerError) and worker.alive() and \
+                "stopped unexpectedly" not in str(exc)
+            raise
         finally:
-            proc.join(timeout=5.0 if not task.cancel.is_set() else 0.5)
-            if proc.is_alive():
-                stop.set()
-                proc.join(timeout=5.0)
-            if proc.is_alive():
-                proc.terminate()
-                proc.join()
-            messages.close()
+            _release(worker, healthy)
+        return convert(result) if convert is not None else result
 
     return run_task(name, supervise, callback, progress)

@@ -264,9 +264,12 @@ class TimelineView(QGraphicsView):
         return QPointF(x, item.rect().center().y())
 
     # --- content ------------------------------------------------------------------------
-    def set_project(self, project, duration: float) -> None:
+    def set_project(self, project, duration: float, fit: bool = False) -> None:
+        """Show a project; ``fit`` zooms so the whole clip is visible (one layout pass)."""
         self.project = project
         self.duration = max(duration, 0.01)
+        if fit:
+            self.pps = self._fit_pps()
         self.rebuild()
 
     def set_thumbnails(self, thumbnails: list[tuple[float, QPixmap]]) -> None:
@@ -410,9 +413,12 @@ class TimelineView(QGraphicsView):
         self.rebuild()
         self.horizontalScrollBar().setValue(int(self.x_of(anchor_t) - old_view_x))
 
+    def _fit_pps(self) -> float:
+        return max(2.0, (self.viewport().width() - MARGIN - 24) / max(self.duration, 0.01))
+
     def zoom_fit(self) -> None:
         if self.duration > 0:
-            self.pps = max(2.0, (self.viewport().width() - MARGIN - 24) / self.duration)
+            self.pps = self._fit_pps()
             self.rebuild()
 
     def wheelEvent(self, event) -> None:
