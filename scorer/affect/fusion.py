@@ -191,13 +191,20 @@ def fuse_tracks(tracks: Mapping[str, Track], duration: float, weights: Mapping[s
     base = np.array([weights.get(m, DEFAULT_WEIGHT) for m in names])
     va = np.zeros((len(names), n, 2))
     eff = np.zeros((len(names), n))
+    valence_eff = np.zeros((len(names), n))
     for i, name in enumerate(names):
         r = used[name].resample(times, window)
         va[i, :, 0], va[i, :, 1] = r.valence, r.arousal
         eff[i] = base[i] * r.confidence
+        valence_eff[i] = eff[i] * _valence_weight(used[name], times)
     total = eff.sum(axis=0)
     share = np.divide(eff, total[None, :], out=np.zeros_like(eff), where=total[None, :] > 0)
-    raw = (share[:, :, None] * va).sum(axis=0)
+    # modalities that speak to arousal only (motion) keep out of the valence mean
+    valence_total = valence_eff.sum(axis=0)
+    valence_share = np.divide(valence_eff, valence_total[None, :],
+                              out=np.zeros_like(valence_eff), where=valence_total[None, :] > 0)
+    raw = np.stack([(valence_share * va[:, :, 0]).sum(axis=0),
+                    (share * va[:, :, 1]).sum(axis=0)], axis=1)
     conf = total / base.sum()
     smoothed, sconf = smooth(times, np.column_stack([raw, share.T]), conf, smoothing)
     features = {"valence_raw": raw[:, 0], "arousal_raw": raw[:, 1]}
@@ -207,6 +214,18 @@ def fuse_tracks(tracks: Mapping[str, Track], duration: float, weights: Mapping[s
     for i, name in enumerate(names):
         features[SHARE_PREFIX + name] = sshare[:, i]
     return Track(FUSED, times, smoothed[:, 0], smoothed[:, 1], sconf, features=features)
+
+
+def _valence_weight(track: Track, times: np.ndarray) -> np.ndarray:
+    """Return how much a track's valence counts (0..1) at ``times``.
+
+    A track declares it in its ``valence_weight`` feature (motion: 0, it measures energy
+    only); tracks that do not declare it count fully.
+    """
+    weight = track.features.get("valence_weight")
+    if weight is None or len(weight) != len(track):
+        return np.ones(len(times))
+    return np.clip(np.interp(times, track.times, weight), 0.0, 1.0)
 
 
 def project_duration(project: Project) -> float:

@@ -134,3 +134,15 @@ def test_fuse_project_uses_settings():
     assert max(mean_share, key=mean_share.get) == "words"
     again = Track.from_dict(fused.to_dict())
     assert set(again.features) == set(fused.features)
+
+
+def test_arousal_only_modality_does_not_pull_valence_to_zero():
+    times = np.arange(0, 10, 0.5)
+    ones = np.ones(len(times))
+    faces = Track("faces", times, 0.8 * ones, 0.1 * ones, ones)
+    motion = Track("motion", times, 0 * ones, 0.9 * ones, ones,
+                   features={"valence_weight": 0 * ones})
+    fused = fusion.fuse_tracks({"faces": faces, "motion": motion}, 10.0,
+                               {"faces": 1.0, "motion": 1.0}, smoothing=0)
+    np.testing.assert_allclose(fused.valence, 0.8, atol=1e-6)  # motion says nothing of valence
+    np.testing.assert_allclose(fused.arousal, 0.5, atol=1e-6)  # but half of arousal
