@@ -18,7 +18,8 @@ from scorer.project import TranscriptSegment, Word
 
 log = logging.getLogger(__name__)
 
-_TIME = r"(?:(\d+):)?(\d{1,2}):(\d{1,2})[,.](\d{1,3})"
+# hours bounded: a run of thousands of digits is damage, not a time (and int() refuses it)
+_TIME = r"(?:(\d{1,6}):)?(\d{1,2}):(\d{1,2})[,.](\d{1,3})"
 _TIMING = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}(?:\s+.*)?$")
 _TAG = re.compile(r"<[^>]*>|\{\\[^}]*\}")
 

@@ -79,8 +79,15 @@ def probe(path: str | Path) -> MediaInfo:
     with open_container(path) as container:
         video = container.streams.video[0] if container.streams.video else None
         audio = container.streams.audio[0] if container.streams.audio else None
+        # a stream FFmpeg has no decoder for (or a header too broken to open one) has no
+        # codec context: it cannot be analysed, so it counts as absent
+        undecodable = [s.type for s in (video, audio) if s is not None and s.codec_context is None]
+        video = video if video is not None and video.codec_context is not None else None
+        audio = audio if audio is not None and audio.codec_context is not None else None
         if video is None and audio is None:
-            raise MediaError("has neither a video nor an audio stream", path)
+            raise MediaError("has no decodable video or audio stream" + (
+                f" (the {' and '.join(undecodable)} stream is damaged or in an unknown codec)"
+                if undecodable else ""), path)
         duration = _duration(container, video, audio)
         if duration <= 0 and video is not None:
             duration = _duration_by_scan(container, video)

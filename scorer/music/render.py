@@ -100,13 +100,14 @@ def _midi_file(midi: str | Path | bytes | mido.MidiFile) -> tuple[mido.MidiFile,
         raise InputError(f"not a readable Standard MIDI File ({exc})", name) from exc
 
 
-def _with_tail(mid: mido.MidiFile, tail: float) -> bytes:
+def _with_tail(mid: mido.MidiFile, tail: float, name: str | None = None) -> bytes:
     """Return the file as bytes with an extra track whose end lies ``tail`` s after the last event.
 
     The renderer stops at the last end-of-track, which would cut releases off.
     """
     if mid.type == 2:
-        raise InputError("type 2 (asynchronous) MIDI files cannot be rendered", mid.filename)
+        raise InputError("type 2 (asynchronous) MIDI files cannot be rendered",
+                         name or mid.filename)
     last_tick = 0
     tempo = 500000
     for track in mid.tracks:
@@ -114,6 +115,9 @@ def _with_tail(mid: mido.MidiFile, tail: float) -> bytes:
         for msg in track:
             tick += msg.time
             if msg.type == "set_tempo":
+                if msg.tempo <= 0:  # a damaged file; the synthesizer cannot play it either
+                    raise InputError("MIDI file sets a tempo of 0 (damaged file)",
+                                     name or mid.filename)
                 tempo = msg.tempo  # the last tempo governs the tail
         last_tick = max(last_tick, tick)
     out = mido.MidiFile(type=1, ticks_per_beat=mid.ticks_per_beat)
@@ -165,7 +169,7 @@ def render_midi(midi: str | Path | bytes | mido.MidiFile, sf2: str | Path | None
 
     sf2_path, sf2_bytes = load_soundfont(sf2)
     mid, name = _midi_file(midi)
-    data = _with_tail(mid, max(0.0, float(tail)))
+    data = _with_tail(mid, max(0.0, float(tail)), name)
     try:
         wav = render_wave_from(sf2_bytes, data)
     except (RuntimeError, ValueError) as exc:
@@ -230,6 +234,9 @@ def load_audio_file(path: str | Path, sr: int = DEFAULT_RATE) -> np.ndarray:
             if not container.streams.audio:
                 return np.zeros((0, 2), dtype=np.float32)
             stream = container.streams.audio[0]
+            if stream.codec_context is None:  # FFmpeg could not open a decoder for it
+                raise InputError("audio stream cannot be decoded (damaged header or unknown "
+                                 "codec)", path)
             # mono stays mono here and is copied to both sides below: FFmpeg's upmix would
             # lower it by 3 dB
             width = 1 if stream.codec_context.channels == 1 else 2
