@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import mido
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scorer import project as project_io
 from scorer.errors import InputError, ModelError, ScorerError
@@ -150,3 +152,24 @@ def test_project_without_cues_is_a_user_error(tmp_path):
     project_io.save(Project(), path)
     with pytest.raises(ScorerError, match="no cues"):
         score_project(path)
+
+
+@settings(max_examples=25, deadline=None)
+@given(duration=st.floats(0.3, 150.0), tempo=st.floats(40.0, 200.0),
+       key=st.sampled_from(["C", "F#", "Bb", "E", "Ab"]), mode=st.sampled_from(["major", "minor"]),
+       arousal=st.floats(-1.0, 1.0), register=st.integers(40, 84), seed=st.integers(0, 10_000))
+def test_any_cue_gives_a_valid_file_of_exactly_its_length(duration, tempo, key, mode, arousal,
+                                                         register, seed):
+    import io
+
+    from scorer.music.generate import generate_for_cue
+    from scorer.music.midi import midi_bytes
+
+    cue = Cue(number="1M1", start=3.0, end=3.0 + duration, tempo=tempo, key=key, mode=mode,
+              arousal=arousal, register=register, hit_points=[3.0 + duration / 2])
+    score = generate_for_cue(cue, style="folk", seed=seed)
+    mid = mido.MidiFile(file=io.BytesIO(midi_bytes(score.midi)))  # mido re-checks every value
+    one_tick = 60.0 / tempo / mid.ticks_per_beat
+    assert abs(mid.length - duration) <= one_tick
+    notes = [m for t in mid.tracks for m in t if m.type == "note_on"]
+    assert notes and all(1 <= m.velocity <= 127 for m in notes)
