@@ -133,3 +133,11 @@ def test_import_scorer_loads_no_qt():
             "print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_saved_file_has_normal_permissions(tmp_path):
+    path = tmp_path / "p.json"
+    project_io.save(Project(), path)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask
