@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# Set up (scripts/setup.sh) and score the bundled demo clip into out/demo/.
+# Set up (scripts/setup.sh) and score the bundled demo clip into out/demo/:
+# analysis -> cue plan -> library + generated suggestions per cue -> every export format.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 OUT=${1:-out/demo}
 mkdir -p "$OUT"
 S=.venv/bin/scorer
-$S analyze resources/demo.mp4 -o "$OUT/demo.scorer.json" --force
-$S cues "$OUT/demo.scorer.json" 2>/dev/null || true
-if $S --help | grep -q " suggest"; then $S suggest "$OUT/demo.scorer.json"; fi
-if $S --help | grep -q " export"; then
-  $S export "$OUT/demo.scorer.json" -o "$OUT" --force
-fi
-echo "done: see $OUT"
-ls -la "$OUT"
+PROJECT="$OUT/demo.scorer.json"
+$S analyze resources/demo.mp4 -o "$PROJECT" --force
+$S cues "$PROJECT"
+# the first run indexes the default library (music21's public-domain corpus) once
+$S suggest "$PROJECT"
+$S export "$PROJECT" -o "$OUT" --force
+echo "done: the project and its exports are in $OUT"
