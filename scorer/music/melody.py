@@ -28,6 +28,9 @@ _models: dict[str, MelodyModel] = {}
 _lock = threading.Lock()
 
 
+MAX_SEED_MIDI_SECONDS = 600.0
+
+
 def arousal_bucket(arousal: float) -> int:
     """Return the note-density bucket (0 low, 1 mid, 2 high) that an arousal asks for."""
     if arousal < -1 / 3:
@@ -198,10 +201,21 @@ def load_seed(name_or_path: str | Path, mode: str | None = None) -> list[str]:
 
 
 def _seed_from_midi(path: Path) -> list[str]:
+    import mido
     from music21 import converter
 
     from scorer.music.corpus import encode_stream
 
+    # checked before music21 quantises it: a damaged delta time can make a file claim hours,
+    # and quantising hours of rests takes minutes
+    try:
+        length = mido.MidiFile(str(path)).length
+    except (OSError, ValueError, EOFError, KeyError, IndexError, ZeroDivisionError) as exc:
+        raise InputError(f"cannot read MIDI seed melody ({exc})", path) from exc
+    if length > MAX_SEED_MIDI_SECONDS:
+        raise InputError(f"MIDI seed melody lasts {length / 60:.0f} minutes; a seed is a few "
+                         f"bars (at most {MAX_SEED_MIDI_SECONDS / 60:.0f} minutes are read)",
+                         path)
     try:
         score = converter.parse(str(path), quantizePost=True)
     except Exception as exc:  # noqa: BLE001 - music21/mido raise many types on bad files

@@ -28,6 +28,9 @@ from scorer.project import atomic_write_bytes
 
 DEFAULT_RATE = 44100
 PEAK_CEILING_DB = -1.0
+# longest MIDI rendered: the synthesizer holds the whole render in memory (30 min of 16-bit
+# stereo is 320 MB, twice that as float), and a damaged delta time can claim days of silence
+MAX_RENDER_SECONDS = 1800.0
 MIDI_SUFFIXES = (".mid", ".midi", ".smf", ".kar")
 
 
@@ -120,6 +123,14 @@ def _with_tail(mid: mido.MidiFile, tail: float, name: str | None = None) -> byte
                                      name or mid.filename)
                 tempo = msg.tempo  # the last tempo governs the tail
         last_tick = max(last_tick, tick)
+    if mid.ticks_per_beat <= 0:
+        raise InputError("MIDI header gives 0 ticks per beat (damaged file)",
+                         name or mid.filename)
+    length = mid.length
+    if length + tail > MAX_RENDER_SECONDS:
+        raise InputError(f"MIDI file lasts {length / 60:.0f} minutes; Scorer renders at most "
+                         f"{MAX_RENDER_SECONDS / 60:.0f} (a damaged delta time?)",
+                         name or mid.filename)
     out = mido.MidiFile(type=1, ticks_per_beat=mid.ticks_per_beat)
     out.tracks.extend(mid.tracks if mid.type == 1 else [mido.merge_tracks(mid.tracks)])
     tail_ticks = int(math.ceil(tail * 1e6 / tempo * mid.ticks_per_beat))

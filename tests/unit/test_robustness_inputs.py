@@ -199,8 +199,15 @@ def midi_corpus() -> dict[str, bytes]:
     tempo0 = good.replace(b"\xff\x51\x03\x07\xa1\x20", b"\xff\x51\x03\x00\x00\x00")
     sysex = (b"MThd" + struct.pack(">IHHH", 6, 0, 1, 480) + b"MTrk"
              + struct.pack(">I", 10) + b"\x00\xf0\xff\xff\xff\x7f\x01\x02\x03\x04")
+    long_gap = mido.MidiFile(type=1, ticks_per_beat=480)
+    long_gap.tracks.append(mido.MidiTrack([
+        mido.Message("note_on", note=60, velocity=80, time=0),
+        mido.Message("note_off", note=60, velocity=0, time=10_000_000)]))  # 3 hours
+    buf = io.BytesIO()
+    long_gap.save(file=buf)
     return {
         **common(good, wav_bytes()),
+        "note lasting 3 hours": buf.getvalue(),
         "65535 tracks": _patch(good, 10, ">H", 65535),
         "division 0": _patch(good, 12, ">H", 0),
         "SMPTE division": _patch(good, 12, ">H", 0xE728),
