@@ -12,8 +12,9 @@ in the child records resident memory every 0.5 s with the stage running, so the 
 where the peak happened. Prints peak RSS, wall time and times real time, and the bare
 video decode of the same file as a baseline.
 
-Run: .venv/bin/python bench/scale.py                 # 10 minutes of 1080p
-     .venv/bin/python bench/scale.py --minutes 120   # the 2-hour case (about an hour here)
+Run: .venv/bin/python bench/scale.py                 # 10 minutes of 1080p (~9 min here)
+     .venv/bin/python bench/scale.py --minutes 120   # the 2-hour case (~1.8 h here)
+     .venv/bin/python bench/scale.py --audio-stages --minutes 20   # which stage grows
 """
 
 from __future__ import annotations
@@ -149,6 +150,31 @@ print(json.dumps({{"seconds": time.perf_counter() - start, "peaks": peaks,
                   "tracks": sorted(project.tracks)}}))
 """
 
+STAGES = """
+import json, resource, time
+import numpy as np
+from scorer import media
+from scorer.audio import activity, prosody, voice
+from scorer.music.film_music import analyze_film_music
+from scorer.project import Project
+def rss():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+seg = media.load_audio({segment!r}, sr=16000)
+y = np.resize(seg, int({minutes} * 60 * 16000)).astype(np.float32)
+rows = [("sound track at 16 kHz", rss(), 0.0)]
+t = time.perf_counter()
+times, speech, _level, ff = activity.detect(y, activity.SR, None)
+rows.append(("audio.activity.detect", rss(), time.perf_counter() - t)); t = time.perf_counter()
+prosody.prosody_track(y, times, speech, ff, None, lambda f: None)
+rows.append(("audio.prosody.prosody_track", rss(), time.perf_counter() - t))
+t = time.perf_counter()
+voice.voice_track(y, times, speech, activity.regions(times, speech), None, lambda f: None)
+rows.append(("audio.voice.voice_track", rss(), time.perf_counter() - t)); t = time.perf_counter()
+analyze_film_music(y, 16000, Project())
+rows.append(("music.film_music.analyze_film_music", rss(), time.perf_counter() - t))
+print(json.dumps({{"rows": rows}}))
+"""
+
 DECODE = """
 import json, time, av
 t = time.perf_counter(); n = 0
@@ -164,8 +190,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=int, default=10, help="length of the input")
     parser.add_argument("--no-baseline", action="store_true", help="skip the bare decode")
+    parser.add_argument("--audio-stages", action="store_true",
+                        help="only the sound-track analyzers, one after another, peak RSS "
+                             "after each (fast: no picture; shows which stage grows)")
     args = parser.parse_args()
     segment = make_segment(BENCH_OUT / "scale_segment_1080p.mp4")
+    if args.audio_stages:
+        res = run_child(STAGES.format(segment=str(segment), minutes=args.minutes))
+        print(f"sound-track stages on {args.minutes} min (peak RSS so far, MB; seconds):")
+        print_table([{"stage": name, "peak_rss_mb": mb, "seconds": sec}
+                     for name, mb, sec in res["rows"]],
+                    ["stage", "peak_rss_mb", "seconds"])
+        return
     long = make_long(segment, BENCH_OUT / f"scale_{args.minutes}min_1080p.mp4",
                      max(1, round(args.minutes * 60 / SEGMENT_S)))
     from scorer import media
