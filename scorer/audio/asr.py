@@ -1,8 +1,10 @@
 """Transcription with word times, offline: pocketsphinx (the English model in its wheel).
 
 pocketsphinx decodes only the speech regions found by :mod:`scorer.audio.activity`, one
-utterance per region, with narrowed search beams (no flat-lexicon second pass) so it keeps up
-with the rest of the analysis on two cores; this costs some accuracy against its defaults.
+utterance per region, without the flat-lexicon second pass and with at most 3,000 active HMMs
+a frame. On 80 RAVDESS clips (actors 17-24) that gives 33.8% word error rate at 10x real time
+on one core, against 29.4% at 4.4x with the default search (narrower beams as well: 44% at
+13x). Measured with the same clips and the same decoder build.
 Word times come from its segmentation (10 ms frames). Fillers and silences are dropped.
 """
 
@@ -20,8 +22,7 @@ FRAME_S = 0.01
 MAX_UTTERANCE_S = 20.0  # long regions are cut so a segment stays a readable line
 
 # faster-than-default search; see the module docstring
-FAST_CONFIG = dict(fwdflat=False, bestpath=True, maxhmmpf=3000, beam=1e-40, wbeam=1e-30,
-                   pbeam=1e-40, pl_window=5)
+FAST_CONFIG = dict(fwdflat=False, maxhmmpf=3000)
 
 _decoder = None
 
