@@ -116,8 +116,9 @@ def window_times(duration: float) -> np.ndarray:
     """Centres of the analysis windows covering ``duration`` seconds."""
     if duration <= 0:
         return np.zeros(0)
-    return np.arange(STEP_S / 2 if duration < WINDOW_S else WINDOW_S / 2,
-                     max(duration - WINDOW_S / 2, 0) + 1e-9, STEP_S)
+    if duration < WINDOW_S:
+        return np.array([duration / 2])
+    return np.arange(WINDOW_S / 2, duration - WINDOW_S / 2 + 1e-9, STEP_S)
 
 
 def window_features(ff: FrameFeatures, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
