@@ -10,7 +10,8 @@ bash scripts/setup.sh
 .venv/bin/pip install -q "pyinstaller>=6.5"
 export QT_QPA_PLATFORM=offscreen
 
-# icon PNG from the SVG, drawn by Qt (no extra tool needed)
+# icon PNG from the SVG, drawn by Qt (no extra tool needed), kept out of the source tree
+mkdir -p build
 .venv/bin/python - <<'PY'
 from PySide6.QtGui import QGuiApplication, QImage, QPainter, Qt
 from PySide6.QtSvg import QSvgRenderer
@@ -20,7 +21,7 @@ image.fill(Qt.transparent)
 painter = QPainter(image)
 QSvgRenderer("packaging/scorer.svg").render(painter)
 painter.end()
-image.save("packaging/scorer.png")
+image.save("build/scorer.png")
 PY
 
 .venv/bin/pyinstaller --noconfirm --clean --log-level WARN \
@@ -30,7 +31,7 @@ PY
   --add-data "$PWD/models:models" \
   --add-data "$PWD/resources:resources" \
   --add-data "$PWD/packaging/scorer.desktop:share/applications" \
-  --add-data "$PWD/packaging/scorer.png:share/icons" \
+  --add-data "$PWD/build/scorer.png:share/icons" \
   --collect-data pretty_midi --collect-data pocketsphinx --collect-data librosa \
   --collect-data music21 --collect-data scenedetect \
   --collect-submodules scorer --collect-submodules ui \
