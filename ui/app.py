@@ -4,7 +4,8 @@ PySide6 is imported before anything that may import OpenCV: cv2 sets
 ``QT_QPA_PLATFORM_PLUGIN_PATH`` to its own Qt plugins on import, which breaks PySide6's
 platform plugin, so that variable is dropped first.
 
-Qt's messages go through Python logging (logger ``qt``). A few messages that only describe the
+Qt's messages go through Python logging (logger ``qt``), and FFmpeg's informational stream
+dumps inside Qt Multimedia are switched off. A few messages that only describe the
 machine's optional multimedia libraries (VA-API, PipeWire probes; no sound server; no GPU for
 video conversion) are logged at INFO, since the app works without them; the status line says
 when there is no audio device. Everything else keeps its level, so real Qt warnings still show.
@@ -21,7 +22,7 @@ import logging  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from PySide6.QtCore import QTimer, QtMsgType, qInstallMessageHandler  # noqa: E402
+from PySide6.QtCore import QLoggingCategory, QTimer, QtMsgType, qInstallMessageHandler  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 qt_log = logging.getLogger("qt")
@@ -47,7 +48,12 @@ def _qt_message(mode: QtMsgType, context, message: str) -> None:
 
 
 def install_qt_logging() -> None:
-    """Route Qt's messages into Python logging (see the module docstring)."""
+    """Route Qt's messages into Python logging (see the module docstring).
+
+    FFmpeg's informational output inside Qt Multimedia (a stream dump for every file opened)
+    is switched off; its warnings and errors still come through.
+    """
+    QLoggingCategory.setFilterRules("qt.multimedia.ffmpeg.*.info=false")
     qInstallMessageHandler(_qt_message)
 
 

@@ -11,6 +11,7 @@ running tasks, so closing the window never leaves a thread behind.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import multiprocessing
@@ -184,6 +185,8 @@ def _rebuild_error(name: str, message: str, path: str, trace: str) -> BaseExcept
 class WorkerProcess:
     """A child process that runs :mod:`ui.jobs` one at a time, reused between jobs.
 
+    Not a daemon, since jobs may start processes of their own (the library indexes with a
+    pool); :func:`stop_workers` ends the workers and is registered with atexit too.
     Starting a Python process costs a few hundred milliseconds and a fork of the GUI process,
     so workers are kept and reused (and one is started early by :func:`warm_up`).
     """
@@ -197,7 +200,7 @@ class WorkerProcess:
         self.cancel = ctx.Event()
         self.process = ctx.Process(target=worker_main,
                                    args=(self.requests, self.messages, self.cancel),
-                                   name="scorer-worker", daemon=True)
+                                   name="scorer-worker", daemon=False)
         self.process.start()
 
     def alive(self) -> bool:
@@ -291,6 +294,9 @@ def stop_workers() -> None:
         _busy.clear()
     for worker in workers:
         worker.stop()
+
+
+atexit.register(stop_workers)  # runs before multiprocessing joins its children
 
 
 def run_in_process(name: str, job: str, kwargs: dict, callback: ResultCallback,
