@@ -53,8 +53,17 @@ def worker_main(requests, queue, cancel_event) -> None:
         pass
     import scorer.pipeline  # noqa: F401 - the common imports, paid once per worker
 
+    import multiprocessing
+    import queue as queue_mod
+
+    parent = multiprocessing.parent_process()
     while True:
-        request = requests.get()
+        try:
+            request = requests.get(timeout=1.0)
+        except queue_mod.Empty:
+            if parent is not None and not parent.is_alive():
+                return  # the window's process died: do not linger as an orphan
+            continue
         if request is None:
             return
         job, payload = request

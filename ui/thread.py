@@ -15,6 +15,7 @@ import atexit
 import json
 import logging
 import multiprocessing
+import multiprocessing.util  # noqa: F401 - see the atexit note below
 import queue as queue_mod
 import threading
 import time
@@ -254,6 +255,9 @@ _pool_lock = threading.Lock()
 MAX_IDLE = 2
 
 
+_closing = False
+
+
 def _acquire() -> WorkerProcess:
     with _pool_lock:
         while _idle:
@@ -264,6 +268,12 @@ def _acquire() -> WorkerProcess:
     worker = WorkerProcess()
     with _pool_lock:
         _busy.add(worker)
+        closing = _closing
+    if closing:  # stop_workers ran while this one was starting
+        _release(worker, False)
+        from scorer.errors import Cancelled
+
+        raise Cancelled("shutting down")
     return worker
 
 
@@ -280,15 +290,20 @@ def _release(worker: WorkerProcess, healthy: bool) -> None:
 def warm_up() -> None:
     """Start one worker process in the background, so the first job starts at once."""
     def start():
-        worker = _acquire()
+        try:
+            worker = _acquire()
+        except BaseException:  # noqa: BLE001 - shutting down while warming up
+            return
         _release(worker, True)
 
     threading.Thread(target=start, name="scorer-warm-up", daemon=True).start()
 
 
-def stop_workers() -> None:
-    """End every worker process (at exit)."""
+def stop_workers(final: bool = False) -> None:
+    """End every worker process; ``final`` (at exit) also stops any still starting."""
+    global _closing
     with _pool_lock:
+        _closing = _closing or final
         workers = list(_idle) + list(_busy)
         _idle.clear()
         _busy.clear()
@@ -296,7 +311,9 @@ def stop_workers() -> None:
         worker.stop()
 
 
-atexit.register(stop_workers)  # runs before multiprocessing joins its children
+# multiprocessing.util (imported above, so its handler is registered first) joins non-daemon
+# children at exit; atexit runs handlers last-in first-out, so this one stops them before.
+atexit.register(stop_workers, True)
 
 
 def run_in_process(name: str, job: str, kwargs: dict, callback: ResultCallback,
