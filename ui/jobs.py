@@ -51,10 +51,10 @@ def worker_main(requests, queue, cancel_event) -> None:
         os.nice(5)
     except (AttributeError, OSError):
         pass
-    import scorer.pipeline  # noqa: F401 - the common imports, paid once per worker
-
     import multiprocessing
     import queue as queue_mod
+
+    import scorer.pipeline  # noqa: F401 - the common imports, paid once per worker
 
     parent = multiprocessing.parent_process()
     while True:
