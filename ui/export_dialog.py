@@ -106,6 +106,7 @@ class ExportDialog(QDialog):
                 value = own.get(key, cue.title if key == "title" else "")
                 self.rows_table.setItem(row, col, QTableWidgetItem(str(value or "")))
         self.rows_table.resizeColumnsToContents()
+        self.rows_table.setColumnWidth(2, 180)  # the title is what editors type most
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
         self.export_button = buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)

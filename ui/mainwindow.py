@@ -437,9 +437,13 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ edits (undoable)
     def move_cue_edge(self, number: str, edge: str, t: float) -> None:
-        self.doc.undo_stack.push(commands.MoveCueEdge(self.doc, number, edge, t))
-        self.say(f"Moved the {edge} of cue {number} to {self.player.timecode_text(t)} "
-                 "(Ctrl+Z undoes).")
+        command = commands.MoveCueEdge(self.doc, number, edge, t)
+        rolled = sorted(n for n in command.after if n != number
+                        and command.after[n] != command.before[n])
+        self.doc.undo_stack.push(command)
+        what = (f"the cut between cues {' and '.join(sorted([number, *rolled]))}" if rolled
+                else f"the {edge} of cue {number}")
+        self.say(f"Moved {what} to {self.player.timecode_text(t)} (Ctrl+Z undoes).")
 
     def retarget_cue(self, number: str, valence: float, arousal: float) -> None:
         self.doc.undo_stack.push(commands.RetargetCue(self.doc, number, valence, arousal))
