@@ -59,7 +59,8 @@ class SuggestionsPanel(QWidget):
         self.tree.currentItemChanged.connect(self._show_explanation)
         self.tree.itemDoubleClicked.connect(lambda *_: self._audition())
         self.explanation = QTextBrowser(self)
-        self.explanation.setMaximumHeight(90)
+        self.explanation.setMaximumHeight(80)
+        self.tree.setMinimumHeight(110)
         self.explanation.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
         self.audition_button = QPushButton("▶ Audition", self)
