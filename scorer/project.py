@@ -256,6 +256,8 @@ def loads(text: str, path: str | Path | None = None) -> Project:
     except json.JSONDecodeError as exc:
         raise ProjectError(f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
                            path) from exc
+    except (ValueError, RecursionError) as exc:  # absurdly long numbers, deep nesting
+        raise ProjectError(f"not a Scorer project (unreadable JSON: {exc})"[:300], path) from exc
     if not isinstance(doc, dict):
         raise ProjectError("not a Scorer project (top level is not an object)", path)
     return Project.from_dict(upgrade(doc, path), path)

@@ -140,4 +140,6 @@ def prosody_track(audio: np.ndarray, times: np.ndarray, speech: np.ndarray,
     return Track("prosody", times, np.zeros(n), arousal, confidence, features={
         "speech": speech, "pitch_hz": np.nan_to_num(pitch), "loudness_db":
         np.nan_to_num(loud, nan=-120.0), "pitch_spread_st": np.nan_to_num(spread),
-        "loudness_spread_db": np.nan_to_num(loud_spread), "syllables_per_second": rate_hz})
+        "loudness_spread_db": np.nan_to_num(loud_spread), "syllables_per_second": rate_hz,
+        # prosody reads arousal only; fusion keeps it out of the valence mean
+        "valence_weight": np.zeros(n)})

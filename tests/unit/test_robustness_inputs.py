@@ -462,12 +462,7 @@ def test_subtitles_broken(subtitle_files, ext, case):
 # -- project file
 
 
-# json.loads raises ValueError (int digit limit) and RecursionError, which scorer.project.loads
-# does not turn into a ProjectError yet (reported to the lead; core file)
-PROJECT_KNOWN = {"schema_version 10**5000", "deeply nested"}
-PROJECT_CASES = [pytest.param(name, marks=pytest.mark.xfail(
-    strict=True, reason="scorer.project.loads lets json's ValueError/RecursionError escape"))
-    if name in PROJECT_KNOWN else name for name in project_corpus()]
+PROJECT_CASES = list(project_corpus())
 
 
 @pytest.fixture(scope="module")
