@@ -349,6 +349,17 @@ def save(project: Project, path: str | Path) -> None:
     autosave_path(path).unlink(missing_ok=True)
 
 
+def music_folder(project_path: str | Path) -> Path:
+    """Return the folder beside a project where its adapted and generated music goes."""
+    project_path = Path(project_path)
+    name = project_path.name
+    for suffix in (".scorer.json", ".json", ".scorer"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return project_path.with_name(f"{name or 'project'}_music")
+
+
 def autosave_path(path: str | Path) -> Path:
     """Return where the autosave of a project lives."""
     path = Path(path)

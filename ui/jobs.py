@@ -108,11 +108,10 @@ def suggest_job(emit, cancel, project: dict, project_path: str, n: int, folders:
                 use_default: bool) -> list[dict]:
     """Index the library folders (incrementally) and suggest music for every cue."""
     from scorer.music.library.index import LibraryIndex
-    from scorer.music.library.suggest import music_folder, suggest_project
+    from scorer.music.library.suggest import suggest_project
     from scorer.project import Project
 
     doc = Project.from_dict(project)
-    Path(music_folder(project_path)).mkdir(parents=True, exist_ok=True)
     index = LibraryIndex()
     try:
         for folder in folders:

@@ -508,8 +508,9 @@ class MainWindow(QMainWindow):
 
     def _music_folder(self) -> Path:
         """Generated music goes to a folder beside the project (the job creates it)."""
-        base = self.doc.path or untitled_path(self.video_path or Path("untitled"))
-        return base.with_name(base.name.removesuffix(PROJECT_SUFFIX) + "_music")
+        from scorer.project import music_folder
+
+        return music_folder(self.doc.path or untitled_path(self.video_path or Path("untitled")))
 
     def _title_of(self, suggestion_id: str) -> str:
         for s in (self.doc.project.suggestions if self.doc.project else []):

@@ -10,16 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from scorer.errors import ScorerError
-
-
-def music_folder(project_path: Path) -> Path:
-    """Return the folder beside a project where its generated music goes."""
-    name = project_path.name
-    for suffix in (".scorer.json", ".json", ".scorer"):
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-            break
-    return project_path.with_name(f"{name}_music")
+from scorer.project import music_folder
 
 
 def explain(score, cue) -> str:

@@ -16,18 +16,11 @@ from scorer.errors import ScorerError
 from scorer.music.library import adapt, retrieval
 from scorer.music.library import features as feat
 from scorer.music.library.index import LibraryIndex
-from scorer.project import Cue, Project, Suggestion
+from scorer.project import Cue, Project, Suggestion, music_folder
 
 log = logging.getLogger(__name__)
 
 STRETCH = 0.15
-
-
-def music_folder(project_path: str | Path) -> Path:
-    """Return PROJECTNAME_music/ beside the project file."""
-    project_path = Path(project_path)
-    stem = project_path.name.split(".")[0] or "project"
-    return project_path.parent / f"{stem}_music"
 
 
 def _slug(text: str) -> str:
@@ -133,6 +126,7 @@ def suggest_project(project: Project, project_path: str | Path, n: int = 5,
         if use_default:
             index.ensure_default(progress, cancel)
         folder = music_folder(project_path)
+        folder.mkdir(parents=True, exist_ok=True)
         keep = {c.number for c in project.cues if c.locked}
         result = [s for s in project.suggestions if s.cue in keep]
         say("suggest", 0.0)
