@@ -66,9 +66,8 @@ class FrameFeatures:
 
 def frame_features(audio: np.ndarray, cancel=None) -> FrameFeatures:
     """Measure every 20 ms frame of 16 kHz mono audio, in blocks to bound memory."""
-    audio = np.asarray(audio, dtype=np.float32)
+    audio = np.asarray(audio, dtype=np.float32).reshape(-1)
     n_frames = max(1, 1 + len(audio) // HOP)
-    padded = np.pad(audio, (WIN // 2, WIN // 2 + HOP))
     window = np.hanning(WIN).astype(np.float32)
     freqs = np.fft.rfftfreq(N_FFT, 1 / SR)
     band = (freqs >= 100) & (freqs <= 4000)
@@ -79,14 +78,21 @@ def frame_features(audio: np.ndarray, cancel=None) -> FrameFeatures:
     out = {k: np.zeros(n_frames, dtype=np.float32) for k in
            ("band_db", "voicing", "period", "flatness", "flux", "centroid")}
     prev_log = None
-    block = 4000
+    block = 2000  # 40 s of frames: ~60 MB of temporaries, whatever the track's length
     for start in range(0, n_frames, block):
         if cancel is not None:
             cancel.raise_if_set()
         stop = min(n_frames, start + block)
-        idx = np.arange(start, stop)[:, None] * HOP + np.arange(WIN)[None, :]
-        idx = np.minimum(idx, len(padded) - 1)
-        frames = padded[idx] * window
+        # frame k covers samples [k*HOP - WIN/2, k*HOP + WIN/2), zeros outside the track;
+        # only this block's samples are padded (padding the whole track would copy it)
+        lo = start * HOP - WIN // 2
+        hi = (stop - 1) * HOP + WIN // 2
+        piece = np.zeros(hi - lo, dtype=np.float32)
+        a, b = max(lo, 0), min(hi, len(audio))
+        if b > a:
+            piece[a - lo:b - lo] = audio[a:b]
+        idx = (np.arange(stop - start)[:, None] * HOP + np.arange(WIN)[None, :])
+        frames = piece[idx] * window
         spec = np.fft.rfft(frames, n=N_FFT, axis=1)
         power = (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
         pb = power[:, band] + 1e-12

@@ -18,6 +18,7 @@ from scorer.track import Track
 
 PYIN_HOP = 640  # 40 ms
 PYIN_FRAME = 1024
+PYIN_MAX_SAMPLES = PYIN_HOP * 1500  # 60 s pieces
 MAX_CONFIDENCE = 0.6
 
 REF_LOUDNESS_DB = -26.0
@@ -39,16 +40,22 @@ def pitch_track(audio: np.ndarray, spans: list[tuple[float, float]], cancel=None
     total = sum(e - s for s, e in spans) or 1.0
     done = 0.0
     for s, e in spans:
-        if cancel is not None:
-            cancel.raise_if_set()
         a, b = int(s * A.SR), min(len(audio), int(e * A.SR))
-        seg = audio[a:b]
-        if len(seg) < PYIN_FRAME:
-            continue
-        f0, _, _ = librosa.pyin(seg, fmin=65, fmax=500, sr=A.SR, frame_length=PYIN_FRAME,
-                                hop_length=PYIN_HOP, resolution=0.2, max_transition_rate=30)
-        times.append(s + np.arange(len(f0)) * PYIN_HOP / A.SR)
-        f0s.append(f0)
+        # pyin's memory grows with its input; a long scene of talk (speech regions merge
+        # across short pauses) is decoded in pieces on the same 40 ms grid
+        for p in range(a, b, PYIN_MAX_SAMPLES):
+            if cancel is not None:
+                cancel.raise_if_set()
+            seg = audio[p:min(b, p + PYIN_MAX_SAMPLES)]
+            if len(seg) < PYIN_FRAME:
+                continue
+            f0, _, _ = librosa.pyin(seg, fmin=65, fmax=500, sr=A.SR, frame_length=PYIN_FRAME,
+                                    hop_length=PYIN_HOP, resolution=0.2,
+                                    max_transition_rate=30)
+            # a piece's last frame is centred past its end: the next piece's first replaces it
+            keep = len(f0) if p + PYIN_MAX_SAMPLES >= b else len(seg) // PYIN_HOP
+            times.append(s + (p - a + np.arange(keep) * PYIN_HOP) / A.SR)
+            f0s.append(f0[:keep])
         done += e - s
         if progress is not None:
             progress(done / total)

@@ -43,14 +43,15 @@ def classify(audio: np.ndarray, spans: list[tuple[float, float]], cancel=None,
     if not chunks:
         return []
     sess = models.session(MODEL)
-    mel = features.log_mel(audio)
     out = []
     for k, (s, e) in enumerate(chunks):
         if cancel is not None:
             cancel.raise_if_set()
         a = int(s * features.FRAMES_PER_SECOND)
         b = max(a + 8, int(e * features.FRAMES_PER_SECOND))
-        x = features.normalize(mel[:, a:b])[None, None]
+        # each chunk's own log-mels (the same frames as a whole-track pass): memory does
+        # not grow with the length of the sound track
+        x = features.normalize(features.log_mel_frames(audio, a, b))[None, None]
         logits = sess.run(None, {"logmel": x.astype(np.float32)})[0][0]
         p = np.exp(logits - logits.max())
         out.append((s, e, p / p.sum()))

@@ -54,6 +54,96 @@ def cqt_db(audio: np.ndarray, sr: int = SR) -> np.ndarray:
     return (20.0 * np.log10(spec + 1e-6)).astype(np.float32)
 
 
+# Chunked CQT: a long sound track is never transformed whole (2 h would take ~4.5 GB).
+# A block of frames is computed from its own samples plus MARGIN_FRAMES of context either
+# side; the longest CQT filter (C1) spans about 0.5 s and the octave decimation filters a
+# little more, so 2 s of context makes the block's frames match the whole-signal ones.
+BLOCK_FRAMES = 1875  # 60 s of CQT frames per block
+MARGIN_FRAMES = 64  # 2.05 s
+
+
+def n_cqt_frames(n_samples: int) -> int:
+    """Number of frames :func:`cqt_db` returns for ``n_samples`` samples at 16 kHz."""
+    return 1 + max(n_samples, HOP * SEGMENT_FRAMES) // HOP
+
+
+def cqt_db_frames(audio: np.ndarray, first: int, last: int) -> np.ndarray:
+    """Frames ``first:last`` of ``cqt_db(audio)``, computed from the samples around them only.
+
+    Args:
+        audio: Mono 16 kHz samples (float32 avoids a copy).
+        first: First frame wanted.
+        last: One past the last frame wanted (clipped to the signal's frame count).
+
+    Returns:
+        dB spectrogram of shape (N_BINS, frames), equal to the whole-signal spectrogram's
+        columns within float tolerance.
+    """
+    y = np.asarray(audio, dtype=np.float32).reshape(-1)
+    n = len(y)
+    if n < HOP * SEGMENT_FRAMES:
+        return cqt_db(y)[:, first:last]
+    # block edges on the hop grid: HOP is a multiple of every octave's decimation factor, so
+    # the decimated signals keep the same phase as in the whole-signal transform
+    a = max(0, (first - MARGIN_FRAMES) * HOP)
+    b = min(n, (last + MARGIN_FRAMES) * HOP)
+    local = cqt_db(y[a:b])
+    off = a // HOP
+    return local[:, first - off:last - off]
+
+
+def _blocks(starts: np.ndarray, block_frames: int) -> list[np.ndarray]:
+    """Group segment indices (sorted by start) into blocks of at most ``block_frames`` frames.
+
+    A gap longer than the context margins starts a new block, so the frames between two
+    far-apart segments are never transformed.
+    """
+    order = np.argsort(starts, kind="stable")
+    blocks: list[list[int]] = []
+    first = end = 0
+    for i in order:
+        s = int(starts[i])
+        if blocks and s + SEGMENT_FRAMES - first <= block_frames and s - end <= 2 * MARGIN_FRAMES:
+            blocks[-1].append(int(i))
+            end = max(end, s + SEGMENT_FRAMES)
+        else:
+            blocks.append([int(i)])
+            first, end = s, s + SEGMENT_FRAMES
+    return [np.asarray(b, dtype=np.int64) for b in blocks]
+
+
+def predict_frames(audio: np.ndarray, starts: np.ndarray, block_frames: int = BLOCK_FRAMES,
+                   cancel=None) -> np.ndarray:
+    """Class probabilities of the segments at the given frame starts of 16 kHz audio.
+
+    The CQT is computed block by block around the segments only (see
+    :func:`cqt_db_frames`), and each block's segments go through the model before the next
+    block is transformed, so memory stays flat whatever the length of the audio.
+
+    Args:
+        audio: Mono 16 kHz samples.
+        starts: Segment starts in CQT frames (each segment is SEGMENT_FRAMES long and must end
+            within ``n_cqt_frames(len(audio))``).
+        block_frames: Most frames transformed at once.
+        cancel: Cancel token with ``raise_if_set()``, or None.
+
+    Returns:
+        Probabilities of shape (len(starts), 4).
+
+    Raises:
+        ModelError: If the model is missing or damaged.
+    """
+    starts = np.asarray(starts, dtype=np.int64).reshape(-1)
+    probs = np.zeros((len(starts), len(CLASSES)))
+    for block in _blocks(starts, block_frames):
+        if cancel is not None:
+            cancel.raise_if_set()
+        first = int(starts[block].min())
+        db = cqt_db_frames(audio, first, int(starts[block].max()) + SEGMENT_FRAMES)
+        probs[block] = run_model(segment_batch(db, starts[block] - first))
+    return probs
+
+
 def normalize_segment(db: np.ndarray) -> np.ndarray:
     """Scale one segment's dB spectrogram to 0..1 relative to its own peak.
 
@@ -116,11 +206,14 @@ def predict_segments(audio: np.ndarray, sr: int,
     audio = np.asarray(audio, dtype=np.float32).reshape(-1)
     if len(audio) == 0:
         return np.zeros(0), np.zeros((0, len(CLASSES))), CLASSES
-    db = cqt_db(audio, sr)
-    hop_frames = SEGMENT_FRAMES if hop_s is None else max(1, int(round(hop_s * SR / HOP)))
-    starts = segment_starts(db.shape[1], hop_frames)
-    probs = run_model(segment_batch(db, starts))
     duration = len(audio) / sr
+    if sr != SR:
+        import librosa
+
+        audio = librosa.resample(audio, orig_sr=sr, target_sr=SR)
+    hop_frames = SEGMENT_FRAMES if hop_s is None else max(1, int(round(hop_s * SR / HOP)))
+    starts = segment_starts(n_cqt_frames(len(audio)), hop_frames)
+    probs = predict_frames(audio, starts)
     times = np.minimum((starts + SEGMENT_FRAMES / 2) * HOP / SR, duration)
     return times, probs, CLASSES
 

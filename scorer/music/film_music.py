@@ -68,43 +68,59 @@ def window_starts(n_samples: int, sr: int, window_s: float = WINDOW_S,
     return np.asarray(starts, dtype=np.int64)
 
 
+def _frame_stats(y: np.ndarray, sr: int) -> dict[str, np.ndarray]:
+    """Per-frame measurements of ``y`` (frames of _N_FFT samples every _HOP, no centring).
+
+    Every value depends on its own frame only, except flux and stability, which also use the
+    frame before (the first frame of ``y`` gets 0 and 1).
+    """
+    import librosa
+
+    spec = np.abs(librosa.stft(y, n_fft=_N_FFT, hop_length=_HOP, center=False))
+    power = spec ** 2
+    freqs = librosa.fft_frequencies(sr=sr, n_fft=_N_FFT)
+    logspec = np.log(spec + 1e-5)
+    norm = np.linalg.norm(logspec - logspec.mean(0), axis=0) + 1e-9
+    centred = (logspec - logspec.mean(0)) / norm
+    chroma = librosa.feature.chroma_stft(S=power, sr=sr, n_fft=_N_FFT, tuning=0.0)
+    return {
+        "rms": librosa.feature.rms(S=spec, frame_length=_N_FFT)[0],
+        "band": power[(freqs >= 300) & (freqs <= 3400)].sum(0),
+        "flat": librosa.feature.spectral_flatness(S=spec)[0],
+        "cent": librosa.feature.spectral_centroid(S=spec, sr=sr)[0],
+        "zcr": librosa.feature.zero_crossing_rate(y, frame_length=_N_FFT, hop_length=_HOP,
+                                                  center=False)[0],
+        "flux": np.r_[0.0, np.sqrt((np.diff(logspec, axis=1).clip(min=0) ** 2).mean(0))],
+        "stability": np.r_[1.0, (centred[:, 1:] * centred[:, :-1]).sum(0)],
+        "chroma_peak": chroma.max(0) / (chroma.sum(0) + 1e-9),
+    }
+
+
 def window_features(audio: np.ndarray, sr: int, starts: np.ndarray,
-                    window_s: float = WINDOW_S) -> tuple[np.ndarray, np.ndarray]:
+                    window_s: float = WINDOW_S, block_windows: int = 60
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """Discriminator features per window.
+
+    The spectrogram is computed for ``block_windows`` windows at a time (one frame of
+    overlap for flux and stability), never for the whole track: the frames are the same as
+    those of one whole-track pass, and memory stays flat however long the track is.
 
     Args:
         audio: Mono samples (16 kHz expected; other rates work with scaled bands).
         sr: Sample rate.
-        starts: Window starts in samples.
+        starts: Window starts in samples, ascending.
         window_s: Window length in seconds.
+        block_windows: Windows measured per spectrogram block.
 
     Returns:
         (features, rms_db): shape (n, len(FEATURE_NAMES)) and the window RMS in dBFS.
     """
-    import librosa
-
     y = np.asarray(audio, dtype=np.float32).reshape(-1)
     win = int(round(window_s * sr))
     pad = max(0, int(starts[-1]) + win - len(y)) if len(starts) else 0
-    if pad:
+    if pad:  # only audio shorter than one window: a small copy
         y = np.pad(y, (0, pad))
-    spec = np.abs(librosa.stft(y, n_fft=_N_FFT, hop_length=_HOP, center=False))
-    power = spec ** 2
-    freqs = librosa.fft_frequencies(sr=sr, n_fft=_N_FFT)
-    frame_rms = librosa.feature.rms(S=spec, frame_length=_N_FFT)[0]
-    band = power[(freqs >= 300) & (freqs <= 3400)].sum(0)
-    flat = librosa.feature.spectral_flatness(S=spec)[0]
-    cent = librosa.feature.spectral_centroid(S=spec, sr=sr)[0]
-    zcr = librosa.feature.zero_crossing_rate(y, frame_length=_N_FFT, hop_length=_HOP,
-                                             center=False)[0]
-    logspec = np.log(spec + 1e-5)
-    flux = np.r_[0.0, np.sqrt((np.diff(logspec, axis=1).clip(min=0) ** 2).mean(0))]
-    norm = np.linalg.norm(logspec - logspec.mean(0), axis=0) + 1e-9
-    centred = (logspec - logspec.mean(0)) / norm
-    stability = np.r_[1.0, (centred[:, 1:] * centred[:, :-1]).sum(0)]
-    chroma = librosa.feature.chroma_stft(S=power, sr=sr, n_fft=_N_FFT, tuning=0.0)
-    chroma_peak = chroma.max(0) / (chroma.sum(0) + 1e-9)
-    n_frames = spec.shape[1]
+    n_frames = 1 + (len(y) - _N_FFT) // _HOP
     frame_rate = sr / _HOP
     per_win = max(2, int((win - _N_FFT) // _HOP + 1))
     feats = np.zeros((len(starts), len(FEATURE_NAMES)))
@@ -112,29 +128,36 @@ def window_features(audio: np.ndarray, sr: int, starts: np.ndarray,
     mod_freqs = np.fft.rfftfreq(per_win, d=1.0 / frame_rate)
     syll = (mod_freqs >= 2.0) & (mod_freqs <= 8.0)
     hann = np.hanning(per_win)
-    for i, s in enumerate(starts):
-        a = int(s) // _HOP
-        b = min(n_frames, a + per_win)
-        sl = slice(a, b)
-        r = frame_rms[sl]
-        seg = y[int(s):int(s) + win]
-        rms_db[i] = 10 * np.log10(float(np.mean(seg.astype(np.float64) ** 2)) + 1e-12)
-        env = band[sl]
-        env = env / (env.mean() + 1e-12)
-        e = np.zeros(per_win)
-        e[:len(env)] = env - env.mean()
-        m = np.abs(np.fft.rfft(e * hann)) ** 2
-        feats[i] = (
-            float(np.mean(r < 0.5 * r.mean())),
-            # log power of the 2-8 Hz envelope modulation (syllable rate), relative to level
-            float(np.log10(1e-4 + m[syll].sum() / (per_win * (hann ** 2).sum()))),
-            float(np.mean(np.log(flat[sl] + 1e-10))),
-            float(np.mean(stability[sl])),
-            float(np.mean(chroma_peak[sl])),
-            float(cent[sl].std() / (cent[sl].mean() + 1e-9)),
-            float(zcr[sl].std()),
-            float(flux[sl].std() / (flux[sl].mean() + 1e-9)),
-        )
+    for i0 in range(0, len(starts), block_windows):
+        block = starts[i0:i0 + block_windows]
+        # one frame before the block's first, for flux and stability
+        f0 = max(0, int(block[0]) // _HOP - 1)
+        f1 = min(n_frames, int(block[-1]) // _HOP + per_win)
+        st = _frame_stats(y[f0 * _HOP:(f1 - 1) * _HOP + _N_FFT], sr)
+        for j, s in enumerate(block):
+            i = i0 + j
+            a = int(s) // _HOP
+            sl = slice(a - f0, min(f1, a + per_win) - f0)
+            r = st["rms"][sl]
+            seg = y[int(s):int(s) + win]
+            rms_db[i] = 10 * np.log10(float(np.mean(seg.astype(np.float64) ** 2)) + 1e-12)
+            env = st["band"][sl]
+            env = env / (env.mean() + 1e-12)
+            e = np.zeros(per_win)
+            e[:len(env)] = env - env.mean()
+            m = np.abs(np.fft.rfft(e * hann)) ** 2
+            cent, flux = st["cent"][sl], st["flux"][sl]
+            feats[i] = (
+                float(np.mean(r < 0.5 * r.mean())),
+                # log power of the 2-8 Hz envelope modulation (syllable rate), relative to level
+                float(np.log10(1e-4 + m[syll].sum() / (per_win * (hann ** 2).sum()))),
+                float(np.mean(np.log(st["flat"][sl] + 1e-10))),
+                float(np.mean(st["stability"][sl])),
+                float(np.mean(st["chroma_peak"][sl])),
+                float(cent.std() / (cent.mean() + 1e-9)),
+                float(st["zcr"][sl].std()),
+                float(flux.std() / (flux.mean() + 1e-9)),
+            )
     return feats, rms_db
 
 
@@ -298,12 +321,11 @@ def analyze_film_music(audio: np.ndarray, sr: int, project, settings=None, progr
     probs = np.zeros((n, len(me.CLASSES)))
     is_music = np.array([k == "music" for k in kinds])
     if is_music.any():
-        db = me.cqt_db(y, sr)
-        check()
-        report(0.6)
+        # the CQT only around the music windows, a block at a time (never the whole track)
         frame_starts = np.clip(np.round(starts_s * sr / me.HOP).astype(np.int64), 0,
-                               max(0, db.shape[1] - me.SEGMENT_FRAMES))
-        probs[is_music] = me.run_model(me.segment_batch(db, frame_starts[is_music]))
+                               max(0, me.n_cqt_frames(len(y)) - me.SEGMENT_FRAMES))
+        probs[is_music] = me.predict_frames(y, frame_starts[is_music], cancel=cancel)
+        report(0.9)
     check()
     valence, arousal = me.probs_to_va(probs)
     confidence = np.where(is_music, p_music, 0.0)
