@@ -97,7 +97,7 @@ def _frame_stats(y: np.ndarray, sr: int) -> dict[str, np.ndarray]:
 
 
 def window_features(audio: np.ndarray, sr: int, starts: np.ndarray,
-                    window_s: float = WINDOW_S, block_windows: int = 60
+                    window_s: float = WINDOW_S, block_windows: int = 30
                     ) -> tuple[np.ndarray, np.ndarray]:
     """Discriminator features per window.
 
