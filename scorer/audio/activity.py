@@ -36,6 +36,7 @@ STEP_S = 0.5
 CONTEXT_S = 2.0  # modulation needs a longer look than the window itself
 GATE_DBFS = -50.0  # windows whose speech band is quieter than this are silence
 GATE_BELOW_PEAK_DB = 45.0  # ... or this far below the loud parts of the track
+FRAME_BLOCK = 1000  # frames measured at once (20 s): ~45 MB of temporaries at any length
 
 FEATURE_NAMES = ("energy_std", "low_energy", "mod4hz", "voiced", "voicing_switch",
                  "period_steady", "flatness", "flux_std", "centroid_std", "context_low_energy",
@@ -78,7 +79,7 @@ def frame_features(audio: np.ndarray, cancel=None) -> FrameFeatures:
     out = {k: np.zeros(n_frames, dtype=np.float32) for k in
            ("band_db", "voicing", "period", "flatness", "flux", "centroid")}
     prev_log = None
-    block = 2000  # 40 s of frames: ~60 MB of temporaries, whatever the track's length
+    block = FRAME_BLOCK
     for start in range(0, n_frames, block):
         if cancel is not None:
             cancel.raise_if_set()
