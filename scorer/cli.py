@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
-import signal
 import sys
 from fractions import Fraction
 from pathlib import Path
@@ -53,8 +52,8 @@ def _cmd_probe(args) -> int:
 
 def _cmd_analyze(args) -> int:
     from scorer import project as project_io
-    from scorer.pipeline import AnalysisSettings, CancelToken, analyze
-    from scorer.progress import ProgressBar
+    from scorer.pipeline import AnalysisSettings, analyze
+    from scorer.progress import cancellable
 
     out = Path(args.output)
     if not out.parent.exists():
@@ -72,25 +71,14 @@ def _cmd_analyze(args) -> int:
         raise ScorerError("project exists; pass --force to replace it", out)
     settings = AnalysisSettings(content_type=args.content_type, sample_fps=args.fps,
                                 subtitles=args.subtitles or "", transcriber=args.transcriber)
-    cancel = CancelToken()
-    bar = ProgressBar()
-    previous = signal.getsignal(signal.SIGINT)
-
-    def on_sigint(signum, frame):  # first Ctrl-C cancels cleanly, second one is forceful
-        cancel.set()
-        signal.signal(signal.SIGINT, previous)
-
-    signal.signal(signal.SIGINT, on_sigint)
-    try:
-        project = analyze(args.file, project=project, settings=settings, progress=bar,
-                          cancel=cancel,
-                          on_stage_done=lambda stage, p: project_io.autosave(p, out))
-    except Cancelled:
-        project_io.autosave_path(out).unlink(missing_ok=True)  # a clean cancel leaves nothing
-        raise
-    finally:
-        bar.close()
-        signal.signal(signal.SIGINT, previous)
+    with cancellable() as (bar, cancel):
+        try:
+            project = analyze(args.file, project=project, settings=settings, progress=bar,
+                              cancel=cancel,
+                              on_stage_done=lambda stage, p: project_io.autosave(p, out))
+        except Cancelled:
+            project_io.autosave_path(out).unlink(missing_ok=True)  # a clean cancel: nothing
+            raise
     project_io.save(project, out)
     print(f"analysed {args.file}: {len(project.shots)} cuts, {len(project.tracks)} tracks, "
           f"{len(project.cues)} cues -> {out}")

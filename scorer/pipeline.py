@@ -52,10 +52,15 @@ class FrameAnalyzer(Protocol):
 
 
 class CancelToken:
-    """A thread-safe cancel flag (``threading.Event`` with a clearer name)."""
+    """A thread-safe cancel flag over an Event.
 
-    def __init__(self):
-        self._event = threading.Event()
+    Args:
+        event: The event to watch; a ``multiprocessing`` Event lets another process cancel.
+            A new ``threading.Event`` when None.
+    """
+
+    def __init__(self, event=None):
+        self._event = event if event is not None else threading.Event()
 
     def set(self) -> None:
         """Ask the running work to stop."""

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 class ProgressBar:
@@ -38,3 +41,27 @@ class ProgressBar:
         if self.enabled and self._stages:
             self.stream.write("\n")
             self.stream.flush()
+
+
+@contextmanager
+def cancellable() -> Iterator[tuple[ProgressBar, object]]:
+    """Yield (progress bar, cancel token) for CLI work; the first Ctrl-C cancels cleanly.
+
+    The second Ctrl-C falls back to Python's default (KeyboardInterrupt).
+    """
+    from scorer.pipeline import CancelToken
+
+    cancel = CancelToken()
+    bar = ProgressBar()
+    previous = signal.getsignal(signal.SIGINT)
+
+    def on_sigint(signum, frame):
+        cancel.set()
+        signal.signal(signal.SIGINT, previous)
+
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield bar, cancel
+    finally:
+        bar.close()
+        signal.signal(signal.SIGINT, previous)

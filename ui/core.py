@@ -144,23 +144,14 @@ def score_music(cue, path) -> tuple[float, str]:
         (score 0..1, a short measurement note); (0.0, "") if the library is unavailable.
     """
     try:
-        import numpy as np
-
-        from scorer.music.library import features, retrieval
-        from scorer.music.library.suggest import STRETCH
+        from scorer.music.library.suggest import score_file
     except ImportError:
         return 0.0, ""
     try:
-        rec = features.extract(str(path))[0]
-        arr = {"id": np.zeros(1, np.int64), "valence": np.array([rec["valence"]]),
-               "arousal": np.array([rec["arousal"]]), "tempo": np.array([rec["tempo"]]),
-               "tempo_known": np.array([rec["tempo_known"]]),
-               "duration": np.array([rec["duration"]])}
-        s = retrieval.score_all(arr, cue.valence, cue.arousal, cue.tempo, cue.duration,
-                                STRETCH, tuple(cue.tempo_range))
+        rec, s = score_file(cue, path)
     except Exception as exc:  # noqa: BLE001 - scoring is a nicety; the music is still there
         log.warning("cannot score %s: %s", path, exc)
         return 0.0, ""
     note = (f"measured V{rec['valence']:+.2f} A{rec['arousal']:+.2f} vs cue "
             f"V{cue.valence:+.2f} A{cue.arousal:+.2f}, {rec['tempo']:.0f} BPM")
-    return round(float(s["score"][0]), 4), note
+    return round(s["score"], 4), note

@@ -21,25 +21,6 @@ from dataclasses import asdict
 from pathlib import Path
 
 
-class _EventToken:
-    """A cancel token over a multiprocessing Event (same methods as CancelToken)."""
-
-    def __init__(self, event):
-        self._event = event
-
-    def set(self) -> None:
-        self._event.set()
-
-    def is_set(self) -> bool:
-        return self._event.is_set()
-
-    def raise_if_set(self) -> None:
-        if self._event.is_set():
-            from scorer.errors import Cancelled
-
-            raise Cancelled()
-
-
 def worker_main(requests, queue, cancel_event) -> None:
     """Entry point of a worker process: run jobs from ``requests`` until None arrives.
 
@@ -72,7 +53,9 @@ def worker_main(requests, queue, cancel_event) -> None:
 
 def run_job(job: str, kwargs_json: str, queue, cancel_event) -> None:
     """Run one job and put its progress and outcome on ``queue``."""
-    cancel = _EventToken(cancel_event)
+    from scorer.pipeline import CancelToken
+
+    cancel = CancelToken(cancel_event)
     last = [0.0]
     lock = threading.Lock()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 from pathlib import Path
 
 from scorer.errors import ScorerError
@@ -10,23 +9,10 @@ from scorer.errors import ScorerError
 
 def _with_cancel(work):
     """Run ``work(progress, cancel)`` with a progress bar; the first Ctrl-C cancels cleanly."""
-    from scorer.pipeline import CancelToken
-    from scorer.progress import ProgressBar
+    from scorer.progress import cancellable
 
-    cancel = CancelToken()
-    bar = ProgressBar()
-    previous = signal.getsignal(signal.SIGINT)
-
-    def on_sigint(signum, frame):
-        cancel.set()
-        signal.signal(signal.SIGINT, previous)
-
-    signal.signal(signal.SIGINT, on_sigint)
-    try:
+    with cancellable() as (bar, cancel):
         return work(bar, cancel)
-    finally:
-        bar.close()
-        signal.signal(signal.SIGINT, previous)
 
 
 def _cmd_export(args) -> int:

@@ -2,39 +2,16 @@
 
 from __future__ import annotations
 
-import signal
-from contextlib import contextmanager
 from pathlib import Path
 
 from scorer.errors import ScorerError
-
-
-@contextmanager
-def _cancellable():
-    """Yield (progress bar, cancel token); the first Ctrl-C cancels cleanly."""
-    from scorer.pipeline import CancelToken
-    from scorer.progress import ProgressBar
-
-    cancel = CancelToken()
-    bar = ProgressBar()
-    previous = signal.getsignal(signal.SIGINT)
-
-    def on_sigint(signum, frame):
-        cancel.set()
-        signal.signal(signal.SIGINT, previous)
-
-    signal.signal(signal.SIGINT, on_sigint)
-    try:
-        yield bar, cancel
-    finally:
-        bar.close()
-        signal.signal(signal.SIGINT, previous)
+from scorer.progress import cancellable
 
 
 def _cmd_add(args) -> int:
     from scorer.music.library.index import LibraryIndex
 
-    with LibraryIndex(args.index) as index, _cancellable() as (bar, cancel):
+    with LibraryIndex(args.index) as index, cancellable() as (bar, cancel):
         report = index.add_folder(args.folder, progress=bar, cancel=cancel,
                                   workers=args.workers)
     print(report.summary())
@@ -62,7 +39,7 @@ def _cmd_list(args) -> int:
 
     with LibraryIndex(args.index) as index:
         if args.default:
-            with _cancellable() as (bar, cancel):
+            with cancellable() as (bar, cancel):
                 index.ensure_default(bar, cancel)
         folders = index.folders()
         print(f"library {index.path}: {len(index)} pieces")
@@ -89,7 +66,7 @@ def _cmd_suggest(args) -> int:
     project = project_io.load(path)
     if not project.cues:
         raise ScorerError("project has no cues; run `scorer analyze` first", path)
-    with LibraryIndex(args.index) as index, _cancellable() as (bar, cancel):
+    with LibraryIndex(args.index) as index, cancellable() as (bar, cancel):
         suggest_project(project, path, n=args.n, with_generated=not args.no_generated,
                         progress=bar, cancel=cancel, index=index,
                         use_default=not args.no_default)

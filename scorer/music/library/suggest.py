@@ -60,6 +60,25 @@ def _adapt_library(cue: Cue, sug: Suggestion, index: LibraryIndex, folder: Path)
     sug.params["adapted"] = info
 
 
+def score_file(cue: Cue, path: str | Path) -> tuple[dict, dict]:
+    """Score one music file against a cue by the rules that rank library pieces.
+
+    Returns:
+        (the file's measured features, the score components incl. "score").
+
+    Raises:
+        ScorerError: If the file cannot be read.
+    """
+    rec = feat.extract(str(path))[0]
+    arr = {"id": np.zeros(1, np.int64), "valence": np.array([rec["valence"]]),
+           "arousal": np.array([rec["arousal"]]), "tempo": np.array([rec["tempo"]]),
+           "tempo_known": np.array([rec["tempo_known"]]),
+           "duration": np.array([rec["duration"]])}
+    s = retrieval.score_all(arr, cue.valence, cue.arousal, cue.tempo, cue.duration,
+                            STRETCH, tuple(cue.tempo_range))
+    return rec, {k: float(v[0]) for k, v in s.items() if k != "id"}
+
+
 def _generated(cue: Cue, folder: Path, count: int) -> list[Suggestion]:
     try:
         from scorer.music.generate import generate_for_cue
@@ -71,24 +90,18 @@ def _generated(cue: Cue, folder: Path, count: int) -> list[Suggestion]:
             piece = generate_for_cue(cue, seed=seed)
             path = folder / f"{cue.number}_generated_{seed}.mid"
             piece.save(path)
-            rec = feat.extract(str(path))[0]
+            rec, s = score_file(cue, path)
         except ScorerError as exc:
             log.warning("generation for cue %s failed: %s", cue.number, exc)
             break
-        arr = {"id": np.zeros(1, np.int64), "valence": np.array([rec["valence"]]),
-               "arousal": np.array([rec["arousal"]]), "tempo": np.array([rec["tempo"]]),
-               "tempo_known": np.array([rec["tempo_known"]]),
-               "duration": np.array([rec["duration"]])}
-        s = retrieval.score_all(arr, cue.valence, cue.arousal, cue.tempo, cue.duration,
-                                STRETCH, tuple(cue.tempo_range))
-        fits = {k: round(float(s[k][0]), 4) for k in retrieval.WEIGHTS if k in s}
+        fits = {k: round(s[k], 4) for k in retrieval.WEIGHTS if k in s}
         style = getattr(piece, "style", "") or ""
         out.append(Suggestion(
             id=f"{cue.number}-gen-{seed}", cue=cue.number, source="generated",
             title=f"Generated {style} melody (seed {getattr(piece, 'seed', seed)})".replace(
                 "  ", " "),
-            path=str(path), score=round(float(s["score"][0]), 4),
-            explanation=(f"score {float(s['score'][0]):.2f}; generated for this cue; measured "
+            path=str(path), score=round(s["score"], 4),
+            explanation=(f"score {s['score']:.2f}; generated for this cue; measured "
                          f"V{rec['valence']:+.2f} A{rec['arousal']:+.2f} vs cue "
                          f"V{cue.valence:+.2f} A{cue.arousal:+.2f}, {rec['tempo']:.0f} BPM, "
                          f"{rec['duration']:.0f} s (rules, as for library pieces)"),
