@@ -1,9 +1,10 @@
 """Faults: a killed analysis resumes from its autosave, a cancelled one leaves nothing, a
 failed export or save keeps the previous file and says why.
 
-The analysis tests run the real ``scorer analyze`` on the bundled demo clip in a child
-process; the picture pass ends (and the "video" autosave appears) well before the sound
-track's analysis does, which is the window the faults are injected in.
+The analysis tests run the real ``scorer analyze`` in a child process on a clip made from the
+demo: a tiny, cheap picture and several minutes of the demo's speech, so the picture pass ends
+(and the "video" autosave appears) long before the sound track's analysis does, whatever the
+machine's load. That is the window the faults are injected in.
 """
 
 from __future__ import annotations
@@ -23,6 +24,41 @@ from scorer.errors import ExportError, ProjectError
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "resources" / "demo.mp4"
+
+
+@pytest.fixture(scope="module")
+def long_speech_clip(tmp_path_factory) -> Path:
+    """A 64x36 picture at 2 fps over the demo's sound track repeated six times (3.6 min)."""
+    from fractions import Fraction
+
+    import av
+    import numpy as np
+
+    from scorer.media import load_audio
+
+    if not DEMO.exists():
+        pytest.skip("needs the bundled demo clip")
+    sr = 16000
+    audio = np.tile(load_audio(DEMO, sr=sr), 6)
+    path = tmp_path_factory.mktemp("faults") / "long speech.mp4"
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("libx264", rate=2)
+        video.width, video.height, video.pix_fmt = 64, 36, "yuv420p"
+        sound = out.add_stream("aac", rate=sr)
+        sound.layout = "mono"
+        for i in range(int(len(audio) / sr * 2)):
+            image = np.full((36, 64, 3), 40 if (i // 60) % 2 else 200, np.uint8)
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts, frame.time_base = i, Fraction(1, 2)
+            out.mux(video.encode(frame))
+        out.mux(video.encode())
+        for i in range(0, len(audio), 1024):
+            frame = av.AudioFrame.from_ndarray(audio[None, i:i + 1024], format="flt",
+                                               layout="mono")
+            frame.sample_rate, frame.pts, frame.time_base = sr, i, Fraction(1, sr)
+            out.mux(sound.encode(frame))
+        out.mux(sound.encode())
+    return path
 
 
 def _scorer(*args: str, **kw) -> subprocess.Popen:
@@ -48,11 +84,10 @@ def _leftovers(folder: Path) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not DEMO.exists(), reason="needs the bundled demo clip")
-def test_killed_analysis_resumes_from_autosave(tmp_path):
+def test_killed_analysis_resumes_from_autosave(tmp_path, long_speech_clip):
     out = tmp_path / "demo.scorer.json"
     auto = project_io.autosave_path(out)
-    proc = _scorer("analyze", str(DEMO), "-o", str(out))
+    proc = _scorer("analyze", str(long_speech_clip), "-o", str(out))
     _wait_for(auto, proc)
     proc.send_signal(signal.SIGKILL)  # no handler runs: this is a crash or a power cut
     proc.communicate(timeout=30)
@@ -63,12 +98,12 @@ def test_killed_analysis_resumes_from_autosave(tmp_path):
     assert "lighting" in saved.tracks and saved.shots
 
     # without --resume the user is told what happened, and nothing is touched
-    refused = _scorer("analyze", str(DEMO), "-o", str(out))
+    refused = _scorer("analyze", str(long_speech_clip), "-o", str(out))
     _, err = refused.communicate(timeout=120)
     assert refused.returncode == 2 and "--resume" in err and "Traceback" not in err
     assert auto.exists()
 
-    resumed = _scorer("analyze", str(DEMO), "-o", str(out), "--resume")
+    resumed = _scorer("analyze", str(long_speech_clip), "-o", str(out), "--resume")
     stdout, err = resumed.communicate(timeout=600)
     assert resumed.returncode == 0, err
     assert "resuming" in stdout and "done: video" in stdout
@@ -80,10 +115,9 @@ def test_killed_analysis_resumes_from_autosave(tmp_path):
     assert _leftovers(tmp_path) == [out.name]  # no autosave, no temp file
 
 
-@pytest.mark.skipif(not DEMO.exists(), reason="needs the bundled demo clip")
-def test_cancelled_analysis_leaves_nothing(tmp_path):
+def test_cancelled_analysis_leaves_nothing(tmp_path, long_speech_clip):
     out = tmp_path / "demo.scorer.json"
-    proc = _scorer("analyze", str(DEMO), "-o", str(out))
+    proc = _scorer("analyze", str(long_speech_clip), "-o", str(out))
     _wait_for(project_io.autosave_path(out), proc)  # cancel mid-way, after an autosave
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
