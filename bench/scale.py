@@ -3,7 +3,8 @@
 Encoding two hours of 1080p here would take longer than analysing it, so the long input is
 built in two steps (both cached in bench/out/):
 1. a 60-second 1920x1080 24 fps H.264 (ultrafast, low bitrate) + AAC segment with a cut
-   every 7 s, moving shapes and the demo clip's speech looped as the sound track;
+   every 7 s, moving shapes, and a sound track of the demo clip's speech (first 30 s)
+   and generated music (last 30 s), so the film-music analyzer has music to transform;
 2. the segment's packets remuxed N times with shifted timestamps (PyAV stream copy, no
    re-encode) into one file of the requested length.
 
@@ -12,9 +13,11 @@ in the child records resident memory every 0.5 s with the stage running, so the 
 where the peak happened. Prints peak RSS, wall time and times real time, and the bare
 video decode of the same file as a baseline.
 
-Run: .venv/bin/python bench/scale.py                 # 10 minutes of 1080p (~9 min here)
-     .venv/bin/python bench/scale.py --minutes 120   # the 2-hour case (~1.8 h here)
+Run: .venv/bin/python bench/scale.py                 # 10 minutes of 1080p
+     .venv/bin/python bench/scale.py --minutes 120   # the 2-hour case
      .venv/bin/python bench/scale.py --audio-stages --minutes 20   # which stage grows
+(Wall times depend on the machine's load; run 20 and 40 minutes of --audio-stages and take
+the difference per minute to see whether a stage grows with the input's length.)
 """
 
 from __future__ import annotations
