@@ -226,9 +226,9 @@ def _decode(container, stream, path):
 def load_audio(path: str | Path, sr: int = 16000, cancel=None) -> np.ndarray:
     """Decode the first audio stream to mono float32 at ``sr`` Hz.
 
-    The output array is allocated once from the stream's duration (and grown only if the
-    duration was understated), so a 2-hour track costs its own size and no more
-    (2 h at 16 kHz is 460 MB).
+    The output array is allocated once from the stream's duration with a little slack (and
+    grown by a quarter only if the duration was understated by more), so a 2-hour track costs
+    about its own size (2 h at 16 kHz is 460 MB).
 
     Returns:
         A 1-D float32 array in -1..1; empty if the file has no audio stream.
@@ -243,7 +243,8 @@ def load_audio(path: str | Path, sr: int = 16000, cancel=None) -> np.ndarray:
             return np.zeros(0, dtype=np.float32)
         stream = container.streams.audio[0]
         expected = _duration(container, None, stream)
-        buffer = np.zeros(int(float(expected) * sr) + sr, dtype=np.float32)
+        # a stated duration can be a little short: 1% + 2 s of slack avoids a regrow
+        buffer = np.empty(int(float(expected) * sr * 1.01) + 2 * sr, dtype=np.float32)
         filled = 0
         resampler = av.AudioResampler(format="flt", layout="mono", rate=sr)
 
@@ -252,7 +253,12 @@ def load_audio(path: str | Path, sr: int = 16000, cancel=None) -> np.ndarray:
             for out in frames:
                 chunk = out.to_ndarray().reshape(-1)
                 if filled + len(chunk) > len(buffer):
-                    buffer = np.resize(buffer, max(2 * len(buffer), filled + len(chunk)))
+                    # grow by a quarter, copying only what is filled (np.resize would
+                    # double a 460 MB buffer and touch every page)
+                    grown = np.empty(max(int(len(buffer) * 1.25), filled + len(chunk)),
+                                     dtype=np.float32)
+                    grown[:filled] = buffer[:filled]
+                    buffer = grown
                 buffer[filled:filled + len(chunk)] = chunk
                 filled += len(chunk)
 

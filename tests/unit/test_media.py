@@ -63,3 +63,15 @@ def test_video_only_and_audio_only_are_valid(tmp_path):
     assert a.has_audio and not a.has_video
     with pytest.raises(MediaError, match="no video stream"):
         list(media.iter_frames(tmp_path / "a.m4a"))
+
+
+def test_audio_longer_than_its_stated_duration_is_read_whole(tmp_path, monkeypatch):
+    from scorer.media import decode
+
+    path = write_clip(tmp_path / "a.m4a", seconds=6, video=False)
+    # pretend the container understates the length: the buffer must grow, not truncate
+    monkeypatch.setattr(decode, "_duration", lambda *args: Fraction(1))
+    audio = media.load_audio(path, sr=8000)
+    assert abs(len(audio) / 8000 - 6.0) < 0.1
+    spectrum = np.abs(np.fft.rfft(audio[-8000:]))
+    assert abs(np.argmax(spectrum) - 440) <= 2
