@@ -21,8 +21,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 
-def worker_main(requests, queue, cancel_event) -> None:
-    """Entry point of a worker process: run jobs from ``requests`` until None arrives.
+def worker_main(job_requests, queue, cancel_event) -> None:
+    """Entry point of a worker process: run jobs from ``job_requests`` until None arrives.
 
     The worker runs at a lower CPU priority than the window, so that on a busy machine the
     event loop is scheduled first.
@@ -40,7 +40,7 @@ def worker_main(requests, queue, cancel_event) -> None:
     parent = multiprocessing.parent_process()
     while True:
         try:
-            request = requests.get(timeout=1.0)
+            request = job_requests.get(timeout=1.0)
         except queue_mod.Empty:
             if parent is not None and not parent.is_alive():
                 return  # the window's process died: do not linger as an orphan
