@@ -173,7 +173,10 @@ class PlayerWidget(QWidget):
     def stop(self) -> None:
         self._back_timer.stop()
         self._shuttle = 0
-        self.player.stop()
+        # QMediaPlayer.stop() keeps the GIL while the FFmpeg backend's thread may need it
+        # to delete a wrapped object (a deadlock seen under load): call it only when playing
+        if self.player.playbackState() != QMediaPlayer.PlaybackState.StoppedState:
+            self.player.stop()
         self._update_speed()
 
     def play_pause(self) -> None:
