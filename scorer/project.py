@@ -350,8 +350,12 @@ def save(project: Project, path: str | Path) -> None:
 
 
 def music_folder(project_path: str | Path) -> Path:
-    """Return the folder beside a project where its adapted and generated music goes."""
-    project_path = Path(project_path)
+    """Return the folder beside a project where its adapted and generated music goes.
+
+    The path is absolute: suggestions store it, and a relative one would be read against
+    the wrong folder later (the exporter resolves paths from the project's folder).
+    """
+    project_path = Path(project_path).resolve()
     name = project_path.name
     for suffix in (".scorer.json", ".json", ".scorer"):
         if name.endswith(suffix):
