@@ -176,3 +176,12 @@ def wait_idle(qtbot, win, timeout_ms: int = 90_000) -> None:
 
     qtbot.waitUntil(lambda: win.analysis_task is None and not running_tasks(),
                     timeout=timeout_ms)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Keep the GUI suite out of the default run for now: a widget teardown can deadlock
+    inside QMediaPlayer (PySide keeps the GIL while the FFmpeg backend thread needs it).
+    Run it on purpose with ``scripts/test.sh -m slow tests/gui``."""
+    for item in items:
+        if "tests/gui/" in str(item.fspath).replace("\\", "/"):
+            item.add_marker(pytest.mark.slow)
