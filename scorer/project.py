@@ -91,6 +91,10 @@ class Cue:
     locked: bool = False
     choice: str = ""  # id of the chosen suggestion
     title: str = ""
+    # the music-fit contract (scorer.music.fit): every delivered file sits on this grid
+    meter: str = "4/4"  # of generated music; library pieces keep their own
+    bar_offset: float = 0.0  # quarter notes of pickup before bar 1's downbeat (0: on it)
+    tempo_map: list[tuple[float, float]] = field(default_factory=list)  # (beat, BPM) segments
 
     @property
     def duration(self) -> float:
@@ -210,6 +214,7 @@ def _cue(data: dict) -> Cue:
     cue.tempo_range = tuple(cue.tempo_range)
     cue.dynamics = [tuple(p) for p in cue.dynamics]
     cue.ducking = [tuple(p) for p in cue.ducking]
+    cue.tempo_map = [tuple(p) for p in cue.tempo_map]
     if cue.end <= cue.start:
         raise ValueError(f"cue {cue.number} ends ({cue.end}) before it starts ({cue.start})")
     return cue

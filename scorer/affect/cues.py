@@ -22,6 +22,11 @@ Per cue:
   cue's hit points (the cuts inside it). It first minimises the number of hits more than
   ``tolerance_ms`` (30 ms) from a beat, then the mean absolute error, then the distance from the
   range's centre. ``Cue.hit_error_ms`` is the **mean** absolute hit-to-beat error in ms.
+- tempo map, meter, bar-1 offset (the music-fit contract, :mod:`scorer.music.fit`): bar 1's
+  downbeat at the cue's start in 4/4; from the tempo, a map of tempo segments that puts every
+  hit reachable by a change of at most 8 % exactly on a beat, and the cue's end on a beat.
+  Generated music is written on this grid; library pieces on one built the same way from
+  their own tempo and meter.
 - key, mode and register from valence: major for valence >= 0, minor below; brighter (sharper)
   keys for higher valence and darker (flatter) minor keys for lower valence; the melody's centre
   note rises with valence (60 + 10 * valence), since high pitch goes with happiness and low
@@ -51,6 +56,7 @@ import ruptures as rpt
 from scorer.affect.circumplex import quadrant
 from scorer.affect.fusion import fuse_project, project_duration, shares
 from scorer.errors import ScorerError
+from scorer.music.fit import DEFAULT_METER, hit_tempo_map
 from scorer.project import Cue, Project
 from scorer.timebase import format_clock, seconds_to_timecode, timecode_to_frames
 from scorer.track import Track
@@ -428,6 +434,9 @@ def fill_cue(cue: Cue, fused: Track, cuts: list[float], regions: list[tuple[floa
                                       settings.tolerance_ms)
     cue.tempo = round(tempo, 3)
     cue.hit_error_ms = round(mean_err, 2)
+    cue.meter = DEFAULT_METER
+    cue.bar_offset = 0.0
+    cue.tempo_map = hit_tempo_map([h - a for h in cue.hit_points], cue.tempo, b - a)
     cue.key, cue.mode = key_for(cue.valence)
     cue.register = register_for(cue.valence)
     cue.instrumentation = instrumentation_for(cue.valence, cue.arousal)

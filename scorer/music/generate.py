@@ -2,7 +2,9 @@
 
 The cue says how long (start/end), how fast (tempo), in which key and mode, around which note
 (register), how excited (arousal: note density, accompaniment, percussion), how loud over time
-(dynamics) and on which instruments (programs). The melody is sampled in C major / A minor for
+(dynamics) and on which instruments (programs). The score sits on the cue's grid
+(:func:`scorer.music.fit.cue_grid`): bar 1 at the cue's start, its meter, and a tempo map that
+puts the hit points on beats. The melody is sampled in C major / A minor for
 the cue's length minus a closing stretch, which holds the tonic over the final V - I cadence.
 """
 
@@ -16,7 +18,8 @@ import mido
 
 from scorer.errors import ExportError, ScorerError
 from scorer.music import melody as melody_mod
-from scorer.music.arrange import BAR, Arrangement, arrange
+from scorer.music.arrange import Arrangement, arrange
+from scorer.music.fit import bar_beats, cue_grid
 from scorer.music.midi import midi_bytes, to_midi
 from scorer.project import Cue, atomic_write_bytes
 
@@ -60,9 +63,9 @@ def available_styles() -> list[str]:
     return melody_mod.available_styles()
 
 
-def _closing_steps(total_steps: int) -> int:
+def _closing_steps(total_steps: int, bar_len: float = 4.0) -> int:
     """Steps of the closing tonic: from the last bar line at least a half note before the end."""
-    bar = int(BAR * STEPS_PER_BEAT)
+    bar = max(1, int(round(bar_len * STEPS_PER_BEAT)))
     start = ((total_steps - 2 * STEPS_PER_BEAT) // bar) * bar
     if start <= 0:
         start = max(0, total_steps - 2 * STEPS_PER_BEAT)
@@ -106,9 +109,11 @@ def generate_for_cue(cue: Cue, style: str | None = None, seed: int = 0,
         raise ScorerError(f"no melody model for style {style!r}; installed: "
                           f"{', '.join(styles) or 'none'}")
     mode = "minor" if cue.mode.lower().startswith("min") else "major"
-    beats = cue.duration * cue.tempo / 60.0
+    grid = cue_grid(cue)  # the cue's tempo map: hit points on beats
+    beats = grid.beat(cue.duration)
+    meter = getattr(cue, "meter", "4/4") or "4/4"
     total = max(1, math.ceil(beats * STEPS_PER_BEAT - 1e-6))
-    closing = _closing_steps(total)
+    closing = _closing_steps(total, bar_beats(meter))
     if isinstance(seed_melody, list):
         primer = list(seed_melody)
     elif seed_melody is not None:
@@ -123,7 +128,8 @@ def generate_for_cue(cue: Cue, style: str | None = None, seed: int = 0,
     arr = arrange(tokens, mode=mode, key=cue.key, tempo=cue.tempo, beats=beats,
                   register=cue.register, arousal=cue.arousal, programs=dict(cue.programs),
                   style=style, dynamics=list(cue.dynamics), cue_start=cue.start,
-                  title=f"{cue.number} {cue.title}".strip(), hit_points=list(cue.hit_points))
+                  title=f"{cue.number} {cue.title}".strip(), hit_points=list(cue.hit_points),
+                  tempo_map=grid.segments, meter=meter)
     return GeneratedScore(cue=cue.number, style=style, seed=seed, temperature=temperature,
                           midi=to_midi(arr), duration_s=cue.duration, melody=tokens,
                           arrangement=arr)
