@@ -4,7 +4,8 @@ Times are in beats (quarter notes) from the start of the cue, bar 1's downbeat a
 arrangement is exactly as many beats long as the cue's grid (tempo map, :mod:`scorer.music.fit`)
 puts into its length, in the cue's meter (4/4 by default; 2/4, 3/4 and 6/8 too). A last bar
 shorter than a beat is folded into the one before, so the closing tonic always sounds. The
-melody arrives in C major / A minor (the model's key) and is transposed to the cue's key and centred on its register.
+melody arrives in C major / A minor (the model's key) and is transposed to the cue's key and
+centred on its register.
 
 Harmony: one diatonic chord per bar chosen by dynamic programming over how well each chord's
 notes cover the melody notes of the bar (weighted by duration), a small preference for the
