@@ -80,7 +80,7 @@ def hit_tempo_map(hits: list[float] | np.ndarray, tempo: float, duration: float 
         if abs(local / tempo - 1.0) > max_change:
             continue
         is_end = duration is not None and k == len(ends) - 1
-        segments.append((float(anchor_b), round(local, 4)))
+        segments.append((float(anchor_b), local))
         anchor_t, anchor_b = hit, anchor_b + n
         if is_end:
             break
