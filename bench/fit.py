@@ -167,16 +167,19 @@ def measure(projects: dict, cache: Path, n: int) -> None:
                 meter = adapt.source_meter(adapt.load_source(entry)[0])
                 rows["library (delivered ranking)"].append(_file_row(cue, lib[0].path, meter))
                 cues["library (delivered ranking)"].append(cue)
-            today = suggest.suggest_for_cue(cue, index, 1)
-            if today:
-                sug = today[0]
-                suggest._adapt_library(cue, sug, index, folder / "today")
+            # today: the best piece by its source V/A (the next when it cannot be adapted)
+            for sug in suggest.suggest_for_cue(cue, index, 3):
+                try:
+                    suggest._adapt_library(cue, sug, index, folder / "today")
+                except suggest._adapt_errors():
+                    continue
                 if sug.path.endswith(".mid"):
                     entry = index.get([sug.params["entry"]])[0]
                     meter = adapt.source_meter(adapt.load_source(entry)[0])
                     rows["library (today: source ranking)"].append(
                         _file_row(cue, sug.path, meter))
                     cues["library (today: source ranking)"].append(cue)
+                break
             if gen:
                 rows["generated"].append(_file_row(cue, gen[0].path, None))
                 cues["generated"].append(cue)

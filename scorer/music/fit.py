@@ -163,6 +163,7 @@ class MidiFacts:
     last_end: float  # seconds
     end_of_file: float
     bass_by_chord: list[tuple[float, int]]  # (onset s, lowest pitch) of the last onsets
+    notes: list[tuple[float, float, int]] = None  # (on s, off s, pitch), drums left out
 
 
 def read_midi_facts(path) -> MidiFacts:
@@ -194,14 +195,16 @@ def read_midi_facts(path) -> MidiFacts:
     tempos.sort()
     grid = Grid(tempos or [(0.0, 120.0)])
     if not notes:
-        return MidiFacts(meter, grid, tpq, 0.0, 0.0, 0.0, grid.seconds(end_tick / tpq), [])
+        return MidiFacts(meter, grid, tpq, 0.0, 0.0, 0.0, grid.seconds(end_tick / tpq), [], [])
     arr = np.array(notes, dtype=np.float64)
     on_s = grid.seconds_array(arr[:, 0] / tpq)
     off_s = grid.seconds_array(arr[:, 1] / tpq)
     onsets = np.unique(arr[:, 0])
     last = [(float(grid.seconds(t / tpq)), int(arr[arr[:, 0] == t, 2].min())) for t in onsets]
     return MidiFacts(meter, grid, tpq, float(on_s.min()), float(arr[:, 0].min() / tpq),
-                     float(off_s.max()), float(grid.seconds(end_tick / tpq)), last)
+                     float(off_s.max()), float(grid.seconds(end_tick / tpq)), last,
+                     list(zip(on_s.tolist(), off_s.tolist(), arr[:, 2].astype(int).tolist(),
+                              strict=True)))
 
 
 def hit_beat_errors(facts: MidiFacts, hits: list[float]) -> list[float]:
@@ -220,16 +223,34 @@ def beat_length_at(facts: MidiFacts, seconds: float) -> float:
     return facts.grid.seconds(beat + 1) - facts.grid.seconds(beat)
 
 
-def ends_on_cadence(facts: MidiFacts, tonic_pc: int, window_beats: float = 8.0) -> bool:
-    """True when the lowest notes of the last chords move dominant -> tonic (V - I).
+def bass_line(facts: MidiFacts, step_beats: float = 0.25) -> list[tuple[float, int]]:
+    """The lowest sounding pitch at every ``step_beats`` (seconds, pitch), drums left out."""
+    if not facts.notes:
+        return []
+    arr = np.array(facts.notes, dtype=np.float64)
+    out = []
+    last_beat = facts.grid.beat(facts.last_end)
+    for b in np.arange(0.0, last_beat, step_beats):
+        t = facts.grid.seconds(float(b)) + 1e-4
+        sounding = arr[(arr[:, 0] <= t) & (arr[:, 1] > t), 2]
+        if len(sounding):
+            out.append((t, int(sounding.min())))
+    return out
 
-    The last onset's lowest note must be the tonic; some earlier onset within
-    ``window_beats`` must have the dominant (a fifth above the tonic) in the bass.
+
+def ends_on_cadence(facts: MidiFacts, tonic_pc: int, window_beats: float = 8.0) -> bool:
+    """True when the bass moves dominant -> tonic (V - I) at the end.
+
+    The lowest sounding note at the very end must be the tonic, and within ``window_beats``
+    before the tonic arrives the lowest sounding note must have been the dominant (a fifth
+    above the tonic).
     """
-    if not facts.bass_by_chord:
+    line = bass_line(facts)
+    if not line or line[-1][1] % 12 != tonic_pc % 12:
         return False
-    last_t, last_bass = facts.bass_by_chord[-1]
-    if last_bass % 12 != tonic_pc % 12:
-        return False
-    lo = facts.grid.seconds(facts.grid.beat(last_t) - window_beats)
-    return any(b % 12 == (tonic_pc + 7) % 12 for t, b in facts.bass_by_chord[:-1] if t >= lo)
+    k = len(line) - 1
+    while k > 0 and line[k - 1][1] % 12 == tonic_pc % 12:
+        k -= 1
+    arrival = facts.grid.beat(line[k][0])
+    return any(p % 12 == (tonic_pc + 7) % 12 for t, p in line[:k]
+               if facts.grid.beat(t) >= arrival - window_beats)

@@ -19,8 +19,10 @@ import mido
 from scorer.errors import ExportError, ScorerError
 from scorer.music import melody as melody_mod
 from scorer.music.arrange import Arrangement, arrange
+from scorer.music.cinematic import orchestrate
 from scorer.music.fit import bar_beats, cue_grid
 from scorer.music.midi import midi_bytes, to_midi
+from scorer.music.perform import shape
 from scorer.project import Cue, atomic_write_bytes
 
 STEPS_PER_BEAT = 4
@@ -38,6 +40,7 @@ class GeneratedScore:
     duration_s: float
     melody: list[str] = field(default_factory=list)  # tokens in C major / A minor
     arrangement: Arrangement | None = None
+    performance: dict = field(default_factory=dict)  # see scorer.music.perform.shape
 
     @property
     def chords(self) -> list[str]:
@@ -88,7 +91,8 @@ def generate_for_cue(cue: Cue, style: str | None = None, seed: int = 0,
 
     Args:
         cue: The cue (length, tempo, key, mode, register, arousal, dynamics, programs).
-        style: Melody style ("folk", "irish", "chorale"); None lets the router choose.
+        style: "cinematic" (orchestral underscore over a folk-model theme), or a melody
+            style ("folk", "irish", "chorale"); None lets the router choose.
         seed: Random seed; the same cue and arguments give the same music.
         temperature: Sampling temperature (> 0).
         seed_melody: Tokens, a bundled seed name, a token file or a MIDI file; None takes a
@@ -120,16 +124,30 @@ def generate_for_cue(cue: Cue, style: str | None = None, seed: int = 0,
         primer = melody_mod.load_seed(seed_melody)
     else:
         primer = melody_mod.default_seed(mode, seed) if use_seed else []
-    model = melody_mod.MelodyModel.load(style)
+    cinematic = style == melody_mod.CINEMATIC
+    model = melody_mod.MelodyModel.load(melody_mod.THEME_STYLE if cinematic else style)
     body = total - closing
-    tokens = model.sample(body, mode=mode, density=melody_mod.arousal_bucket(cue.arousal),
+    # a cinematic theme is sparse: the orchestra's ostinati and arpeggios carry the motion
+    density = melody_mod.arousal_bucket(cue.arousal)
+    if cinematic:
+        density = max(0, density - 1)
+    tokens = model.sample(body, mode=mode, density=density,
                           temperature=temperature, seed=seed, primer=primer)[0] if body else []
     tokens = _with_closing_tonic(tokens, mode, closing)
-    arr = arrange(tokens, mode=mode, key=cue.key, tempo=cue.tempo, beats=beats,
-                  register=cue.register, arousal=cue.arousal, programs=dict(cue.programs),
-                  style=style, dynamics=list(cue.dynamics), cue_start=cue.start,
-                  title=f"{cue.number} {cue.title}".strip(), hit_points=list(cue.hit_points),
-                  tempo_map=grid.segments, meter=meter)
+    if cinematic:
+        arr = orchestrate(tokens, mode=mode, key=cue.key, tempo=cue.tempo, beats=beats,
+                          register=cue.register, valence=cue.valence, arousal=cue.arousal,
+                          dynamics=list(cue.dynamics), cue_start=cue.start,
+                          title=f"{cue.number} {cue.title}".strip(),
+                          hit_points=list(cue.hit_points), tempo_map=grid.segments,
+                          meter=meter)
+    else:
+        arr = arrange(tokens, mode=mode, key=cue.key, tempo=cue.tempo, beats=beats,
+                      register=cue.register, arousal=cue.arousal, programs=dict(cue.programs),
+                      style=style, dynamics=list(cue.dynamics), cue_start=cue.start,
+                      title=f"{cue.number} {cue.title}".strip(), hit_points=list(cue.hit_points),
+                      tempo_map=grid.segments, meter=meter)
+    arr, performance = shape(arr, cue.valence, cue.arousal)
     return GeneratedScore(cue=cue.number, style=style, seed=seed, temperature=temperature,
                           midi=to_midi(arr), duration_s=cue.duration, melody=tokens,
-                          arrangement=arr)
+                          arrangement=arr, performance=performance)

@@ -16,7 +16,9 @@ MIDI (and MusicXML/ABC, rendered to MIDI by music21):
   the cue's last beat; a piece without a bass gets a cadence part;
 - instruments: the tune is replayed on the cue's instruments (``cue.programs``: melody, bass,
   harmony...), as in the source paper, where the generated melody is played on any instrument;
-- dynamics: velocities follow ``cue.dynamics`` (0.5 = as written).
+- dynamics: velocities follow ``cue.dynamics`` (0.5 = as written);
+- performance: overall dynamics, the melody's articulation and octave are chosen so that the
+  delivered file's measured V/A comes closest to the cue's (:mod:`scorer.music.perform`).
 
 Audio: started on a detected downbeat (the beat phase with the strongest accents), looped at
 bar lines (four beats) with short crossfades, time-stretched segment by segment onto the cue's
@@ -27,6 +29,7 @@ beat fades into the cue's end.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 from dataclasses import dataclass
@@ -40,6 +43,7 @@ from scorer.music.fit import Grid, bar_beats, hit_tempo_map, parse_meter
 from scorer.music.library import features as feat
 from scorer.music.library.rules import PITCH_NAMES
 from scorer.music.midi import midi_bytes, to_midi
+from scorer.music.perform import shape
 from scorer.project import atomic_write_bytes
 
 PHRASE_BARS = 4
@@ -93,6 +97,7 @@ class Plan:
     dynamics: list | None = None  # (seconds from the start of the cue, level 0..1)
     hits: list | None = None  # hit points, seconds from the start of the cue
     grid: Grid | None = None  # a ready grid (else built from the tempo and the hits)
+    target: tuple[float, float] | None = None  # cue V/A: the performance aims at it
 
 
 def plan_for_cue(entry, cue, tempo_factor: float = 1.0, change_mode: bool = True) -> Plan:
@@ -103,7 +108,8 @@ def plan_for_cue(entry, cue, tempo_factor: float = 1.0, change_mode: bool = True
                 from_tonic=entry.key, from_mode=entry.mode, to_tonic=cue.key, to_mode=cue.mode,
                 change_mode=change_mode and entry.mode != cue.mode, length=cue.duration,
                 register=cue.register, programs=dict(cue.programs) or None, dynamics=dyn,
-                hits=[h - cue.start for h in cue.hit_points])
+                hits=[h - cue.start for h in cue.hit_points],
+                target=(cue.valence, cue.arousal))
     plan.start = best_start(entry, cue, cue.duration * tempo_factor)
     return plan
 
@@ -151,15 +157,23 @@ def load_source(entry):
     """Return (PrettyMIDI, pickup in quarter notes) for an indexed symbolic piece.
 
     A score's pickup (anacrusis) comes from its first measure being shorter than the meter;
-    a MIDI file is taken to start on a downbeat, as its time signature says.
+    a MIDI file is taken to start on a downbeat, as its time signature says. The last few
+    pieces are kept in memory (parsing a score takes a while and a cue's pool shares pieces
+    with its neighbours'); nothing changes the returned object.
     """
+    stat = Path(entry.path).stat()
+    return _load_source(entry.path, entry.ref or "", entry.kind, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _load_source(path: str, ref: str, kind: str, mtime_ns: int, size: int):
     import pretty_midi
 
-    if entry.kind == "midi":
-        return pretty_midi.PrettyMIDI(entry.path), 0.0
+    if kind == "midi":
+        return pretty_midi.PrettyMIDI(path), 0.0
     from music21.midi import translate
 
-    score = feat.parse_score(entry.path, int(entry.ref) if entry.ref else None)
+    score = feat.parse_score(path, int(ref) if ref else None)
     if hasattr(score, "scores") and not hasattr(score, "parts"):
         score = score.scores[0]
     pickup = _score_pickup(score)
@@ -345,6 +359,8 @@ def adapt_midi(pm, plan: Plan, out_path: str | Path, pickup: float = 0.0) -> dic
                       key=PITCH_NAMES[key_pc], mode=mode,
                       parts=[p for p in parts if p.notes], chords=[],
                       tempo_map=list(grid.segments), meter=f"{meter[0]}/{meter[1]}")
+    if plan.target is not None and arr.parts:
+        arr, info["performance"] = shape(arr, *plan.target)
     try:
         atomic_write_bytes(out_path, midi_bytes(to_midi(arr)))
     except OSError as exc:

@@ -84,6 +84,11 @@ def describe_adaptation(info: dict) -> str:
         done.append(f"body played {info['loops']}x")
     if info.get("cadence"):
         done.append("ends on a V-I cadence at the cue's end")
+    perf = info.get("performance")
+    if perf:
+        done.append(f"performed: dynamics x{perf['velocity']:g}, melody articulation "
+                    f"{perf['articulation']:g}" + (f", melody {perf['octave']:+d} semitones"
+                                                    if perf["octave"] else ""))
     for key in ("refused", "refused_mode"):
         if info.get(key):
             done.append(info[key])
@@ -140,6 +145,17 @@ def _generated(cue: Cue, folder: Path, count: int) -> list[Suggestion]:
     return out
 
 
+def _adapt_errors() -> tuple[type[BaseException], ...]:
+    """What adapting a piece may raise for a bad source (music21 on malformed repeats...)."""
+    errors: tuple[type[BaseException], ...] = (ScorerError, OSError, ValueError, EOFError,
+                                               ZeroDivisionError, IndexError, KeyError)
+    try:
+        from music21.exceptions21 import Music21Exception
+    except ImportError:
+        return errors
+    return (*errors, Music21Exception)
+
+
 def measure_delivered(cue: Cue, sug: Suggestion) -> None:
     """Re-measure an adapted suggestion's file and score it on what the editor receives.
 
@@ -176,7 +192,7 @@ def suggest_cue(cue: Cue, index: LibraryIndex, folder: Path, n: int = 5,
         try:
             _adapt_library(cue, sug, index, folder)
             measure_delivered(cue, sug)
-        except (ScorerError, OSError, ValueError, EOFError) as exc:
+        except _adapt_errors() as exc:
             log.warning("cannot adapt %s for cue %s: %s", sug.title, cue.number, exc)
             continue
         delivered.append(sug)
