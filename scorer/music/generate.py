@@ -26,6 +26,7 @@ from scorer.music.perform import shape
 from scorer.project import Cue, atomic_write_bytes
 
 STEPS_PER_BEAT = 4
+THEME_BARS = 8  # length of a cinematic theme before it is restated
 
 
 @dataclass
@@ -131,8 +132,14 @@ def generate_for_cue(cue: Cue, style: str | None = None, seed: int = 0,
     density = melody_mod.arousal_bucket(cue.arousal)
     if cinematic:
         density = max(0, density - 1)
-    tokens = model.sample(body, mode=mode, density=density,
+    # minimalist writing states a theme and restates it while the orchestra evolves: the
+    # cinematic theme is sampled for THEME_BARS bars and repeated from bar lines
+    bar_steps = max(1, int(round(bar_beats(meter) * STEPS_PER_BEAT)))
+    sampled = min(body, THEME_BARS * bar_steps) if cinematic else body
+    tokens = model.sample(sampled, mode=mode, density=density,
                           temperature=temperature, seed=seed, primer=primer)[0] if body else []
+    if cinematic and tokens and sampled < body:
+        tokens = (tokens * (body // sampled + 1))[:body]
     tokens = _with_closing_tonic(tokens, mode, closing)
     if cinematic:
         arr = orchestrate(tokens, mode=mode, key=cue.key, tempo=cue.tempo, beats=beats,
