@@ -125,19 +125,21 @@ def shape(arr: Arrangement, valence: float, arousal: float,
     if top is None or not len(notes.pitch):
         return arr, {"velocity": 1.0, "articulation": 1.0, "octave": 0}
     base = feat.symbolic_features(notes)
-    pitched_parts = [i for i, p in enumerate(arr.parts) if p.channel != 9]
+    # the same rows as the note table, in beats
+    rows = np.array([(n.start, n.length) for p in arr.parts if p.channel != 9 for n in p.notes])
+    start_b, len_b = rows[:, 0], rows[:, 1]
+    start_s = notes.start
     part_of = notes.part  # index into arr.parts
     is_top = part_of == top
     velocity = notes.velocity
     pitch = notes.pitch
-    melody = sorted(arr.parts[top].notes, key=lambda n: n.start)
-    m_on = np.array([n.start for n in melody])
-    m_len = np.array([n.length for n in melody])
+    m_on = start_b[is_top]
     onsets = np.unique(m_on)
     following = np.r_[onsets[1:], arr.beats][np.searchsorted(onsets, m_on)]
     last = m_on == m_on.max() if keep_last else np.zeros(len(m_on), bool)
-    m_on_s = grid.seconds_array(m_on)
-    masks = {i: part_of == i for i in pitched_parts if (part_of == i).any()}
+    masks = {i: part_of == i for i in np.unique(part_of)}
+    order = np.argsort(start_s[is_top], kind="stable")
+    pcs = pitch.astype(int) % 12
 
     def terms(vel_scale: float, artic: float, octave: int) -> tuple[float, float]:
         f = dict(base)
@@ -148,11 +150,14 @@ def shape(arr: Arrangement, valence: float, arousal: float,
         f["pitch_top"] = float(means[now_top])
         f["pitch_mean"] = float(shifted.mean())
         f["pitch_range"] = float(np.percentile(shifted, 95) - np.percentile(shifted, 5))
+        lengths = len_b.copy()
+        lengths[is_top] = _articulated(m_on, len_b[is_top], following, artic, last, arr.beats)
+        end_s = grid.seconds_array(start_b + lengths)
+        # the key is weighed by how long notes sound, so articulation can move it
+        hist = np.bincount(pcs, weights=np.maximum(end_s - start_s, 0.01), minlength=12)
+        f["key"], f["mode"], f["key_clarity"] = rules.estimate_key(hist)
         if now_top == top:
-            length = _articulated(m_on, m_len, following, artic, last, arr.beats)
-            ends = grid.seconds_array(m_on + length)
-            order = np.argsort(m_on_s, kind="stable")
-            s_on, s_end = m_on_s[order], ends[order]
+            s_on, s_end = start_s[is_top][order], end_s[is_top][order]
             ioi = np.diff(s_on)
             ok = ioi > 1e-3
             f["legato"] = (float(np.median(np.clip((s_end[:-1] - s_on[:-1])[ok] / ioi[ok],
