@@ -98,8 +98,9 @@ def main() -> None:
               f"{length / full:7.1f} {full / raw:8.2f}x {cpu:7.3f} {length / cpu:9.1f}")
     print("x RT = seconds of audio per second of compute (higher is faster); 'synth' is the bare"
           " midirenderer call (48 kHz int16), 'render' is render_midi (44.1 kHz float, tail, "
-          "resampling, peak check); 'CPU' is render_midi's CPU time. TimGM6mb (the fallback) is the baseline for the default "
-          "FluidR3_GM when Debian's fluid-soundfont-gm is installed.")
+          "resampling, peak check); 'CPU' is render_midi's CPU time. TimGM6mb (the fallback) "
+          "is the baseline for the default FluidR3_GM when Debian's fluid-soundfont-gm is "
+          "installed.")
 
     from fractions import Fraction
 
