@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pretty_midi
 import pytest
-from test_library_fixtures import fast_major
 
 from scorer.music import fit
 from scorer.music.library.adapt import Plan, adapt_audio, adapt_midi
@@ -98,3 +97,39 @@ def test_old_project_cues_get_the_contract_defaults():
     doc = ('{"schema_version": 2, "cues": [{"number": "1M1", "start": 0.0, "end": 8.0}]}')
     cue = loads(doc).cues[0]
     assert cue.meter == "4/4" and cue.bar_offset == 0.0 and cue.tempo_map == []
+
+
+def _bar_tone(k: int) -> float:
+    return 220.0 * 2 ** (k / 12)  # a different pitch in every bar, to read the order back
+
+
+@pytest.mark.slow  # librosa's onset analysis on a busy machine takes 40-70 s
+def test_audio_is_fitted_by_its_own_sections(tmp_path):
+    sr, beat = 8000, 0.5  # 120 BPM
+    bars = 24
+    n = int((bars * 4 * beat + 1.0) * sr)  # one second of ring after the last bar
+    t = np.arange(n) / sr
+    y = np.zeros(n, np.float32)
+    for k in range(bars):
+        a, b = int(k * 2.0 * sr), int((k + 1) * 2.0 * sr if k < bars - 1 else n)
+        y[a:b] = 0.2 * np.sin(2 * np.pi * _bar_tone(k) * t[a:b])
+        for j in range(4):  # a click on every beat, louder on the downbeat
+            c = int((k * 4 + j) * beat * sr)
+            y[c:c + 80] += (0.8 if j == 0 else 0.3) * np.hanning(80)
+    beats = list(np.arange(bars * 4) * beat)
+    out = tmp_path / "fit.wav"
+    info = adapt_audio(y, sr, Plan(length=36.0), out, beats)
+    assert info["sections"] == {"intro": 4, "body": 10, "ending": 4, "source_bars": 24}
+    import soundfile
+
+    res, rate = soundfile.read(str(out))
+    assert len(res) == int(36.0 * sr)
+
+    def tone_of(bar: int) -> float:
+        seg = res[int((bar * 2.0 + 0.5) * rate):int((bar * 2.0 + 1.5) * rate)]
+        spectrum = np.abs(np.fft.rfft(seg * np.hanning(len(seg))))
+        return float(np.fft.rfftfreq(len(seg), 1 / rate)[np.argmax(spectrum)])
+
+    # intro, body from bar 4, and the piece's own last phrase at the end
+    for out_bar, src_bar in ((0, 0), (3, 3), (4, 4), (13, 13), (14, 20), (17, 23)):
+        assert tone_of(out_bar) == pytest.approx(_bar_tone(src_bar), rel=0.03)

@@ -20,11 +20,12 @@ MIDI (and MusicXML/ABC, rendered to MIDI by music21):
 - performance: overall dynamics, the melody's articulation and octave are chosen so that the
   delivered file's measured V/A comes closest to the cue's (:mod:`scorer.music.perform`).
 
-Audio: started on a detected downbeat (the beat phase with the strongest accents), looped at
-bar lines (four beats) with short crossfades, time-stretched segment by segment onto the cue's
-grid (hit points on beats) and pitch-shifted with librosa; a shift above four semitones is
-refused and the result says so (it would sound artificial), as is a change of mode; the last
-beat fades into the cue's end.
+Audio: started on a detected downbeat (the beat phase with the strongest accents), fitted to
+the cue's length by its own sections (intro, body repeated or cut at bar lines, its ending
+ringing out; a piece too short for that is looped at bar lines with short crossfades),
+time-stretched segment by segment onto the cue's grid (hit points on beats) and
+pitch-shifted with librosa; a shift above four semitones is refused and the result says so
+(it would sound artificial), as is a change of mode.
 """
 
 from __future__ import annotations
@@ -467,6 +468,65 @@ def downbeat_phase(y: np.ndarray, sr: int, beats: np.ndarray, per_bar: int = 4) 
     return int(np.argmax(means))
 
 
+def rearrange_sections(y: np.ndarray, sr: int, bars: np.ndarray, total_beats: float,
+                       phrase: int = PHRASE_BARS) -> tuple[np.ndarray, dict] | None:
+    """Fit a piece to ``total_beats`` by its own sections instead of a cut and a fade.
+
+    The first phrase is the intro, the last phrase (with whatever rings after its last bar
+    line) the ending, and the bars between them the body, which is repeated from its start
+    or cut at a bar line (at a phrase end when that fits) so that intro + body + ending fill
+    the whole bars of the cue; the ending's own decay fills the part of a bar left over.
+    Jumps are joined with 20 ms crossfades that keep every bar's length.
+
+    Args:
+        y: The piece (mono float).
+        sr: Its sample rate.
+        bars: Downbeat times from the chosen start (seconds).
+        total_beats: Beats of the cue (4 to a bar).
+        phrase: Bars in a phrase (intro and ending are one phrase each).
+
+    Returns:
+        (the rearranged audio, {"intro", "body", "ending", "source_bars"} in bars), or None
+        when the piece has too few bars for an intro, a body and an ending.
+    """
+    bars = np.asarray(bars, dtype=np.float64)
+    if len(bars) >= 2:  # the bar after the last downbeat counts when the audio holds it
+        bar_len = float(np.median(np.diff(bars)))
+        if len(y) / sr - bars[-1] >= 0.9 * bar_len:
+            bars = np.append(bars, bars[-1] + bar_len)
+    n = len(bars) - 1  # complete bars
+    want = int(total_beats // 4)
+    if n < 3 * phrase or want < 2 * phrase:
+        return None
+    body = list(range(phrase, n - phrase))
+    n_body = want - 2 * phrase
+    order = list(range(phrase)) + [body[k % len(body)] for k in range(n_body)] + \
+        list(range(n - phrase, n))
+    edges = [int(t * sr) for t in bars] + [len(y)]
+    pieces: list[tuple[int, int]] = []
+    for idx in order:
+        a, b = edges[idx], edges[idx + 1]
+        if idx == n - 1:
+            b = len(y)  # the ending rings out
+        if pieces and pieces[-1][1] == a:
+            pieces[-1] = (pieces[-1][0], b)
+        else:
+            pieces.append((a, b))
+    fade = int(0.02 * sr)
+    ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
+    chunks = [y[pieces[0][0]:pieces[0][1]].astype(np.float32)]
+    for (_, prev_end), (a, b) in zip(pieces, pieces[1:], strict=False):
+        head = y[a:b].astype(np.float32, copy=True)
+        # the previous bar's continuation fades out under the new bar's start: the join is
+        # smooth and every bar keeps its length, so beats stay where the grid expects them
+        tail = y[prev_end:prev_end + fade].astype(np.float32)
+        k = min(len(tail), len(head))
+        head[:k] = head[:k] * ramp[:k] + tail[:k] * ramp[::-1][:k]
+        chunks.append(head)
+    out = np.concatenate(chunks)
+    return out, {"intro": phrase, "body": n_body, "ending": phrase, "source_bars": n}
+
+
 def adapt_audio(y: np.ndarray, sr: int, plan: Plan, out_path: str | Path,
                 beats: list[float] | None = None) -> dict:
     """Write audio fitted by ``plan`` as a 16-bit WAV file (atomically).
@@ -499,7 +559,12 @@ def adapt_audio(y: np.ndarray, sr: int, plan: Plan, out_path: str | Path,
     seg_end = float(bars[-1]) if len(bars) > 2 and bars[-1] - start > 4 else duration
     seg = y[int(start * sr):int(seg_end * sr)]
     info = {"loops": 1, "cut": None, "downbeat_phase": phase, "downbeat": round(start, 3)}
-    if len(seg) / sr < needed:  # loop whole bar-aligned segments, crossfading the joins
+    arranged = (rearrange_sections(y, sr, bars[bars >= start - 1e-6], total_beats)
+                if plan.length and len(beats) >= 8 else None)
+    if arranged is not None:  # intro, body repeated or cut at bar lines, the piece's ending
+        seg, info["sections"] = arranged
+        info["loops"] = 1
+    elif len(seg) / sr < needed:  # loop whole bar-aligned segments, crossfading the joins
         reps = math.ceil(needed / (len(seg) / sr))
         ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
         out = seg.copy()
@@ -514,7 +579,10 @@ def adapt_audio(y: np.ndarray, sr: int, plan: Plan, out_path: str | Path,
     pieces = []
     bounds = [b for b in grid.beats if b < total_beats] + [total_beats]
     for i, (b0, b1) in enumerate(zip(bounds, bounds[1:], strict=False)):
-        chunk = seg[int(b0 * period * sr):int(b1 * period * sr)]
+        last_segment = i == len(bounds) - 2
+        # the last segment keeps what follows it: a rearranged piece's own ending rings out
+        chunk = seg[int(b0 * period * sr):None if last_segment and arranged is not None
+                    else int(b1 * period * sr)]
         rate = grid.bpms[i] / src_tempo
         if len(chunk) and abs(rate - 1.0) > 0.005:
             chunk = librosa.effects.time_stretch(chunk, rate=rate)
@@ -527,10 +595,13 @@ def adapt_audio(y: np.ndarray, sr: int, plan: Plan, out_path: str | Path,
     if plan.length:
         target = int(plan.length * sr)
         seg = np.concatenate([seg, np.zeros(max(0, target - len(seg)), np.float32)])[:target]
-    # the last beat rings out rather than a long fade that stops the music early
+    # the last beat rings out rather than a long fade that stops the music early; a piece
+    # that ends with its own ending only needs a click-free edge
     last_beat = grid.seconds(total_beats) - grid.seconds(max(0.0, total_beats - 1))
     tail = min(len(seg), int(last_beat * sr) if plan.length else int(1.5 * sr))
     tail = max(tail, min(len(seg), int(0.3 * sr)))
+    if arranged is not None:
+        tail = min(len(seg), int(0.05 * sr))
     if tail:
         seg[-tail:] *= np.linspace(1.0, 0.0, tail, dtype=np.float32)
     peak = float(np.max(np.abs(seg))) if len(seg) else 0.0
