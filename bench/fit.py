@@ -7,7 +7,8 @@ files an editor would receive are measured:
 - emotion: distance on the valence/arousal plane between the cue's target and the delivered
   file's V/A, measured by the app's own symbolic measure (``suggest.score_file``), for the top
   library suggestion and the top generated one. Beside it, in the same run, "today's" ranking:
-  the top library piece by its *source* V/A (no re-measure), adapted, then measured the same way.
+  the top library piece by its *source* V/A (no re-measure), adapted, then measured the same way;
+  and that piece adapted without the expressive-performance search (grid and cadence only).
 - hits: |hit point - nearest beat of the delivered file's own tempo map| in ms;
 - downbeat: the file's bar 1 is at the cue's start (time signature at tick 0, first note on
   beat 0 or a pickup into bar 2);
@@ -156,6 +157,7 @@ def measure(projects: dict, cache: Path, n: int) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         rows: dict[str, list[dict]] = {"library (delivered ranking)": [],
                                        "library (today: source ranking)": [],
+                                       "library (source ranking, no performance)": [],
                                        "generated": []}
         cues = {k: [] for k in rows}
         for cue in proj.cues:
@@ -179,6 +181,14 @@ def measure(projects: dict, cache: Path, n: int) -> None:
                     rows["library (today: source ranking)"].append(
                         _file_row(cue, sug.path, meter))
                     cues["library (today: source ranking)"].append(cue)
+                    # the same piece fitted to the grid without the performance search
+                    plan = adapt.plan_for_cue(entry, cue, sug.params["tempo_factor"])
+                    plan.target = None
+                    bare, _ = adapt.adapt_entry(entry, plan, folder / "bare",
+                                                Path(sug.path).stem)
+                    rows["library (source ranking, no performance)"].append(
+                        _file_row(cue, str(bare), meter))
+                    cues["library (source ranking, no performance)"].append(cue)
                 break
             if gen:
                 rows["generated"].append(_file_row(cue, gen[0].path, None))

@@ -65,6 +65,22 @@ def test_adapted_piece_keeps_its_meter_lands_hits_and_ends_on_a_cadence(tmp_path
     assert fit.ends_on_cadence(facts, 7)  # D in the bass, then G
 
 
+def test_a_first_bar_opening_with_rests_is_taken_as_a_pickup(tmp_path):
+    src = _two_four(tmp_path / "rest.mid", pickup_beats=1.0)  # no pickup measure declared
+    facts_src = [n.start for n in src.instruments[0].notes][:2]
+    assert facts_src == [0.0, 0.5]
+    # shift everything by a beat: bar 1 now opens with a quarter rest
+    for inst in src.instruments:
+        for n in inst.notes:
+            n.start += 0.5
+            n.end += 0.5
+    out = tmp_path / "fit.mid"
+    adapt_midi(src, Plan(length=8.0, from_tonic="G", to_tonic="G"), out)
+    res = pretty_midi.PrettyMIDI(str(out))
+    first = min((n for i in res.instruments for n in i.notes), key=lambda n: n.start)
+    assert first.start == pytest.approx(0.0) and first.pitch in (67, 43)
+
+
 def test_generated_cue_sits_on_the_cue_grid(tmp_path):
     pytest.importorskip("onnxruntime")
     from scorer.music import melody

@@ -279,6 +279,11 @@ def adapt_midi(pm, plan: Plan, out_path: str | Path, pickup: float = 0.0) -> dic
 
     end_b = beat_of(pm.get_end_time())
     first = min(max(0.0, pickup), max(0.0, end_b - bar))
+    onsets = sorted(beat_of(n.start) for inst in pm.instruments if not inst.is_drum
+                    for n in inst.notes)
+    if onsets and first + 1e-3 < onsets[0] < first + bar - 1e-3 and onsets[0] + bar < end_b:
+        # a first bar that opens with rests is a pickup written as a whole bar: bar 1 is next
+        first += bar
     start_b = first
     if plan.start > 0:
         start_b = max(first, first + bar * math.floor((beat_of(plan.start) - first) / bar + 1e-6))
