@@ -105,38 +105,39 @@ def score(bench, method, part: str = "heldout") -> dict:
     return out
 
 
-def modality_windows(bench, part: str, model: FusionModel | None = None) -> dict[str, dict]:
-    """Per modality, windows where it spoke: raw confidence, calibrated p, correct (per axis)."""
+def modality_windows(bench, part: str, model: FusionModel) -> dict[str, dict]:
+    """Per modality, windows where it spoke: before (the analyzer's own V/A and confidence) and
+    after (the model's class maps and calibrated p), with whether each sign was right."""
+    from scorer.affect.fusion_model import evidence
+
     times = grid_times()
     out: dict[str, dict] = {}
     for case, tracks in bench:
         if case.part != part or not case.quadrant:
             continue
-        grid = on_grid(tracks, times, WINDOW)
-        calibrated = model.calibrated(tracks, grid, times) if model else {}
-        probs = {}
-        if model is not None:
-            from scorer.affect.fusion_model import evidence
-
-            for name, cal in model.calibrators.items():
-                if name in grid:
-                    probs[name] = cal.probability(evidence(name, cal.features, tracks, grid,
-                                                           times))
+        raw = on_grid(tracks, times, WINDOW)
+        mapped = model.grid(tracks, times, WINDOW)
+        calibrated = model.calibrated(tracks, mapped, times)
         sv, sa = case.signs
-        for name, g in grid.items():
+        for name, g in raw.items():
             speak = g.confidence > 0
             if not speak.any():
                 continue
-            row = out.setdefault(name, {"raw": [], "p": [], "correct": [], "calibrated": []})
+            keys = ("raw", "right_before", "p", "right_after", "calibrated")
+            row = out.setdefault(name, {k: [] for k in keys})
+            cal = model.calibrators.get(name)
+            p = (cal.probability(evidence(name, cal.features, tracks, mapped, times))
+                 if cal else None)
             for axis in AXES.get(name, ALL_AXES):
-                values = g.valence if axis == "valence" else g.arousal
                 sign = sv if axis == "valence" else sa
+                before = g.valence if axis == "valence" else g.arousal
+                after = mapped[name].valence if axis == "valence" else mapped[name].arousal
                 row["raw"].append(g.confidence[speak])
-                row["correct"].append(((values[speak] >= 0) == (sign > 0)).astype(float))
-                if name in probs:
-                    row["p"].append(probs[name][speak])
-                if name in calibrated:
-                    row["calibrated"].append(calibrated[name][speak])
+                row["right_before"].append(((before[speak] >= 0) == (sign > 0)).astype(float))
+                row["right_after"].append(((after[speak] >= 0) == (sign > 0)).astype(float))
+                row["calibrated"].append(calibrated[name][speak])
+                if p is not None:
+                    row["p"].append(p[speak])
     return {k: {kk: np.concatenate(vv) if vv else np.zeros(0) for kk, vv in v.items()}
             for k, v in out.items()}
 
@@ -223,15 +224,18 @@ def main() -> int:
     quads = [c.quadrant for c in labelled]
     print(f"{'majority quadrant':28} {max(quads.count(q) for q in set(quads)) / len(quads):8.3f}")
 
-    print("\n2. calibration per modality (held-out windows where it spoke; ECE, 10 bins)")
-    print(f"{'modality':10} {'windows':>7} {'accuracy':>8} {'ECE before':>10} {'ECE after':>9} "
-          f"{'mean conf before':>16} {'after':>6}")
+    print("\n2. calibration per modality (held-out windows where it spoke, per axis it reads;"
+          " ECE with 10 bins)")
+    print("   before: the analyzer's V/A signs, its confidence c read as p(right) = (1 + c) / 2;"
+          " after: class map (voice, music) and calibrated p")
+    print(f"{'modality':10} {'windows':>7} {'right before':>12} {'ECE before':>10} "
+          f"{'right after':>11} {'ECE after':>9} {'mean conf before':>16} {'after':>6}")
     for name, w in sorted(modality_windows(bench, "heldout", model).items()):
-        before = ece((1 + w["raw"]) / 2, w["correct"])
-        after = ece(w["p"], w["correct"]) if len(w["p"]) else float("nan")
-        cal = float(w["calibrated"].mean()) if len(w["calibrated"]) else float("nan")
-        print(f"{name:10} {len(w['correct']):7d} {w['correct'].mean():8.3f} {before:10.3f} "
-              f"{after:9.3f} {w['raw'].mean():16.3f} {cal:6.3f}")
+        before = ece((1 + w["raw"]) / 2, w["right_before"])
+        after = ece(w["p"], w["right_after"]) if len(w["p"]) else float("nan")
+        print(f"{name:10} {len(w['raw']):7d} {w['right_before'].mean():12.3f} {before:10.3f} "
+              f"{w['right_after'].mean():11.3f} {after:9.3f} {w['raw'].mean():16.3f} "
+              f"{w['calibrated'].mean():6.3f}")
 
     if not args.no_real:
         print("\n3. spread of the fused curves on real footage (std over windows with a reading)")

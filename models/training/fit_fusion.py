@@ -4,6 +4,7 @@ Reads the benchmark's training part (``bench/fusion_cases.py``: scenes built fro
 EMOVO, FER2013 and 4Q with a fixed seed; the analyzers' Tracks cached under
 /work/cache/fusion, computed on a miss), fits
 
+0. for voice and music, class positions: their class probabilities -> V/A (``ClassMap``);
 1. per modality a logistic calibrator from evidence on the clip to p(the modality's sign of
    valence/arousal is the scene's) (``scorer.affect.fusion_model.Calibrator``);
 2. per axis non-negative logistic coefficients over the calibrated readings (no intercept),
@@ -36,6 +37,7 @@ from bench import fusion_eval as fe  # noqa: E402
 from scorer.affect import fusion  # noqa: E402
 from scorer.affect.fusion_model import (  # noqa: E402
     Calibrator,
+    ClassMap,
     FusionModel,
     evidence,
     on_grid,
@@ -57,9 +59,46 @@ EVIDENCE = {
 # analyzer's own.
 COPIED = {"words": "voice"}
 L2 = 1e-3
+# Modalities whose class probabilities get a fitted class map (their models are the weak ones:
+# on the training part their circumplex-table valence is near chance). Faces keep the table:
+# it reads well, and FER2013 has no calm faces to place that class with.
+CLASS_MAPPED = ("voice", "music")
 
 
-def fit_calibrators(bench) -> dict[str, Calibrator]:
+def fit_class_maps(bench) -> dict[str, ClassMap]:
+    """Class positions per modality: logistic regression without intercept on probabilities."""
+    times = fe.grid_times()
+    out = {}
+    for name in CLASS_MAPPED:
+        x, yv, ya, labels = [], [], [], None
+        for case, tracks in bench:
+            if case.part != "train" or not case.quadrant or name not in tracks:
+                continue
+            track = tracks[name]
+            if track.probs is None or not len(track):
+                continue
+            labels = labels or list(track.labels)
+            r = track.resample(times, fe.WINDOW)
+            speak = (r.confidence > 0) & (r.probs.sum(axis=1) > 0)
+            sv, sa = case.signs
+            x.append(r.probs[speak])
+            yv += [sv > 0] * int(speak.sum())
+            ya += [sa > 0] * int(speak.sum())
+        if not x or labels is None:
+            continue
+        x = np.vstack(x)
+        weights = []
+        for y in (yv, ya):
+            lr = LogisticRegression(C=1.0, fit_intercept=False, max_iter=2000,
+                                    class_weight="balanced")
+            weights.append(lr.fit(x, np.asarray(y, dtype=int)).coef_[0].astype(float))
+        out[name] = ClassMap(labels, weights[0], weights[1])
+        print(f"  {name} ({len(x)} windows): " + ", ".join(
+            f"{lab} {v:+.1f}/{a:+.1f}" for lab, v, a in zip(labels, *weights, strict=True)))
+    return out
+
+
+def fit_calibrators(bench, class_maps) -> dict[str, Calibrator]:
     """One logistic calibrator per modality on the training part's windows where it spoke."""
     times = fe.grid_times()
     rows: dict[str, list] = {m: [] for m in EVIDENCE}
@@ -67,7 +106,7 @@ def fit_calibrators(bench) -> dict[str, Calibrator]:
     for case, tracks in bench:
         if case.part != "train" or not case.quadrant:
             continue
-        grid = on_grid(tracks, times, fe.WINDOW)
+        grid = on_grid(tracks, times, fe.WINDOW, class_maps)
         sv, sa = case.signs
         for name, feats in EVIDENCE.items():
             g = grid.get(name)
@@ -101,17 +140,17 @@ def fit_calibrators(bench) -> dict[str, Calibrator]:
     return out
 
 
-def fit_weights(bench, calibrators: dict[str, Calibrator]) -> tuple[dict, dict]:
+def fit_weights(bench, calibrators: dict[str, Calibrator], class_maps) -> tuple[dict, dict]:
     """Non-negative logistic coefficients per axis over calibrated readings (train part)."""
     times = fe.grid_times()
-    probe = FusionModel(calibrators, {}, {})
+    probe = FusionModel(calibrators, {}, {}, class_maps=class_maps)
     names = sorted(EVIDENCE)
     xs: dict[str, list] = {"valence": [], "arousal": []}
     ys: dict[str, list] = {"valence": [], "arousal": []}
     for case, tracks in bench:
         if case.part != "train" or not case.quadrant:
             continue
-        grid = on_grid(tracks, times, fe.WINDOW)
+        grid = probe.grid(tracks, times, fe.WINDOW)
         conf = probe.calibrated(tracks, grid, times)
         sv, sa = case.signs
         for axis, sign in (("valence", sv), ("arousal", sa)):
@@ -147,14 +186,18 @@ def fit_weights(bench, calibrators: dict[str, Calibrator]) -> tuple[dict, dict]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "models" / "fusion.json")
+    parser.add_argument("--no-class-maps", dest="class_maps", action="store_false",
+                        help="keep every analyzer's own V/A (no fitted class positions)")
     args = parser.parse_args()
     print("loading the composite benchmark")
     bench = fe.load_benchmark()
+    print("class maps (training part)")
+    class_maps = fit_class_maps(bench) if args.class_maps else {}
     print("calibrators (training part)")
-    calibrators = fit_calibrators(bench)
+    calibrators = fit_calibrators(bench, class_maps)
     print("combination weights (training part)")
-    beta_v, beta_a = fit_weights(bench, calibrators)
-    model = FusionModel(calibrators, beta_v, beta_a)
+    beta_v, beta_a = fit_weights(bench, calibrators, class_maps)
+    model = FusionModel(calibrators, beta_v, beta_a, class_maps=class_maps)
     fitted = fe.score(bench, model)
     presets = {name: fe.score(bench, name) for name in fusion.PRESETS}
     best = max(presets, key=lambda n: presets[n]["quadrant"])

@@ -1,5 +1,13 @@
 """Fusion of every modality's Track into one valence/arousal trajectory.
 
+Two methods (``project.settings["fusion"]["method"]``, see :func:`fusion_method`):
+
+- **fitted** (:func:`fuse_fitted`): each modality's confidence is calibrated from evidence on the
+  clip and the modalities are combined by a logistic model, both fitted on the composite
+  benchmark (``scorer.affect.fusion_model``, ``models/fusion.json``, card ``models/fusion.md``).
+  The default ("auto") whenever it beat the presets on the benchmark's held-out part.
+- **presets** (:func:`fuse_tracks`, described below): hand-set content-type weights.
+
 Each modality's Track is averaged into fixed windows (1 s by default, ``Track.resample``), then
 the windows are combined as a weighted mean in which a modality's weight is its content-type
 preset weight times its confidence in that window::
@@ -235,12 +243,10 @@ def fuse_fitted(tracks: Mapping[str, Track], duration: float, model,
         A Track named "fused" like :func:`fuse_tracks` makes, whose features also hold each
         modality's calibrated confidence as ``confidence_<modality>``.
     """
-    from scorer.affect.fusion_model import on_grid
-
     times = window_times(max(duration, 0.0), window)
     n = len(times)
     used = {name: track for name, track in tracks.items() if name != FUSED and len(track)}
-    grid = on_grid(used, times, window)
+    grid = model.grid(used, times, window)
     if not grid:
         silent = Track.silent(FUSED, times)
         silent.features = {"valence_raw": np.zeros(n), "arousal_raw": np.zeros(n)}

@@ -3,6 +3,13 @@
 Both parts are small data in ``models/fusion.json``, fitted on the training part of the
 composite benchmark by ``models/training/fit_fusion.py`` (card: ``models/fusion.md``).
 
+**Class maps.** For a modality whose analyzer gives class probabilities (voice, music), the
+model may hold a fitted map from those probabilities to valence and arousal, used instead of the
+fixed circumplex table: ``V = tanh(sum_k p_k w_k / 2)``, one weight per class and axis (a
+logistic regression without intercept on the probabilities, so it is a table of class
+positions learned from labelled scenes). It is used only while the track's class labels are the
+ones it was fitted on; a replaced model falls back to its own V/A until refitted.
+
 **Calibration.** On the fusion's window grid each modality gets an evidence vector read from
 the Tracks themselves (so a replaced analyzer works unchanged once refitted): its own raw
 confidence, the size of its reading ``|V|``, ``|A|``, the certainty of its class probabilities
@@ -32,7 +39,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -64,16 +71,48 @@ class GridReading:
     certainty: np.ndarray
 
 
-def on_grid(tracks: Mapping[str, Track], times: np.ndarray,
-            window: float) -> dict[str, GridReading]:
-    """Resample every track onto the window grid (confidence-weighted, as presets fusion does)."""
+@dataclass
+class ClassMap:
+    """Fitted class positions: probabilities -> valence/arousal (see the module docstring)."""
+
+    labels: list[str]
+    valence: np.ndarray
+    arousal: np.ndarray
+
+    def apply(self, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return (valence, arousal) for rows of class probabilities."""
+        return np.tanh(probs @ self.valence / 2), np.tanh(probs @ self.arousal / 2)
+
+    def to_dict(self) -> dict:
+        """JSON-ready form."""
+        return {"labels": self.labels, "valence": np.round(self.valence, 6).tolist(),
+                "arousal": np.round(self.arousal, 6).tolist()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ClassMap:
+        """Build from :meth:`to_dict` output."""
+        return cls(list(data["labels"]), np.asarray(data["valence"], float),
+                   np.asarray(data["arousal"], float))
+
+
+def on_grid(tracks: Mapping[str, Track], times: np.ndarray, window: float,
+            class_maps: Mapping[str, ClassMap] | None = None) -> dict[str, GridReading]:
+    """Resample every track onto the window grid (confidence-weighted, as presets fusion does).
+
+    A modality with a class map whose labels match its track's is re-read through the map.
+    """
     out = {}
     for name, track in tracks.items():
         if not len(track):
             continue
         r = track.resample(times, window)
-        out[name] = GridReading(r.valence, r.arousal, r.confidence,
-                                _certainty(r.probs, len(times)))
+        valence, arousal = r.valence, r.arousal
+        cmap = (class_maps or {}).get(name)
+        if cmap is not None and r.probs is not None and list(r.labels) == cmap.labels:
+            has = r.probs.sum(axis=1) > 0
+            mv, ma = cmap.apply(r.probs)
+            valence, arousal = np.where(has, mv, valence), np.where(has, ma, arousal)
+        out[name] = GridReading(valence, arousal, r.confidence, _certainty(r.probs, len(times)))
     return out
 
 
@@ -145,6 +184,12 @@ class FusionModel:
     beta_arousal: dict[str, float]
     default: bool = False  # True when it beat the presets on the held-out benchmark
     metrics: dict | None = None
+    class_maps: dict[str, ClassMap] = field(default_factory=dict)
+
+    def grid(self, tracks: Mapping[str, Track], times: np.ndarray,
+             window: float) -> dict[str, GridReading]:
+        """Every track on the window grid, re-read through this model's class maps."""
+        return on_grid(tracks, times, window, self.class_maps)
 
     def calibrated(self, tracks: Mapping[str, Track], grid: Mapping[str, GridReading],
                    times: np.ndarray) -> dict[str, np.ndarray]:
@@ -192,6 +237,7 @@ class FusionModel:
                 "calibrators": {k: v.to_dict() for k, v in sorted(self.calibrators.items())},
                 "beta_valence": {k: round(v, 6) for k, v in sorted(self.beta_valence.items())},
                 "beta_arousal": {k: round(v, 6) for k, v in sorted(self.beta_arousal.items())},
+                "class_maps": {k: v.to_dict() for k, v in sorted(self.class_maps.items())},
                 "metrics": self.metrics or {}}
 
     @classmethod
@@ -202,7 +248,8 @@ class FusionModel:
         return cls({k: Calibrator.from_dict(v) for k, v in data["calibrators"].items()},
                    {k: float(v) for k, v in data["beta_valence"].items()},
                    {k: float(v) for k, v in data["beta_arousal"].items()},
-                   bool(data.get("default", False)), data.get("metrics"))
+                   bool(data.get("default", False)), data.get("metrics"),
+                   {k: ClassMap.from_dict(v) for k, v in data.get("class_maps", {}).items()})
 
 
 _cache: dict[Path, tuple[float, FusionModel]] = {}

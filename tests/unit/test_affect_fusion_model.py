@@ -189,3 +189,28 @@ def test_shipped_model_parts_that_differ_give_cues_that_differ(tmp_path):
     assert len(cues) == 2
     assert cues[0].valence > 0.2 and cues[1].valence < -0.2
     assert cues[0].shares == {"faces": 1.0}
+
+
+def test_cue_shares_reach_the_table_and_survive_a_save(tmp_path):
+    from dataclasses import asdict
+
+    from scorer import project as project_io
+    from scorer.affect.cues import format_cue_table
+    from scorer.project import Cue
+
+    project = Project(media=MediaInfo(path="a.flac", duration="12"),
+                      cues=[Cue("1M1", 0, 12, shares={"faces": 0.55, "voice": 0.3,
+                                                      "music": 0.15})])
+    table = format_cue_table(project)
+    assert table.splitlines()[0].endswith("emotion from")
+    assert table.splitlines()[2].endswith("faces 55 %, voice 30 %, music 15 %")
+    path = tmp_path / "p.scorer.json"
+    project_io.save(project, path)
+    assert project_io.load(path).cues[0].shares == project.cues[0].shares
+    # a project written while the field was called "contributions" keeps its shares
+    doc = json.loads(path.read_text())
+    cue = asdict(project.cues[0])
+    cue["contributions"] = cue.pop("shares")
+    doc["cues"] = [cue]
+    path.write_text(json.dumps(doc))
+    assert project_io.load(path).cues[0].shares == {"faces": 0.55, "voice": 0.3, "music": 0.15}
