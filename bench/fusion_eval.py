@@ -222,12 +222,15 @@ def main() -> int:
               f"{src:44} {s['empty_confidence']:.2f}")
     labelled = [c for c, _ in bench if c.part == "heldout" and c.quadrant]
     quads = [c.quadrant for c in labelled]
-    print(f"{'majority quadrant':28} {max(quads.count(q) for q in set(quads)) / len(quads):8.3f}")
+    signs = [c.signs for c in labelled]
+    share_pos = [np.mean([s[i] > 0 for s in signs]) for i in (0, 1)]
+    print(f"{'majority class':28} {max(quads.count(q) for q in set(quads)) / len(quads):8.3f} "
+          f"{max(share_pos[0], 1 - share_pos[0]):8.3f} {max(share_pos[1], 1 - share_pos[1]):8.3f}")
 
     print("\n2. calibration per modality (held-out windows where it spoke, per axis it reads;"
           " ECE with 10 bins)")
     print("   before: the analyzer's V/A signs, its confidence c read as p(right) = (1 + c) / 2;"
-          " after: class map (voice, music) and calibrated p")
+          " after: calibrated p (and class maps where the model has them)")
     print(f"{'modality':10} {'windows':>7} {'right before':>12} {'ECE before':>10} "
           f"{'right after':>11} {'ECE after':>9} {'mean conf before':>16} {'after':>6}")
     for name, w in sorted(modality_windows(bench, "heldout", model).items()):

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from scorer.affect import fusion, fusion_model
+from scorer.affect.circumplex import project_probs
 from scorer.affect.cues import format_shares, plan_cues
 from scorer.affect.fusion_model import Calibrator, FusionModel
 from scorer.errors import ModelError, ScorerError
@@ -181,9 +182,15 @@ def test_shipped_model_parts_that_differ_give_cues_that_differ(tmp_path):
     m = shipped()
     t = np.arange(0, 30, 0.25)
     first = t < 15
-    faces = Track("faces", t, np.where(first, 0.85, -0.8), np.where(first, 0.4, -0.35),
-                  np.full(len(t), 0.8), features={"face_width": np.full(len(t), 150.0),
-                                                  "face_count": np.ones(len(t))})
+    labels = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+    probs = np.full((len(t), 7), 0.2 / 6)
+    probs[first, 3] = 0.8  # happy, as the expression model says it
+    probs[~first, 4] = 0.8  # sad
+    probs /= probs.sum(axis=1, keepdims=True)
+    valence, arousal = project_probs(labels, probs)
+    n = len(t)
+    faces = Track("faces", t, valence, arousal, np.full(n, 0.8), labels, probs,
+                  features={"face_width": np.full(n, 150.0), "face_count": np.ones(n)})
     fused = fusion.fuse_fitted({"faces": faces}, 30.0, m)
     cues = plan_cues(fused, 30.0, [15.0], [])
     assert len(cues) == 2
