@@ -154,7 +154,9 @@ class MusicController(QObject):
         numbers = [n for n in result["numbers"]
                    if any(c.number == n for c in self.doc.cues())]
         fresh = [n for n in numbers if _plan_key(self.doc.cue(n)) == self._keys.get(n)]
-        stale = sorted(set(numbers) - set(fresh))
+        # changed while the search ran; an undo that brought back the earlier plan also
+        # brought back its music, so only cues left without music are searched again
+        stale = sorted(n for n in set(numbers) - set(fresh) if not self.doc.suggestions_for(n))
         items = [Suggestion(**s) for s in result["suggestions"] if s["cue"] in fresh]
         if self._pending is not None:
             self._pending -= set(fresh)
