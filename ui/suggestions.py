@@ -164,7 +164,7 @@ class SuggestionsPanel(QWidget):
             f"({cue.duration:.1f} s)<br>target valence {cue.valence:+.2f}, arousal "
             f"{cue.arousal:+.2f} · {cue.tempo:.0f} BPM · {cue.key} {cue.mode}"
             + (f" · {cue.instrumentation.replace('_', ' ')}" if cue.instrumentation else "")
-            + (f"<br>{share_text(cue.contributions)}" if cue.contributions else "")
+            + (f"<br>{share_text(cue.shares)}" if cue.shares else "")
             + (f"<br><b>Locked:</b> {self._title(cue.choice)}" if cue.locked else ""))
         for rank, s in enumerate(self.doc.suggestions_for(number), 1):
             mark = "[locked] " if cue.locked and cue.choice == s.id else ""
