@@ -204,7 +204,13 @@ def main() -> int:
     if not fc.shared_data().is_dir():
         print(f"no labelled data at {fc.shared_data()}", file=sys.stderr)
         return 2
-    model = load(args.model)
+    from scorer.errors import ScorerError
+
+    try:
+        model = load(args.model)
+    except ScorerError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     print(f"building the composite benchmark (seed {fc.SEED}) and reading cached analyses")
     bench = load_benchmark()
     parts = {p: sum(1 for c, _ in bench if c.part == p) for p in ("train", "heldout")}
