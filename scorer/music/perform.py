@@ -64,7 +64,8 @@ def _top_part(arr: Arrangement) -> int | None:
 
 
 def _articulated(start: np.ndarray, length: np.ndarray, following: np.ndarray,
-                 articulation: float, keep: np.ndarray, beats: float) -> np.ndarray:
+                 articulation: float, keep: np.ndarray, beats: float,
+                 same_next: np.ndarray | None = None) -> np.ndarray:
     """Melody note lengths for an articulation (a share of the time to the next onset).
 
     Detached articulations only shorten notes; legato (>= 1) sets every note to its share of
@@ -72,7 +73,21 @@ def _articulated(start: np.ndarray, length: np.ndarray, following: np.ndarray,
     """
     target = np.maximum(0.05, np.minimum((following - start) * articulation, beats - start))
     out = target if articulation >= 1.0 else np.minimum(length, target)
+    if same_next is not None:  # never overlap the next note of the same pitch (ill-formed MIDI)
+        out = np.minimum(out, np.maximum(0.05, same_next - start))
     return np.where(keep, length, out)
+
+
+def _next_same_pitch(start: np.ndarray, pitch: np.ndarray, beats: float) -> np.ndarray:
+    """For every note, the next onset of the same pitch in its part (``beats`` if none)."""
+    out = np.full(len(start), float(beats))
+    for p in np.unique(pitch):
+        idx = np.flatnonzero(pitch == p)
+        order = idx[np.argsort(start[idx], kind="stable")]
+        times = start[order]
+        nxt = np.r_[times[1:], beats]
+        out[order] = np.where(nxt > times, nxt, beats)
+    return out
 
 
 def _apply(arr: Arrangement, top: int | None, velocity: float, articulation: float,
@@ -86,7 +101,9 @@ def _apply(arr: Arrangement, top: int | None, velocity: float, articulation: flo
             onsets = np.unique(start)
             following = np.r_[onsets[1:], arr.beats][np.searchsorted(onsets, start)]
             keep = start == start.max() if keep_last else np.zeros(len(start), bool)
-            new = _articulated(start, length, following, articulation, keep, arr.beats)
+            pitches = np.array([n.pitch for n in notes])
+            new = _articulated(start, length, following, articulation, keep, arr.beats,
+                               _next_same_pitch(start, pitches, arr.beats))
             notes = [Note(min(127, max(0, n.pitch + octave)), n.start, float(k), n.velocity)
                      for n, k in zip(notes, new, strict=True)]
         if velocity != 1.0:
@@ -137,6 +154,7 @@ def shape(arr: Arrangement, valence: float, arousal: float,
     onsets = np.unique(m_on)
     following = np.r_[onsets[1:], arr.beats][np.searchsorted(onsets, m_on)]
     last = m_on == m_on.max() if keep_last else np.zeros(len(m_on), bool)
+    same_next = _next_same_pitch(m_on, pitch[is_top], arr.beats)
     masks = {i: part_of == i for i in np.unique(part_of)}
     order = np.argsort(start_s[is_top], kind="stable")
     pcs = pitch.astype(int) % 12
@@ -151,7 +169,8 @@ def shape(arr: Arrangement, valence: float, arousal: float,
         f["pitch_mean"] = float(shifted.mean())
         f["pitch_range"] = float(np.percentile(shifted, 95) - np.percentile(shifted, 5))
         lengths = len_b.copy()
-        lengths[is_top] = _articulated(m_on, len_b[is_top], following, artic, last, arr.beats)
+        lengths[is_top] = _articulated(m_on, len_b[is_top], following, artic, last, arr.beats,
+                                       same_next)
         end_s = grid.seconds_array(start_b + lengths)
         # the key is weighed by how long notes sound, so articulation can move it
         hist = np.bincount(pcs, weights=np.maximum(end_s - start_s, 0.01), minlength=12)

@@ -96,3 +96,14 @@ def test_performance_moves_the_measured_emotion_toward_the_target():
     out, _ = perform.shape(arr, before[0], before[1] + 0.4)
     assert out.beats == arr.beats and out.chords == arr.chords
     assert [len(p.notes) for p in out.parts] == [len(p.notes) for p in arr.parts]
+
+
+def test_legato_never_overlaps_a_repeated_note():
+    from scorer.music.arrange import Arrangement, Note, Part
+
+    melody = Part("melody", "Melody", 73, 0, [Note(67, float(k), 0.5, 80) for k in range(8)])
+    bass = Part("bass", "Bass", 32, 1, [Note(43, 0.0, 8.0, 70)])
+    arr = Arrangement("t", 100.0, 8.0, "G", "major", [melody, bass], ["I", "I"])
+    out = perform._apply(arr, 0, 1.0, 1.25, 0)
+    notes = sorted(out.parts[0].notes, key=lambda n: n.start)
+    assert all(a.start + a.length <= b.start + 1e-9 for a, b in zip(notes, notes[1:], strict=False))
