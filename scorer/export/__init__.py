@@ -25,6 +25,7 @@ from scorer.export.common import (
     select_music,
 )
 from scorer.project import Project
+from scorer.timebase import time_to_frame
 
 FORMATS = ("midi", "wav", "mp4", "cuesheet", "otio", "edl", "fcp7", "srt")
 # format -> the parts it writes; single parts may be asked for by name too
@@ -101,7 +102,7 @@ def export_project(project: Project, project_path: str | Path | None,
         if progress is not None:
             progress(stage, fraction)
 
-    tb = project_timebase(project, notes)
+    tb = project_timebase(project, notes, project_path)
     cues = select_music(project, project_path, tb, notes)
     if not cues:
         raise ExportError("no cue has music to export (" + "; ".join(notes) + ")"
@@ -143,33 +144,37 @@ def _export(project: Project, cues: list[CueMusic], tb: Timebase, parts: list[st
             cue_names: dict[str, str], needs_cue_wavs: bool, media_path: Path | None,
             staging: Staging, sf2, step, cancel, notes: list[str]) -> None:
     from scorer.export import captions, cuesheet, midi, mixdown, timeline
-    from scorer.music.render import wav_bytes
 
     settings = project.settings.get("export", {}) if isinstance(project.settings, dict) else {}
+    sr = mixdown.delivery_rate(project, settings)
     audio_needed = needs_cue_wavs or "wav" in parts or "mp4" in parts
     fitted: list[tuple[CueMusic, object]] = []
     if audio_needed:
         for i, music in enumerate(cues):
             step("render", i / len(cues))
-            fitted.append((music, mixdown.cue_audio(music, tb, sf2=sf2)))
+            fitted.append((music, mixdown.cue_audio(music, tb, sf2=sf2, sr=sr)))
         step("render", 1.0)
     if needs_cue_wavs:
         for music, audio in fitted:
-            staging.write_bytes(cue_names[music.cue.number], wav_bytes(audio, mixdown.SR))
+            staging.write_bytes(cue_names[music.cue.number],
+                                mixdown.bwf_bytes(audio, sr, tb, music.in_frame,
+                                                  description=f"{music.cue.number} "
+                                                  f"{music.cue.title or ''}".strip()))
     if "wav" in parts or "mp4" in parts:
         step("mix", 0.0)
         stem_audio = mixdown.score_stem(
-            fitted, tb, clip_duration(project), mixdown.SR,
+            fitted, tb, clip_duration(project), sr,
             duck_db=float(settings.get("duck_db", mixdown.DUCK_DB)),
             attack=float(settings.get("duck_attack", mixdown.ATTACK)),
             release=float(settings.get("duck_release", mixdown.RELEASE)))
         if "wav" in parts:
-            staging.write_bytes(stem + _SUFFIX["wav"], wav_bytes(stem_audio, mixdown.SR))
+            staging.write_bytes(stem + _SUFFIX["wav"],
+                                mixdown.bwf_bytes(stem_audio, sr, tb, 0, description="score"))
         step("mix", 1.0)
         if "mp4" in parts:
             step("preview", 0.0)
             mixdown.write_preview(media_path, staging.temp_path(stem + _SUFFIX["mp4"]),
-                                  stem_audio, mixdown.SR, cancel)
+                                  stem_audio, sr, cancel)
             step("preview", 1.0)
     if "midi" in parts:
         step("midi", 0.0)
@@ -187,15 +192,19 @@ def _export(project: Project, cues: list[CueMusic], tb: Timebase, parts: list[st
         step("cuesheet", 1.0)
     if needs_cue_wavs:
         step("timeline", 0.0)
-        wav_paths = {number: staging.out_dir / name for number, name in cue_names.items()}
-        clip_frames = tb.frame(clip_duration(project))
-        tl = timeline.build_timeline(project, cues, tb, wav_paths, clip_frames, notes)
+        clip_frames = time_to_frame(clip_duration(project), tb.rate)  # a length
+        picture = (media_path.resolve() if media_path is not None and project.media is not None
+                   and project.media.has_video else None)
+        media = timeline.TimelineMedia(out_dir=staging.out_dir, cue_wavs=cue_names,
+                                       picture=picture, sample_rate=sr)
+        tl = timeline.build_timeline(project, cues, tb, media, clip_frames, notes)
         if "otio" in parts:
             staging.write_bytes(stem + _SUFFIX["otio"], timeline.otio_text(tl).encode())
         if "edl" in parts:
             staging.write_bytes(stem + _SUFFIX["edl"], timeline.edl_text(tl, tb).encode())
         if "fcp7" in parts:
-            staging.write_bytes(stem + _SUFFIX["fcp7"], timeline.fcp7_text(tl).encode())
+            staging.write_bytes(stem + _SUFFIX["fcp7"],
+                                timeline.fcp7_text(tl, staging.out_dir).encode())
         step("timeline", 1.0)
     if "srt" in parts or "vtt" in parts:
         caps = captions.build_captions(project, cues, tb)

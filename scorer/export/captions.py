@@ -82,7 +82,10 @@ def build_captions(project: Project, cues: list[CueMusic], tb: Timebase) -> list
         out.append(Caption(start, end, text))
     for c in project.music_captions:
         if c.source == "film" and c.end > c.start:
-            out.append(Caption(float(c.start), float(c.end), _wrap(c.text)))
+            start, end = tb.frame(c.start), tb.frame(c.end)
+            if end > start:  # on the clip's frames, from its first frame, like the cues
+                out.append(Caption(float(tb.seconds(start)), float(tb.seconds(end)),
+                                   _wrap(c.text)))
     return sorted(out, key=lambda c: (c.start, c.end))
 
 

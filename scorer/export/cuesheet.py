@@ -21,12 +21,17 @@ which win over the header's defaults.
 from __future__ import annotations
 
 import csv
+import functools
 import io
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from scorer.errors import ExportError
 from scorer.export.common import CueMusic, Timebase
 from scorer.project import Project
+
+log = logging.getLogger(__name__)
 
 USAGE_CODES = {
     "BI": "background instrumental",
@@ -171,23 +176,27 @@ def pdf_bytes(sheet: CueSheet) -> bytes:
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+    fonts = pdf_fonts()
     styles = getSampleStyleSheet()
-    small = styles["BodyText"].clone("small", fontSize=7, leading=8.5)
+    body = styles["BodyText"].clone("body", fontName=fonts.regular)
+    title_style = styles["Title"].clone("title", fontName=fonts.bold)
+    small = styles["BodyText"].clone("small", fontSize=7, leading=8.5, fontName=fonts.regular)
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=landscape(A4), leftMargin=10 * mm,
                             rightMargin=10 * mm, topMargin=12 * mm, bottomMargin=12 * mm,
                             title="Music Cue Sheet")
-    story = [Paragraph("Music Cue Sheet", styles["Title"])]
+    story = [Paragraph("Music Cue Sheet", title_style)]
     for key, value in sheet.header:
-        story.append(Paragraph(f"<b>{_esc(key)}:</b> {_esc(value)}", styles["BodyText"]))
+        story.append(Paragraph(f'<font name="{fonts.bold}">{_esc(key)}:</font> '
+                               f"{_markup(value, fonts)}", body))
     story.append(Spacer(1, 5 * mm))
     head = ["Seq", "Cue", "Title", "Composer", "Role", "Society", "Share", "Publisher", "Role",
             "Society", "Share", "Use", "In", "Out", "Dur."]
-    data = [head] + [[Paragraph(_esc(c), small) for c in row] for row in sheet.rows]
+    data = [head] + [[Paragraph(_markup(c, fonts), small) for c in row] for row in sheet.rows]
     widths = [9, 12, 42, 34, 9, 15, 11, 34, 9, 15, 11, 10, 22, 22, 22]
     table = Table(data, colWidths=[w * mm for w in widths], repeatRows=1)
     table.setStyle(TableStyle([
-        ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+        ("FONTNAME", (0, 0), (-1, 0), fonts.bold),
         ("FONTSIZE", (0, 0), (-1, 0), 7),
         ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
         ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
@@ -198,5 +207,97 @@ def pdf_bytes(sheet: CueSheet) -> bytes:
     return buf.getvalue()
 
 
+# fonts with the glyphs a cue sheet needs: DejaVu (Latin, Greek, Cyrillic, symbols such as ♪)
+# from Debian's fonts-dejavu-core or matplotlib's copy; CJK from Debian's fonts-droid-fallback
+# (TrueType outlines: reportlab cannot embed the CFF outlines of Noto CJK)
+_FONT_DIRS = ["/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu"]
+_FALLBACK_FONTS = ["/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+                   "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"]
+
+
+@dataclass
+class PdfFonts:
+    """Registered font names and the code points each covers (None: a built-in font)."""
+
+    regular: str = "Helvetica"
+    bold: str = "Helvetica-Bold"
+    fallback: str | None = None
+    covered: set[int] | None = None
+    fallback_covered: set[int] = field(default_factory=set)
+
+
+def _find_dejavu() -> tuple[Path, Path] | None:
+    dirs = [Path(d) for d in _FONT_DIRS]
+    try:
+        import matplotlib
+
+        dirs.append(Path(matplotlib.__file__).parent / "mpl-data" / "fonts" / "ttf")
+    except ImportError:
+        pass
+    for folder in dirs:
+        regular, bold = folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"
+        if regular.is_file() and bold.is_file():
+            return regular, bold
+    return None
+
+
+@functools.cache
+def pdf_fonts() -> PdfFonts:
+    """Register the cue sheet's fonts once; Helvetica (Latin-1 only) when none is installed."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFError, TTFont
+
+    fonts = PdfFonts()
+    found = _find_dejavu()
+    if found is not None:
+        try:
+            regular = TTFont("ScorerSans", str(found[0]))
+            pdfmetrics.registerFont(regular)
+            pdfmetrics.registerFont(TTFont("ScorerSans-Bold", str(found[1])))
+            fonts.regular, fonts.bold = "ScorerSans", "ScorerSans-Bold"
+            fonts.covered = set(regular.face.charToGlyph)
+        except (TTFError, OSError) as exc:
+            log.warning("cannot use %s for the PDF cue sheet (%s)", found[0], exc)
+    for path in _FALLBACK_FONTS:
+        if Path(path).is_file():
+            try:
+                fallback = TTFont("ScorerFallback", path, subfontIndex=0)
+                pdfmetrics.registerFont(fallback)
+            except (TTFError, OSError) as exc:
+                log.warning("cannot use %s for the PDF cue sheet (%s)", path, exc)
+                continue
+            fonts.fallback = "ScorerFallback"
+            fonts.fallback_covered = set(fallback.face.charToGlyph)
+            break
+    return fonts
+
+
+def missing_glyphs(texts: list[str], fonts: PdfFonts) -> str:
+    """Return the characters of ``texts`` that no registered font can draw."""
+    latin1 = set(range(256))
+    have = (fonts.covered if fonts.covered is not None else latin1) | fonts.fallback_covered
+    return "".join(sorted({ch for t in texts for ch in t if ord(ch) not in have
+                           and not ch.isspace()}))
+
+
 def _esc(text: str) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _markup(text: str, fonts: PdfFonts) -> str:
+    """Escape text for a Paragraph, switching runs the main font lacks to the fallback font."""
+    if fonts.fallback is None or fonts.covered is None:
+        return _esc(text)
+    out, run, run_fallback = [], "", False
+    for ch in str(text):
+        use_fallback = (ord(ch) not in fonts.covered and ord(ch) in fonts.fallback_covered)
+        if use_fallback != run_fallback and run:
+            out.append(f'<font name="{fonts.fallback}">{_esc(run)}</font>' if run_fallback
+                       else _esc(run))
+            run = ""
+        run += ch
+        run_fallback = use_fallback
+    if run:
+        out.append(f'<font name="{fonts.fallback}">{_esc(run)}</font>' if run_fallback
+                   else _esc(run))
+    return "".join(out)

@@ -20,7 +20,8 @@ import numpy as np
 from scorer.errors import ExportError, InputError
 from scorer.export.common import CueMusic, Timebase
 
-SR = 44100
+SR = 48000  # film and TV post run at 48 kHz
+SOURCE_RATES = (48000, 96000)  # a clip's own rate is kept when it is one of these
 FADE_IN = 0.01
 FADE_OUT = 0.3
 TARGET_RMS_DB = -20.0
@@ -29,6 +30,77 @@ DUCK_DB = -10.0
 ATTACK = 0.2
 RELEASE = 0.5
 COPY_CODECS = {"h264", "hevc", "mpeg4", "av1"}
+
+
+def delivery_rate(project, settings: dict | None = None) -> int:
+    """Return the sample rate of every delivered WAV.
+
+    ``export.sample_rate`` when set, else the clip's own rate when it is a post-production
+    rate (48 or 96 kHz), else 48 kHz.
+    """
+    settings = settings or {}
+    if settings.get("sample_rate"):
+        return int(settings["sample_rate"])
+    media = project.media
+    if media is not None and media.has_audio and media.audio_rate in SOURCE_RATES:
+        return int(media.audio_rate)
+    return SR
+
+
+def bwf_bytes(audio: np.ndarray, sr: int, tb: Timebase, frame: int,
+              description: str = "", originator: str = "Scorer",
+              loudness: float | None = None) -> bytes:
+    """Encode audio as a 24-bit Broadcast WAV whose ``bext`` timestamp is a clip frame.
+
+    The ``bext`` chunk (EBU Tech 3285 v2) holds the time reference (samples since midnight at
+    the frame's record timecode), so editors and DAWs can spot the file to timecode;
+    libsndfile does not write it, so it is inserted before the ``data`` chunk.
+
+    Args:
+        audio: (n, channels) float audio.
+        sr: Sample rate.
+        tb: The clip's timebase.
+        frame: Clip frame the audio starts at.
+        description: Up to 256 characters (ASCII; others are replaced).
+        originator: Up to 32 characters.
+        loudness: Integrated loudness (LUFS) to record, if measured.
+    """
+    import datetime
+    import struct
+    import unicodedata
+
+    from scorer.music.render import wav_bytes
+
+    wav = wav_bytes(audio, sr)
+    seconds = Fraction(tb.start_frame + frame) / tb.rate
+    reference = round(seconds * sr)
+    now = datetime.datetime.now()
+
+    def text(value: str, size: int) -> bytes:
+        # bext text is ASCII: accents are dropped (Dvořák -> Dvorak), other letters become ?
+        plain = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+        ascii_text = "".join(ch for ch in plain) if plain.strip() else ""
+        return (ascii_text or value.encode("ascii", "replace").decode()).encode(
+            "ascii", "replace")[:size].ljust(size, b"\0")
+
+    no_value = 0x7FFF
+    lufs = round(loudness * 100) if loudness is not None else no_value
+    body = (text(description, 256) + text(originator, 32) + text("", 32)
+            + text(now.strftime("%Y-%m-%d"), 10) + text(now.strftime("%H:%M:%S"), 8)
+            + struct.pack("<II", reference & 0xFFFFFFFF, reference >> 32)
+            + struct.pack("<H", 2) + bytes(64)
+            + struct.pack("<hhhhh", lufs, no_value, no_value, no_value, no_value)
+            + bytes(180)
+            + f"A=PCM,F={sr},W=24,M={'stereo' if audio.shape[1] == 2 else 'mono'},"
+              "T=Scorer\r\n".encode())
+    if len(body) % 2:
+        body += b"\0"
+    chunk = b"bext" + struct.pack("<I", len(body)) + body
+    at = wav.find(b"data", 12)
+    if wav[:4] != b"RIFF" or at < 0:
+        raise ExportError("libsndfile wrote an unexpected WAV layout; no bext chunk added")
+    out = wav[:at] + chunk + wav[at:]
+    return out[:4] + struct.pack("<I", len(out) - 8) + out[8:]
 
 
 def _samples(frame: int, tb: Timebase, sr: int) -> int:
@@ -134,7 +206,8 @@ def score_stem(cues: list[tuple[CueMusic, np.ndarray]], tb: Timebase, duration: 
     for music, audio in cues:
         s = _samples(music.in_frame, tb, sr)
         stem[s:s + len(audio)] += audio
-        regions += [(float(a), float(b)) for a, b in music.cue.ducking]
+        # speech times are on the container's clock; the stem starts at the first frame
+        regions += [(float(a - tb.origin), float(b - tb.origin)) for a, b in music.cue.ducking]
     if regions and duck_db < 0:
         stem *= duck_envelope(n, regions, sr, duck_db, attack, release)[:, None]
     ceiling = 10 ** (PEAK_DB / 20)
