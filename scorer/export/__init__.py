@@ -131,6 +131,10 @@ def export_project(project: Project, project_path: str | Path | None,
         step("write", 0.0)
         report.files = staging.commit()
         step("write", 1.0)
+        if any(p in parts for p in ("csv", "xlsx", "pdf")):
+            from scorer.export import production
+
+            production.remember(project.cue_sheet or {})
     except BaseException as exc:
         staging.abort()
         if isinstance(exc, OSError):
@@ -143,7 +147,7 @@ def export_project(project: Project, project_path: str | Path | None,
 def _export(project: Project, cues: list[CueMusic], tb: Timebase, parts: list[str], stem: str,
             cue_names: dict[str, str], needs_cue_wavs: bool, media_path: Path | None,
             staging: Staging, sf2, step, cancel, notes: list[str]) -> None:
-    from scorer.export import captions, cuesheet, midi, mixdown, timeline
+    from scorer.export import captions, cuesheet, midi, mixdown, production, timeline
 
     settings = project.settings.get("export", {}) if isinstance(project.settings, dict) else {}
     sr = mixdown.delivery_rate(project, settings)
@@ -183,7 +187,7 @@ def _export(project: Project, cues: list[CueMusic], tb: Timebase, parts: list[st
         step("midi", 1.0)
     if any(p in parts for p in ("csv", "xlsx", "pdf")):
         step("cuesheet", 0.0)
-        sheet = cuesheet.build_cue_sheet(project, cues, tb, notes)
+        sheet = cuesheet.build_cue_sheet(project, cues, tb, notes, production.load())
         writers = {"csv": cuesheet.csv_bytes, "xlsx": cuesheet.xlsx_bytes,
                    "pdf": cuesheet.pdf_bytes}
         for part, write in writers.items():

@@ -143,10 +143,9 @@ def test_editorial_exports_read_back(tmp_path, key):
     assert table[1]["Composer Share %"] == "50" and table[1]["Publisher Share %"] == "50"
     assert (";" in table[0]["Timing Out"]) is drop
     header = {r[0]: r[1] for r in csv_rows[:head] if len(r) == 2}
-    assert header["Episode"] == "101" and header["Production Company"] == "ACME Pictures"
-    # 60 + 120 frames
-    assert header["Total Music Length"].split()[0] == {
-        "23.976": "00:00:07:12", "25": "00:00:07:05", "29.97df": "00:00:06;00"}[key]
+    assert header["Episode Number"] == "101" and header["Production Company"] == "ACME Pictures"
+    # 60 + 120 frames: 7.507 s, 7.2 s, 6.006 s in m:ss
+    assert header["Total Music Length"] == {"23.976": "0:08", "25": "0:07", "29.97df": "0:06"}[key]
 
     from openpyxl import load_workbook
     ws = load_workbook(out / "Test_Film_cuesheet.xlsx").active

@@ -78,7 +78,7 @@ def make_case(folder, key):
     rate = Fraction(rate_text)
     origin = Fraction(33, 1000) if "offset" in key else Fraction(0)
     folder.mkdir(parents=True, exist_ok=True)
-    make_midi(folder / "a.mid", 120, 24)
+    make_midi(folder / "a.mid", 120, 8)
     p = Project(title="Frame Test", media=MediaInfo(
         path="missing.mp4", fps=rate_text, duration=str(float(600 / rate)), has_video=True,
         start_timecode=start_label, start_time=str(origin)))
