@@ -17,6 +17,7 @@ from xml.etree import ElementTree
 
 import av
 import mido
+import numpy as np
 import opentimelineio as otio
 import pytest
 import soundfile
@@ -246,3 +247,109 @@ def test_every_deliverable_on_the_same_frames(tmp_path, key, capsys):
         h, m, s = caption.start.split(":")
         starts.append(frame_of(int(h) * 3600 + int(m) * 60 + float(s), rate))
     assert starts == [a for a, _, _ in CUES]
+
+
+def make_offset_video(path, rate: int = 25, frames: int = 50, first_pts: int = 2970) -> None:
+    """An MP4 whose first frame is at first_pts/90000 s (0.033 s), as the Sintel trailer's."""
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("libx264", rate=rate)
+        video.width, video.height, video.pix_fmt = 64, 36, "yuv420p"
+        video.codec_context.time_base = Fraction(1, 90000)
+        video.time_base = Fraction(1, 90000)
+        for i in range(frames):
+            frame = av.VideoFrame.from_ndarray(
+                np.full((36, 64, 3), (i * 5) % 250, np.uint8), format="rgb24")
+            frame.pts, frame.time_base = first_pts + i * 90000 // rate, Fraction(1, 90000)
+            for packet in video.encode(frame):
+                out.mux(packet)
+        for packet in video.encode(None):
+            out.mux(packet)
+
+
+def test_first_frame_not_at_zero_through_probe(tmp_path, capsys):
+    from scorer.media import probe
+
+    folder = tmp_path / "p"
+    folder.mkdir()
+    make_offset_video(folder / "clip.mp4")
+    make_midi(folder / "a.mid", 120, 4)
+    with av.open(str(folder / "clip.mp4")) as container:  # the frames' own times
+        stream = container.streams.video[0]
+        times = [float(f.pts * stream.time_base) for f in container.decode(stream)]
+    assert times[0] == pytest.approx(0.033)
+    p = Project(title="Offset", media=probe(folder / "clip.mp4"))
+    assert Fraction(p.media.start_time) == Fraction(33, 1000)
+    # cues from frame 10 to 30 and 30 to 45, times as the pipeline reports them (the pts)
+    p.cues = [Cue("1M1", round(times[10], 4), round(times[30], 4), title="A"),
+              Cue("1M2", round(times[30], 4), round(times[45], 4), title="B")]
+    p.suggestions = [Suggestion(f"s{i}", c.number, "generated", "x", path="a.mid")
+                     for i, c in enumerate(p.cues)]
+    path = folder / "offset.scorer.json"
+    project_io.save(p, path)
+    assert main(["cues", str(path)]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()
+            if line.startswith("1M")]
+    assert [(r[1], r[2]) for r in rows] == [("00:00:00:10", "00:00:01:05"),
+                                            ("00:00:01:05", "00:00:01:20")]
+    out = tmp_path / "out"
+    export_project(p, path, "cuesheet,edl,srt,wav", out)
+    _, sheet_rows = _csv_rows(out / "Offset_cuesheet.csv")
+    assert [r["Timing In"] for r in sheet_rows] == ["00:00:00:10", "00:00:01:05"]
+    edl = (out / "Offset.edl").read_text("utf-8")
+    assert re.findall(r"A\s+C\s+\S+ \S+ (\S+) (\S+)$", edl, re.M) == [
+        ("00:00:00:10", "00:00:01:05"), ("00:00:01:05", "00:00:01:20")]
+    subs = list(srt.parse((out / "Offset_music.srt").read_text("utf-8")))
+    assert [round(s.start.total_seconds() * 25) for s in subs] == [10, 30]
+    # the stem starts at the first frame: music from sample 10/25 s, silence before
+    stem, sr = soundfile.read(out / "Offset_score.wav", always_2d=True)
+    onset = int((abs(stem).max(axis=1) > 1e-4).argmax())
+    assert onset == pytest.approx(10 / 25 * sr, abs=sr * 0.005)
+
+
+def _csv_rows(path):
+    rows = list(csv.reader(path.read_text("utf-8-sig").splitlines()))
+    head = next(i for i, r in enumerate(rows) if r and r[0] == "Seq")
+    return rows[:head], [dict(zip(rows[head], r, strict=True)) for r in rows[head + 1:] if r]
+
+
+@pytest.mark.data
+def test_sintel_cuts_are_written_as_their_frames(shared_data, tmp_path, capsys):
+    """The Sintel trailer's first frame is at 0.033 s; its cuts are frames 76 ... 611."""
+    from scorer.media import iter_frames, probe
+    from scorer.vision.shots import ShotAnalyzer
+
+    clip = shared_data / "video" / "sintel_trailer_480p.mp4"
+    if not clip.is_file():
+        pytest.skip("Sintel trailer not present")
+    info = probe(clip)
+    assert Fraction(info.start_time) == Fraction(33, 1000)
+    shots = ShotAnalyzer()
+    for frame in iter_frames(clip, fps=1, max_width=64, every_frame_width=64,
+                             on_every_frame=shots.process_every_frame):
+        if frame.time > 25.0:
+            break
+    p = Project(title="Sintel", media=info)
+    shots.finish(p)
+    cuts = [round(t, 4) for t in p.shots if t < 25.0]  # as the planner rounds them
+    wanted = [76, 121, 319, 457, 545, 611]
+    assert [round((t - 0.033) * 25) for t in cuts] == wanted  # the detector's cut frames
+    make_midi(tmp_path / "a.mid", 120, 4)
+    p.cues = [Cue(f"1M{i}", a, b, title=f"cue {i}")
+              for i, (a, b) in enumerate(zip(cuts, cuts[1:], strict=False), 1)]
+    p.suggestions = [Suggestion(f"s{i}", c.number, "generated", "x",
+                                path=str(tmp_path / "a.mid")) for i, c in enumerate(p.cues)]
+    path = tmp_path / "sintel.scorer.json"
+    project_io.save(p, path)
+    labels = [f"00:00:{f // 25:02d}:{f % 25:02d}" for f in wanted]
+    assert main(["cues", str(path)]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()
+            if line.startswith("1M")]
+    assert [r[1] for r in rows] == labels[:-1] and [r[2] for r in rows] == labels[1:]
+    out = tmp_path / "out"
+    export_project(p, path, "csv,edl,srt,midi", out)
+    _, sheet = _csv_rows(out / "Sintel_cuesheet.csv")
+    assert [r["Timing In"] for r in sheet] == labels[:-1]
+    edl = (out / "Sintel.edl").read_text("utf-8")
+    assert [m[0] for m in re.findall(r"A\s+C\s+\S+ \S+ (\S+) (\S+)$", edl, re.M)] == labels[:-1]
+    subs = list(srt.parse((out / "Sintel_music.srt").read_text("utf-8")))
+    assert [round(s.start.total_seconds() * 25) for s in subs] == wanted[:-1]
