@@ -36,6 +36,8 @@ class ExportReport:
         notes: Human-readable notes (cues skipped, fields missing, formats not produced).
         cues: Numbers of the cues whose music was exported.
         skipped_formats: Formats asked for that could not be produced.
+        loudness: Measured levels (LUFS) when audio was written: "dialogue", "target",
+            "music" (the cues where they play, before ducking), "offset" (music - dialogue).
     """
 
     out_dir: Path
@@ -43,6 +45,7 @@ class ExportReport:
     notes: list[str] = field(default_factory=list)
     cues: list[str] = field(default_factory=list)
     skipped_formats: list[str] = field(default_factory=list)
+    loudness: dict = field(default_factory=dict)
 
     def text(self) -> str:
         """Return a short summary for the terminal."""

@@ -47,7 +47,8 @@ class TimelineMedia:
     Attributes:
         out_dir: The export folder (relative paths are relative to it).
         cue_wavs: Cue number -> the cue WAV's name inside ``out_dir``.
-        stem_wavs: Part name -> {cue number -> stem WAV name}; a track per part.
+        ducked_wavs: Cue number -> the ducked cue WAV's name; a muted track when given.
+        stem_wavs: Part name -> {cue number -> stem WAV name}; a muted track per part.
         picture: The source clip (absolute), or None.
         sample_rate: Sample rate of the WAVs.
         bit_depth: Bits per sample of the WAVs.
@@ -55,6 +56,7 @@ class TimelineMedia:
 
     out_dir: Path
     cue_wavs: dict[str, str]
+    ducked_wavs: dict[str, str] = field(default_factory=dict)
     stem_wavs: dict[str, dict[str, str]] = field(default_factory=dict)
     picture: Path | None = None
     sample_rate: int = 48000
@@ -145,9 +147,16 @@ def build_timeline(project: Project, cues: list[CueMusic], tb: Timebase, media: 
     music = _cue_track("Music", cues, {c: rel(n) for c, n in media.cue_wavs.items()}, tb, media,
                        notes, markers=True)
     tracks.append(music)
-    for part, names in media.stem_wavs.items():
-        tracks.append(_cue_track(f"Stem {part}", cues, {c: rel(n) for c, n in names.items()},
-                                 tb, media, None, markers=False))
+    # alternates, muted: they would double the music (stems sum to the ducked score)
+    alternates = [("Music (ducked)", media.ducked_wavs)] + [
+        (f"Stem {part}", names) for part, names in media.stem_wavs.items()]
+    for name, names in alternates:
+        if names:
+            track = _cue_track(name, cues, {c: rel(n) for c, n in names.items()}, tb, media,
+                               None, markers=False)
+            track.enabled = False
+            track.metadata[FCP] = {"enabled": "FALSE"}
+            tracks.append(track)
     for item in cues:
         if not any(c.metadata.get("scorer", {}).get("cue") == item.cue.number
                    for c in music.find_clips()):
