@@ -99,7 +99,12 @@ def make_case(folder, key):
     return p, path, rate, drop, start_label
 
 
-@pytest.mark.parametrize("key", list(CASES))
+# every rate once in the default run (alternating starts); the other start is slow
+SLOW = {"23.976@0", "24@1h", "25@0", "29.97df@0", "29.97ndf@1h", "59.94df@0"}
+
+
+@pytest.mark.parametrize("key", [pytest.param(k, marks=pytest.mark.slow) if k in SLOW else k
+                                 for k in CASES])
 def test_every_deliverable_on_the_same_frames(tmp_path, key, capsys):
     p, path, rate, drop, start_label = make_case(tmp_path / "proj", key)
     start = otio.opentime.from_timecode(start_label, float(rate)).to_frames()
@@ -187,7 +192,9 @@ def test_every_deliverable_on_the_same_frames(tmp_path, key, capsys):
         wav = out / clip.media_reference.target_url
         info = soundfile.info(str(wav))
         assert info.samplerate == 48000
-        assert info.frames == pytest.approx(float((b - a) / rate) * 48000, abs=1)
+        rings_on = any(c[0] == b for c in CUES)  # joined to the next cue: 0.5 s crossfade
+        assert info.frames == pytest.approx(float((b - a) / rate) * 48000 + 24000 * rings_on,
+                                            abs=1)
         with av.open(str(wav)) as container:  # BWF bext time reference, read by FFmpeg
             reference = int(container.metadata["time_reference"])
         assert reference == round((start + a) / rate * 48000)
