@@ -82,7 +82,8 @@ def make_case(folder, key):
     make_midi(folder / "a.mid", 120, 8)
     p = Project(title="Frame Test", media=MediaInfo(
         path="missing.mp4", fps=rate_text, duration=str(float(600 / rate)), has_video=True,
-        start_timecode=start_label, start_time=str(origin)))
+        has_audio=True, audio_rate=48000, audio_channels=2, start_timecode=start_label,
+        start_time=str(origin)))
     p.settings["export"] = {"drop_frame": drop}
 
     def at(frame):  # container time, as the planner stores it
@@ -199,8 +200,18 @@ def test_every_deliverable_on_the_same_frames(tmp_path, key, capsys):
             reference = int(container.metadata["time_reference"])
         assert reference == round((start + a) / rate * 48000)
 
+    # the picture and its production sound at the clip's own source timecode
+    picture = next(t for t in tl.tracks if t.name == "Picture")
+    sound = next(t for t in tl.tracks if t.name == "Production Sound")
+    for track in (picture, sound):
+        clip = next(iter(track.find_clips()))
+        assert clip.source_range.start_time.value == start
+        assert clip.range_in_parent().start_time.value == 0
+
     # --- EDL: FCM line, record timecode, LOC in record timecode inside its event
     edl = (out / f"{stem}.edl").read_text("utf-8")
+    for title in TITLES:
+        assert f"* FROM CLIP NAME:  1M{TITLES.index(title) + 1} {title}" in edl
     assert ("FCM: DROP FRAME" if drop else "FCM: NON-DROP FRAME") in edl.splitlines()[:3]
     events_rec = re.findall(r"^(\d{3})\s+\S+\s+A\s+C\s+(\S+) (\S+) (\S+) (\S+)$", edl, re.M)
     assert [e[3] for e in events_rec] == ins and [e[4] for e in events_rec] == outs
@@ -218,7 +229,7 @@ def test_every_deliverable_on_the_same_frames(tmp_path, key, capsys):
     xml = otio.adapters.read_from_file(str(out / f"{stem}_fcp7.xml"))
     xml_music = [c for t in xml.tracks if t.kind == otio.schema.TrackKind.Audio
                  and t.metadata.get("fcp_xml", {}).get("enabled") != "FALSE"  # not alternates
-                 for c in t.find_clips()]
+                 for c in t.find_clips() if c.name.startswith("1M")]  # not production sound
     assert [c.range_in_parent().start_time.value for c in xml_music] == [a for a, _, _ in CUES]
     root = ElementTree.parse(out / f"{stem}_fcp7.xml").getroot()
     sequence = root.find(".//sequence")
@@ -243,6 +254,14 @@ def test_every_deliverable_on_the_same_frames(tmp_path, key, capsys):
     assert fmt is not None and fmt.findtext("rate/timebase") == str(round(rate))
     assert sequence.findtext("media/audio/format/samplecharacteristics/samplerate") == "48000"
     titles_in_xml = [item.findtext("name").split(" ", 1)[1] for item in cue_items]
+    video_item = next(i for i in root.iter("clipitem")
+                      if i.findtext("sourcetrack/mediatype") == "video")
+    assert video_item.findtext("file/timecode/string") == otio_label(start, rate, drop)
+    assert video_item.findtext("file/media/audio/channelcount") == "2"
+    sound_items = [i for i in root.iter("clipitem")
+                   if i.findtext("sourcetrack/mediatype") == "audio"
+                   and not i.findtext("name").startswith("1M")]
+    assert len(sound_items) == 1
     assert titles_in_xml == TITLES
 
     # --- captions: srt and webvtt-py, times from the clip's first frame
