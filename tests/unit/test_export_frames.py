@@ -188,6 +188,7 @@ def test_every_deliverable_on_the_same_frames(tmp_path, key, capsys):
     assert [c.name.split(" ", 1)[1] for c in clips] == TITLES
     for clip, (a, b, hit) in zip(clips, CUES, strict=True):
         assert clip.source_range.start_time.value == start + a  # spotted to record TC
+        assert clip.metadata["scorer"]["cue"] == clip.name.split()[0]
         assert [m.marked_range.start_time.value for m in clip.markers] == [start + hit]
         assert not clip.media_reference.target_url.startswith("file:")  # relative
         wav = out / clip.media_reference.target_url
@@ -242,7 +243,9 @@ def test_every_deliverable_on_the_same_frames(tmp_path, key, capsys):
     for item in root.iter("clipitem"):
         assert len(item.findall("rate")) == 1
         assert item.find("sourcetrack/mediatype").text in ("audio", "video")
-    for item in cue_items:
+    for item, (a, _, hit) in zip(cue_items, CUES, strict=True):
+        # FCP7 counts a clip's markers from its media's first frame
+        assert [int(m.findtext("in")) for m in item.findall("marker")] == [hit - a]
         assert item.find("sourcetrack/mediatype").text == "audio"
         file_e = item.find("file")
         if file_e.find("pathurl") is not None:
@@ -306,6 +309,7 @@ def test_first_frame_not_at_zero_through_probe(tmp_path, capsys):
     assert times[0] == pytest.approx(0.033)
     p = Project(title="Offset", media=probe(folder / "clip.mp4"))
     assert Fraction(p.media.start_time) == Fraction(33, 1000)
+    p.media.start_time = ""  # a project made before the field: read from the clip again
     # cues from frame 10 to 30 and 30 to 45, times as the pipeline reports them (the pts)
     p.cues = [Cue("1M1", round(times[10], 4), round(times[30], 4), title="A"),
               Cue("1M2", round(times[30], 4), round(times[45], 4), title="B")]
