@@ -1,10 +1,14 @@
-"""Deliver the score: MIDI, WAV stem and MP4 preview, cue sheets, editor timelines, captions.
+"""Deliver the score: MIDI, WAV stem, stems and MP4 preview, cue sheets, timelines, captions.
 
 :func:`export_project` writes any of :data:`FORMATS` into one folder. For each cue the music
 is the chosen suggestion (``Cue.choice``), else the top-scored one; a cue without music is
 skipped with a note in the report. Every file is staged beside its target and renamed into
 place only when all were written, so a failed or cancelled export leaves previous files as
 they were, and nothing existing is replaced without ``force``.
+
+Audio files: ``cues/1M1.wav`` (clean, for the timelines), ``cues/ducked/1M1.wav`` (as in the
+mix, when speech ducks it; ``export.ducked_cue_files`` false leaves them out) and
+``stems/1M1_melody.wav`` ... (format "stems"), every one a BWF spotted to its cue's timecode.
 """
 
 from __future__ import annotations

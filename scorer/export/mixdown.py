@@ -1,10 +1,16 @@
-"""The score stem on the clip's timeline, ducked under speech, and an MP4 preview.
+"""The score stem on the clip's timeline, ducked under speech, its stems, and an MP4 preview.
 
-Each cue's music (rendered MIDI or decoded audio) is cut to the cue's frames, given a short fade
-in and a fade out at the cue's end, brought to a music-bed level (RMS -20 dBFS, peak at most
--1 dBFS) and laid at the cue's start. Under speech (``Cue.ducking``, clip times in seconds) the
-stem drops by ``duck_db`` (-10 dB by default), ramping down over ``attack`` seconds before the
-speech starts and back up over ``release`` seconds after it ends, as a mixer's ducker does.
+Audio is delivered at 48 kHz (or the clip's own 48/96 kHz) as 24-bit Broadcast WAV whose
+``bext`` timestamp is the file's record timecode. Each cue's music (MIDI rendered part by part
+-- melody, harmony, bass, percussion -- or decoded audio) is cut to the cue's frames with a
+short fade-in and a fade-out at its end; a cue joined to the next rings on under it for
+:data:`RING_ON` seconds instead, so the join has no hole. Its loudness (ITU-R BS.1770 through
+pyloudnorm) is set to the clip's measured dialogue loudness plus ``music_offset_lu`` (-6 LU by
+default), peak at most -1 dBFS, and it is laid at the cue's start. Under speech
+(``Cue.ducking``, clip times in seconds) the stem drops by ``duck_db`` (-10 dB by default),
+ramping down over ``attack`` seconds before the speech starts and back up over ``release``
+seconds after it ends, as a mixer's ducker does. The mix is the sum of the ducked cues, and the
+ducked cue files and the part stems are cut from the same arrays, so they sum back to it.
 
 The preview keeps the original picture (stream copy when MP4 can hold the codec, else
 re-encoded with libx264) and mixes the original sound with the stem into AAC.
