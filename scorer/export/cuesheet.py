@@ -157,21 +157,29 @@ def _number(value, default: float | None) -> float | int | None:
     return int(number) if float(number).is_integer() else float(number)
 
 
-def _corpus_work(params: dict) -> tuple[str, str, str] | None:
-    """(composer, library, catalogue) for a piece of music21's corpus, else None."""
+_REFERENCE = re.compile(r"\s*\(((?:book|no\.?|#|bwv|op\.?)[^)]*)\)\s*$", re.I)
+
+
+def _corpus_work(params: dict, title: str = "") -> tuple[str, str, str] | None:
+    """(composer, library, catalogue) for a piece of music21's corpus, else None.
+
+    The catalogue number is the corpus reference the title carries ("book3 #401"), else the
+    piece's number in its file.
+    """
     if params.get("library") != "music21":
         return None
+    found = _REFERENCE.search(title)
+    ref = found.group(1) if found else str(params.get("ref") or "")
     parts = Path(str(params.get("file", ""))).parts
     for folder, (composer, library) in _CORPUS.items():
         if folder in parts:
-            ref = str(params.get("ref") or "")
             return composer, library or _CORPUS_LIBRARY, ref
-    return "Traditional", _CORPUS_LIBRARY, str(params.get("ref") or "")
+    return "Traditional", _CORPUS_LIBRARY, ref
 
 
 def clean_title(title: str) -> str:
     """Drop a corpus reference from a title: "The Job of Journey Work. (book3 #401)" -> ..."""
-    text = re.sub(r"\s*\((book|no\.?|#|bwv|op\.?)[^)]*\)\s*$", "", title.strip(), flags=re.I)
+    text = _REFERENCE.sub("", title.strip())
     return text.rstrip(" .") or title.strip()
 
 
@@ -216,7 +224,8 @@ def build_cue_sheet(project: Project, cues: list[CueMusic], tb: Timebase,
         if usage not in USAGE_CODES:
             raise ExportError(f"cue {cue.number}: unknown usage code {usage!r}; use one of "
                               + ", ".join(USAGE_CODES))
-        corpus = _corpus_work(params) if music.suggestion.source == "library" else None
+        corpus = (_corpus_work(params, music.suggestion.title or "")
+                  if music.suggestion.source == "library" else None)
         if own.get("origin"):
             origin_key = str(own["origin"]).strip().lower()
             if origin_key not in ORIGINS:

@@ -34,7 +34,7 @@ def make_project(folder, cue_sheet: dict) -> tuple[Project, object]:
     p.suggestions = [
         Suggestion("g", "1M1", "generated", "Generated irish melody (seed 0)", path="m.mid"),
         Suggestion("t", "1M2", "library", "The Job of Journey Work. (book3 #401)",
-                   path="m.mid", params={"library": "music21", "ref": "book3 #401",
+                   path="m.mid", params={"library": "music21", "ref": "401",
                                          "file": "/c/corpus/oneills1850/book3.abc"}),
         Suggestion("b", "1M3", "library", "bwv66.6", path="m.mid",
                    params={"library": "music21", "file": "/c/corpus/bach/bwv66.6.mxl"}),
