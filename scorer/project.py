@@ -89,7 +89,8 @@ class Cue:
     hit_points: list[float] = field(default_factory=list)
     hit_error_ms: float = 0.0
     ducking: list[tuple[float, float]] = field(default_factory=list)
-    contributions: dict[str, float] = field(default_factory=dict)  # modality -> share 0..1
+    # modality -> its share of the fused emotion over the cue (0..1, summing to 1)
+    shares: dict[str, float] = field(default_factory=dict)
     locked: bool = False
     choice: str = ""  # id of the chosen suggestion
     title: str = ""
@@ -212,6 +213,11 @@ def _segment(data: dict) -> TranscriptSegment:
 
 
 def _cue(data: dict) -> Cue:
+    if isinstance(data, dict) and "contributions" in data:
+        # the field's earlier name (same meaning)
+        data = dict(data)
+        legacy = data.pop("contributions")
+        data.setdefault("shares", legacy)
     cue = _build(Cue, data)
     cue.tempo_range = tuple(cue.tempo_range)
     cue.dynamics = [tuple(p) for p in cue.dynamics]

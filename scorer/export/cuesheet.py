@@ -6,9 +6,10 @@ and first air date, ISAN and EIDR, total music length, the timecode in use) and 
 gives: sequence number, cue number, work title, usage (BI, MT...), music origin (commissioned,
 library, commercial, public domain), the interested parties with their roles (C composer,
 A arranger, E publisher), societies, IPI/CAE numbers and shares, performer, library name and
-catalogue number, ISWC and ISRC, timing in and out in the clip's timecode and the duration in
-m:ss. Written as CSV, XLSX (openpyxl; numbers stored as numbers) and PDF (reportlab, with fonts
-that have the glyphs).
+catalogue number, ISWC and ISRC, timing in and out in the clip's timecode, the duration in
+m:ss, and notes: where the scene's emotion that the cue follows came from (the modalities'
+shares, "faces 55 %, voice 30 %, music 15 %"). Written as CSV, XLSX (openpyxl; numbers stored
+as numbers) and PDF (reportlab, with fonts that have the glyphs).
 
 ``Project.cue_sheet`` holds what the editor filled in: header keys (:data:`HEADER_FIELDS`) and
 per-cue overrides under ``"cues"`` (:data:`ROW_FIELDS`)::
@@ -108,7 +109,7 @@ COLUMNS = [
     ("performer", "Performer", "text"), ("library", "Library", "text"),
     ("catalogue", "Catalogue No.", "text"), ("iswc", "ISWC", "text"), ("isrc", "ISRC", "text"),
     ("timing_in", "Timing In", "text"), ("timing_out", "Timing Out", "text"),
-    ("duration", "Duration", "text"), ("seconds", "Seconds", "int"),
+    ("duration", "Duration", "text"), ("seconds", "Seconds", "int"), ("notes", "Notes", "text"),
 ]
 # music21's bundled corpus: folder -> (composer or "Traditional", library name)
 _CORPUS = {
@@ -181,6 +182,16 @@ def clean_title(title: str) -> str:
     """Drop a corpus reference from a title: "The Job of Journey Work. (book3 #401)" -> ..."""
     text = _REFERENCE.sub("", title.strip())
     return text.rstrip(" .") or title.strip()
+
+
+def cue_notes(cue) -> str:
+    """The Notes cell: the cue's target emotion and the modalities it came from."""
+    if not cue.shares:
+        return ""
+    from scorer.affect.cues import format_shares
+
+    return (f"emotion V {cue.valence:+.2f} A {cue.arousal:+.2f} from "
+            f"{format_shares(cue.shares)}")
 
 
 def build_cue_sheet(project: Project, cues: list[CueMusic], tb: Timebase,
@@ -315,6 +326,7 @@ def build_cue_sheet(project: Project, cues: list[CueMusic], tb: Timebase,
             "timing_in": tb.timecode(music.in_frame),
             "timing_out": tb.timecode(music.out_frame),
             "duration": mmss(seconds), "seconds": max(1, round(seconds)),
+            "notes": cue_notes(cue),
         })
     music_seconds = float(tb.seconds(total_frames))
     running = _running_time(project)
@@ -434,7 +446,8 @@ def pdf_bytes(sheet: CueSheet) -> bytes:
                         f"{_text(row[f'{who}_share'])}%" if row[f"{who}_share"] is not None
                         else ""]
                 parties.append(" ".join(b for b in bits if b))
-        cells = [str(row["seq"]), row["cue"], row["title"], row["usage"], row["origin"],
+        title = row["title"] + (f"\n{row['notes']}" if row["notes"] else "")
+        cells = [str(row["seq"]), row["cue"], title, row["usage"], row["origin"],
                  "\n".join(parties), row["performer"],
                  " ".join(b for b in (row["library"], row["catalogue"]) if b),
                  " ".join(b for b in (row["iswc"], row["isrc"]) if b),
