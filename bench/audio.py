@@ -113,7 +113,10 @@ def decode_source(audio: np.ndarray, minutes: float) -> Path:
     path = REPO / "bench" / "out" / f"audio_{minutes:g}min.ogg"
     if not path.exists():
         tmp = path.with_suffix(".tmp.ogg")
-        sf.write(tmp, audio, SR, format="OGG", subtype="VORBIS")
+        # in blocks: libsndfile's Vorbis encoder crashes on one 10-minute write
+        with sf.SoundFile(tmp, "w", SR, 1, format="OGG", subtype="VORBIS") as out:
+            for start in range(0, len(audio), 10 * SR):
+                out.write(audio[start:start + 10 * SR])
         tmp.replace(path)
     return path
 
