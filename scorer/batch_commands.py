@@ -19,9 +19,8 @@ def _cmd_batch(args) -> int:
     if wants_ray and not ok:
         what = "--address" if args.address else f"--workers {args.workers}"
         raise ScorerError(
-            f"{what} runs clips on Ray, but {INSTALL_HINT[0].lower()}"
-            f"{INSTALL_HINT[1:]}; without it, leave out {what} to run the clips "
-            "one after another here"
+            f"{what} runs clips on Ray. {INSTALL_HINT}; or leave out {what} to run "
+            "the clips one after another here"
         )
     clips = collect_clips(args.source, exclude=args.output)
     options = BatchOptions(

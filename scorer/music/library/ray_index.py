@@ -88,7 +88,9 @@ class RayLibraryIndex(LibraryIndex):
                 {"path": key, "numbers": json.dumps(numbers) if numbers else ""}
                 for key, numbers, *_rest in todo
             ]
-            blocks = max(1, min(len(items) // self.batch_size, 64 * n_actors))
+            # at least one block per actor (each gets work), at most a bounded number
+            per_batch = -(-len(items) // self.batch_size)
+            blocks = max(1, min(len(items), max(n_actors, per_batch), 64 * n_actors))
             ds = ray.data.from_items(items, override_num_blocks=blocks).map_batches(
                 _Extractor,
                 batch_size=self.batch_size,
