@@ -80,7 +80,10 @@ class RayLibraryIndex(LibraryIndex):
             return results
         say("index", 0.0)
         with ray_session(num_cpus=max(1, workers), address=self.address) as ray:
-            ray.data.DataContext.get_current().enable_progress_bars = False
+            context = ray.data.DataContext.get_current()
+            context.enable_progress_bars = False
+            context.print_on_execution_start = False
+            logging.getLogger("ray.data").setLevel(logging.WARNING)
             n_actors = max(
                 1, workers if not self.address else int(ray.cluster_resources().get("CPU", 1))
             )
@@ -94,7 +97,7 @@ class RayLibraryIndex(LibraryIndex):
             ds = ray.data.from_items(items, override_num_blocks=blocks).map_batches(
                 _Extractor,
                 batch_size=self.batch_size,
-                concurrency=n_actors,
+                compute=ray.data.ActorPoolStrategy(size=n_actors),
                 num_cpus=1,
                 batch_format="numpy",
             )
