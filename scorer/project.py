@@ -43,6 +43,8 @@ class MediaInfo:
     audio_rate: int = 0
     audio_channels: int = 0
     start_timecode: str = ""
+    # container time of the first video frame (a Fraction as text; "" = not probed yet)
+    start_time: str = ""
     video_codec: str = ""
     audio_codec: str = ""
 
@@ -87,7 +89,8 @@ class Cue:
     hit_points: list[float] = field(default_factory=list)
     hit_error_ms: float = 0.0
     ducking: list[tuple[float, float]] = field(default_factory=list)
-    contributions: dict[str, float] = field(default_factory=dict)  # modality -> share 0..1
+    # modality -> its share of the fused emotion over the cue (0..1, summing to 1)
+    shares: dict[str, float] = field(default_factory=dict)
     locked: bool = False
     choice: str = ""  # id of the chosen suggestion
     title: str = ""
@@ -95,6 +98,10 @@ class Cue:
     target: tuple[float, float] | None = None  # valence, arousal set by hand (None: measured)
     palette: str = ""  # instrumentation chosen by hand ("" = from the target)
     style: str = ""  # melody style for generated music ("" = chosen from the cue)
+    # the music-fit contract (scorer.music.fit): every delivered file sits on this grid
+    meter: str = "4/4"  # of generated music; library pieces keep their own
+    bar_offset: float = 0.0  # quarter notes of pickup before bar 1's downbeat (0: on it)
+    tempo_map: list[tuple[float, float]] = field(default_factory=list)  # (beat, BPM) segments
 
     @property
     def duration(self) -> float:
@@ -210,10 +217,16 @@ def _segment(data: dict) -> TranscriptSegment:
 
 
 def _cue(data: dict) -> Cue:
+    if isinstance(data, dict) and "contributions" in data:
+        # the field's earlier name (same meaning)
+        data = dict(data)
+        legacy = data.pop("contributions")
+        data.setdefault("shares", legacy)
     cue = _build(Cue, data)
     cue.tempo_range = tuple(cue.tempo_range)
     cue.dynamics = [tuple(p) for p in cue.dynamics]
     cue.ducking = [tuple(p) for p in cue.ducking]
+    cue.tempo_map = [tuple(p) for p in cue.tempo_map]
     if cue.target is not None:
         cue.target = (float(cue.target[0]), float(cue.target[1]))
     if cue.end <= cue.start:

@@ -1,5 +1,9 @@
 """Suggestions per cue: library pieces (adapted to the cue) and generated music, ranked together.
 
+Ranking is on what the editor receives: a pool of library pieces is adapted to the cue and
+each adapted file is re-measured; the explanation shows the source piece's V/A beside the
+delivered file's.
+
 Generated music is judged by the same yardstick as library music: its MIDI file is described
 by the same features and rules, then scored by :func:`retrieval.score_all` against the cue.
 """
@@ -59,6 +63,37 @@ def _adapt_library(cue: Cue, sug: Suggestion, index: LibraryIndex, folder: Path)
                                    f"{cue.number}_{_slug(entry.title)}_{entry.id}")
     sug.path = str(path)
     sug.params["adapted"] = info
+    sug.params["meter"] = info.get("meter", "")
+    sug.params["transpose"] = info.get("semitones", sug.params.get("transpose", 0))
+    sug.explanation += "; " + describe_adaptation(info)
+
+
+def describe_adaptation(info: dict) -> str:
+    """Say in words what the adaptation did (only what it did)."""
+    done = []
+    if info.get("meter"):
+        done.append(f"{info['meter']} kept")
+    if info.get("tempo"):
+        done.append(f"{info['tempo']:.0f} BPM on the cue's hit grid")
+    if info.get("semitones"):
+        done.append(f"transposed {info['semitones']:+d}")
+    if info.get("octave_shift"):
+        done.append(f"octave {info['octave_shift'] // 12:+d}")
+    if info.get("mode_change"):
+        done.append(f"mode {info['mode_change']}")
+    if info.get("loops", 1) > 1:
+        done.append(f"body played {info['loops']}x")
+    if info.get("cadence"):
+        done.append("ends on a V-I cadence at the cue's end")
+    perf = info.get("performance")
+    if perf:
+        done.append(f"performed: dynamics x{perf['velocity']:g}, melody articulation "
+                    f"{perf['articulation']:g}" + (f", melody {perf['octave']:+d} semitones"
+                                                    if perf["octave"] else ""))
+    for key in ("refused", "refused_mode"):
+        if info.get(key):
+            done.append(info[key])
+    return "delivered: " + (", ".join(done) or "as written")
 
 
 def score_file(cue: Cue, path: str | Path) -> tuple[dict, dict]:
@@ -150,6 +185,65 @@ def _generated(cue: Cue, folder: Path, count: int) -> list[Suggestion]:
     return out
 
 
+def _adapt_errors() -> tuple[type[BaseException], ...]:
+    """What adapting a piece may raise for a bad source (music21 on malformed repeats...)."""
+    errors: tuple[type[BaseException], ...] = (ScorerError, OSError, ValueError, EOFError,
+                                               ZeroDivisionError, IndexError, KeyError)
+    try:
+        from music21.exceptions21 import Music21Exception
+    except ImportError:
+        return errors
+    return (*errors, Music21Exception)
+
+
+def measure_delivered(cue: Cue, sug: Suggestion) -> None:
+    """Re-measure an adapted suggestion's file and score it on what the editor receives.
+
+    The delivered file's V/A (the same rules that index the library) replaces the source
+    piece's in the score; the explanation shows both.
+    """
+    rec, s = score_file(cue, sug.path)
+    src_v, src_a = sug.params.get("valence", 0.0), sug.params.get("arousal", 0.0)
+    sug.params["source_score"] = sug.score
+    sug.params["delivered"] = {"valence": round(rec["valence"], 4),
+                               "arousal": round(rec["arousal"], 4),
+                               "tempo": round(rec["tempo"], 2), "score": round(s["score"], 4)}
+    sug.score = round(s["score"], 4)
+    sug.explanation = (f"score {s['score']:.2f} measured on the delivered file: "
+                       f"V{rec['valence']:+.2f} A{rec['arousal']:+.2f} vs cue "
+                       f"V{cue.valence:+.2f} A{cue.arousal:+.2f} (source piece "
+                       f"V{src_v:+.2f} A{src_a:+.2f}, source score "
+                       f"{sug.params['source_score']:.2f})"
+                       f"; ranked for retrieval as: {sug.explanation}")
+
+
+def suggest_cue(cue: Cue, index: LibraryIndex, folder: Path, n: int = 5,
+                with_generated: bool = True, pool: int | None = None) -> list[Suggestion]:
+    """Suggestions for one cue, ranked on the files the editor receives.
+
+    The ``pool`` (default 2 n) best library pieces by their source V/A are adapted, each
+    adapted file is re-measured (:func:`measure_delivered`) and the ``n`` best by the delivered
+    score are kept; generated pieces are measured the same way. A piece that cannot be adapted
+    is dropped with a warning.
+    """
+    ranked = suggest_for_cue(cue, index, pool or 2 * n)
+    delivered = []
+    for sug in ranked:
+        try:
+            _adapt_library(cue, sug, index, folder)
+            measure_delivered(cue, sug)
+        except _adapt_errors() as exc:
+            log.warning("cannot adapt %s for cue %s: %s", sug.title, cue.number, exc)
+            continue
+        delivered.append(sug)
+    delivered.sort(key=lambda s: -s.score)
+    out = delivered[:n]
+    if with_generated:
+        out += _generated(cue, folder, max(1, n // 2))
+    out.sort(key=lambda s: -s.score)
+    return out
+
+
 def suggest_project(project: Project, project_path: str | Path, n: int = 5,
                     with_generated: bool = True, progress=None, cancel=None,
                     index: LibraryIndex | None = None,
@@ -193,17 +287,7 @@ def suggest_project(project: Project, project_path: str | Path, n: int = 5,
         for i, cue in enumerate(cues):
             if cancel is not None:
                 cancel.raise_if_set()
-            ranked = suggest_for_cue(cue, index, n)
-            for sug in ranked:
-                try:
-                    _adapt_library(cue, sug, index, folder)
-                except (ScorerError, OSError, ValueError, EOFError) as exc:
-                    log.warning("cannot adapt %s for cue %s: %s", sug.title, cue.number, exc)
-                    sug.explanation += f"; not adapted ({exc})"
-            if with_generated:
-                ranked += _generated(cue, folder, max(1, n // 2))
-            ranked.sort(key=lambda s: -s.score)
-            result += ranked
+            result += suggest_cue(cue, index, folder, n, with_generated)
             say("suggest", (i + 1) / len(cues))
         known = {c.number: c for c in project.cues}
         for number in redo:  # a choice made for the old suggestions no longer exists
