@@ -107,7 +107,12 @@ def cue_audio(music: CueMusic, tb: Timebase, sf2=None, sr: int = SR) -> np.ndarr
 
     audio = load_music(music.path, sr=sr, sf2=sf2)
     n = _samples(music.out_frame, tb, sr) - _samples(music.in_frame, tb, sr)
-    return fit_cue(audio, n, sr)
+    cue = music.cue
+    # a crossfade lets the music run on past the cue's end, fading out under the next cue
+    tail = int(round(max(0.0, cue.crossfade) * sr))
+    fade_in = FADE_IN if cue.fade_in is None else max(FADE_IN, cue.fade_in)
+    fade_out = FADE_OUT if cue.fade_out is None else cue.fade_out
+    return fit_cue(audio, n + tail, sr, fade_in=fade_in, fade_out=fade_out)
 
 
 def score_stem(cues: list[tuple[CueMusic, np.ndarray]], tb: Timebase, duration: float,
