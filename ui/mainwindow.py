@@ -32,6 +32,8 @@ from ui.audition import Audition
 from ui.controllers.analysis import AnalysisController
 from ui.controllers.export import ExportController
 from ui.controllers.music import MusicController
+from ui.controllers.plan import ACTION_NAMES as PLAN_ACTIONS
+from ui.controllers.plan import PlanController
 from ui.controllers.transport import TransportController
 from ui.document import PROJECT_SUFFIX, Document, untitled_folder, untitled_path
 from ui.player import PlayerWidget
@@ -97,6 +99,7 @@ class MainWindow(QMainWindow):
 
         self.analysis = AnalysisController(self)
         self.music = MusicController(self)
+        self.plan = PlanController(self)
         self.transport = TransportController(self)
         self.exporter = ExportController(self)
         self._build_actions()
@@ -119,7 +122,8 @@ class MainWindow(QMainWindow):
             action.setObjectName(f"action_{name}")
             self.actions[name] = action
         for name, action in self.actions.items():
-            handler = getattr(self, f"act_{name}", None)
+            handler = getattr(self, f"act_{name}", None) or getattr(self.plan, f"act_{name}",
+                                                                    None)
             if handler is not None:
                 action.triggered.connect(lambda _=False, h=handler: h())
             self.addAction(action)  # shortcuts work even with the menu bar hidden
@@ -157,6 +161,8 @@ class MainWindow(QMainWindow):
         self.timeline.seekRequested.connect(self._seek)
         self.timeline.cueSelected.connect(self.select_cue)
         self.timeline.edgeDragged.connect(self.music.move_cue_edge)
+        self.timeline.hitMoved.connect(self.plan.move_hit)
+        doc.marksChanged.connect(self.timeline.update_marks)
         self.plane.cueSelected.connect(self.select_cue)
         self.plane.retargeted.connect(self.music.retarget_cue)
         self.panel.auditionRequested.connect(self.transport.start_audition)
@@ -202,7 +208,7 @@ class MainWindow(QMainWindow):
         has = self.doc.project is not None
         for name in ("save", "save_as", "export", "zoom_in", "zoom_out", "zoom_fit",
                      "reanalyse", "play_pause", "shuttle_back", "shuttle_stop",
-                     "shuttle_forward", "step_back", "step_forward"):
+                     "shuttle_forward", "step_back", "step_forward", *PLAN_ACTIONS):
             self.actions[name].setEnabled(has)
         has_cues = bool(self.doc.cues())
         for name in ("find_music", "find_music_selected"):
