@@ -169,7 +169,7 @@ def test_hit_points_are_drawn_added_dragged_and_deleted(window, qtbot, project_f
     assert [h.t for h in view.hit_items["1M1"]] == cue.hit_points
     wait_idle(qtbot, win)
     _seek(win, qtbot, cue.hit_points[0])
-    QTest.keyClick(win, Qt.Key.Key_H, Qt.KeyboardModifier.AltModifier)
+    QTest.keyClick(win, Qt.Key.Key_H, SHIFT)
     assert win.doc.cue("1M1").hit_points == []
     win.select_cue("1M1")
     QTest.keyClick(win, Qt.Key.Key_D, CTRL | SHIFT)  # crossfade into 1M2
