@@ -29,6 +29,7 @@ from scorer.errors import ScorerError
 from scorer.project import Project
 from ui.actions import MENUS, build_actions, spec
 from ui.audition import Audition
+from ui.audition_bar import AuditionBar
 from ui.controllers.analysis import AnalysisController
 from ui.controllers.export import ExportController
 from ui.controllers.music import MusicController
@@ -36,6 +37,7 @@ from ui.controllers.plan import ACTION_NAMES as PLAN_ACTIONS
 from ui.controllers.plan import PlanController
 from ui.controllers.transport import TransportController
 from ui.document import PROJECT_SUFFIX, Document, untitled_folder, untitled_path
+from ui.meters import LevelMeter
 from ui.player import PlayerWidget
 from ui.settings import Settings, WindowState
 from ui.suggestions import SuggestionsPanel
@@ -73,6 +75,12 @@ class MainWindow(QMainWindow):
         self.timeline = TimelineView(self)
         self.timeline.format_time = self.player.timecode_text
         self.audition = Audition(self.player, self.settings, self)
+        self.meter = LevelMeter(("dialogue", "music"), self)
+        self.meter.tap("dialogue", self.player.player, self.player.audio.volume)
+        self.meter.tap("music", self.audition.music,
+                       lambda: 0.0 if self.audition.on_b else self.audition.gains()[0])
+        self.meter.tap("music", self.audition.music_b,
+                       lambda: self.audition.gains()[0] if self.audition.on_b else 0.0)
 
         self.top = QSplitter(Qt.Orientation.Horizontal, self)
         self.top.addWidget(self.player)
@@ -103,6 +111,8 @@ class MainWindow(QMainWindow):
         self.transport = TransportController(self)
         self.exporter = ExportController(self)
         self._build_actions()
+        self.audition_bar = AuditionBar(self)
+        self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, self.audition_bar)
         self._connect()
         self.autosave_timer = QTimer(self)
         self.autosave_timer.timeout.connect(self.autosave)
@@ -122,8 +132,9 @@ class MainWindow(QMainWindow):
             action.setObjectName(f"action_{name}")
             self.actions[name] = action
         for name, action in self.actions.items():
-            handler = getattr(self, f"act_{name}", None) or getattr(self.plan, f"act_{name}",
-                                                                    None)
+            handler = next((getattr(owner, f"act_{name}") for owner in
+                            (self, self.plan, self.transport)
+                            if hasattr(owner, f"act_{name}")), None)
             if handler is not None:
                 action.triggered.connect(lambda _=False, h=handler: h())
             self.addAction(action)  # shortcuts work even with the menu bar hidden

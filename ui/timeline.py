@@ -600,7 +600,8 @@ class TimelineView(QGraphicsView):
     def mousePressEvent(self, event) -> None:
         # the playhead and the marker lines lie over the cues: look at everything under the press
         under = self.items(event.position().toPoint())
-        if any(isinstance(i, (CueItem, HitItem)) for i in under) or event.button() != Qt.MouseButton.LeftButton:
+        on_item = any(isinstance(i, (CueItem, HitItem)) for i in under)
+        if on_item or event.button() != Qt.MouseButton.LeftButton:
             super().mousePressEvent(event)
             return
         self.seekRequested.emit(self.t_of(self.mapToScene(event.position().toPoint()).x()))

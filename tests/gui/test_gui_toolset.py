@@ -181,3 +181,81 @@ def test_hit_points_are_drawn_added_dragged_and_deleted(window, qtbot, project_f
         stack.undo()
     assert win.doc.cue("1M1").hit_points == [] and win.doc.cue("1M1").hits is None
     assert win.doc.cue("1M1").crossfade == 0.0
+
+
+def _arpeggio(path, notes, seconds=8.0):
+    import mido
+
+    mid = mido.MidiFile(ticks_per_beat=480)
+    track = mido.MidiTrack()
+    mid.tracks.append(track)
+    track.append(mido.MetaMessage("set_tempo", tempo=500000))
+    for i in range(int(seconds * 2)):
+        note = notes[i % len(notes)]
+        track.append(mido.Message("note_on", note=note, velocity=90, time=0))
+        track.append(mido.Message("note_off", note=note, velocity=0, time=480))
+    mid.save(str(path))
+    return str(path)
+
+
+@pytest.fixture
+def two_pieces(project_file, tmp_path):
+    """The project with two pieces of music offered for cue 1M1."""
+    from scorer.project import Suggestion
+
+    project = projectio.load(project_file)
+    project.suggestions = [
+        Suggestion(id="major", cue="1M1", source="generated", title="Major arpeggio",
+                   path=_arpeggio(tmp_path / "a.mid", (60, 64, 67, 72)), score=0.9),
+        Suggestion(id="minor", cue="1M1", source="generated", title="Minor arpeggio",
+                   path=_arpeggio(tmp_path / "b.mid", (57, 60, 64, 69)), score=0.8)]
+    projectio.save(project, project_file)
+    return project_file
+
+
+def test_ab_balance_loop_and_meters_while_auditioning(window, qtbot, two_pieces):
+    from ui import core
+
+    if not core.available("render"):
+        pytest.skip(core.missing_message("render"))
+    win = window
+    _open(win, qtbot, two_pieces)
+    audition = win.audition
+    win.select_cue("1M1")
+    win.panel.select_suggestion("major")
+    QTest.keyClick(win, Qt.Key.Key_Space, CTRL)
+    qtbot.waitUntil(lambda: audition.active or "failed" in win.status.text(), timeout=30_000)
+    assert audition.active, win.status.text()
+    assert win.audition_bar.heard.text() == "A: Major arpeggio"
+    # the meters read what is played: the music's level rises above the floor
+    qtbot.waitUntil(lambda: win.meter.level("music") > -40, timeout=10_000)
+    # B: the other piece, rendered and switched to while the picture keeps playing
+    win.panel.select_suggestion("minor")
+    QTest.keyClick(win, Qt.Key.Key_B, CTRL | SHIFT)
+    qtbot.waitUntil(lambda: audition.on_b or "failed" in win.status.text(), timeout=30_000)
+    assert audition.on_b and audition.heard_id == "minor", win.status.text()
+    assert win.player.is_playing(), "A/B must not stop playback"
+    assert audition.music_out.volume() == 0.0 and audition.music_b_out.volume() == 1.0
+    assert win.audition_bar.heard.text() == "B: Minor arpeggio"
+    t = win.player.position()
+    QTest.keyClick(win, Qt.Key.Key_B, CTRL | SHIFT)  # back to A at once, still playing
+    assert not audition.on_b and audition.music_out.volume() == 1.0
+    assert audition.music_b_out.volume() == 0.0
+    assert win.player.is_playing() and win.player.position() >= t
+    # balance: all the way to the music silences the dialogue, and the other way round
+    win.audition_bar.balance.setValue(100)
+    assert win.player.audio.volume() == 0.0 and audition.music_out.volume() == 1.0
+    win.audition_bar.balance.setValue(-100)
+    assert win.player.audio.volume() > 0.9 and audition.music_out.volume() == 0.0
+    QTest.keyClick(win, Qt.Key.Key_Equal, Qt.KeyboardModifier.AltModifier)
+    assert win.audition_bar.balance.value() == -80 and "music" in win.status.text()
+    win.audition_bar.balance.setValue(0)
+    # loop: at the cue's end the picture and the music start the cue again
+    QTest.keyClick(win, Qt.Key.Key_Slash, CTRL)
+    assert audition.loop
+    with qtbot.waitSignal(audition.looped, timeout=15_000):
+        win.player.seek(5.6, user=True)
+    qtbot.waitUntil(lambda: win.player.position() < 2.0, timeout=5000)
+    assert audition.active and win.player.is_playing()
+    QTest.keyClick(win, Qt.Key.Key_Space, SHIFT)
+    assert not audition.active and win.player.audio.volume() == 1.0
