@@ -43,6 +43,8 @@ class MediaInfo:
     audio_rate: int = 0
     audio_channels: int = 0
     start_timecode: str = ""
+    # container time of the first video frame (a Fraction as text; "" = not probed yet)
+    start_time: str = ""
     video_codec: str = ""
     audio_codec: str = ""
 

@@ -9,8 +9,10 @@ def _cmd_cues(args) -> int:
     from scorer import project as project_io
     from scorer.affect.cues import format_cue_table, plan_project_cues
     from scorer.affect.fusion import fuse_project
+    from scorer.export.common import ensure_first_frame_time
 
     project = project_io.load(args.project)
+    ensure_first_frame_time(project, args.project)  # older projects: frames as exports count
     changed = False
     if args.content_type:
         project.settings["content_type"] = args.content_type

@@ -53,7 +53,7 @@ from scorer.affect.circumplex import quadrant
 from scorer.affect.fusion import fuse_project, project_duration, shares
 from scorer.errors import ScorerError
 from scorer.project import Cue, Project
-from scorer.timebase import format_clock, seconds_to_timecode, timecode_to_frames
+from scorer.timebase import clip_timebase, format_clock
 from scorer.track import Track
 
 REEL = 1
@@ -542,13 +542,10 @@ def _timecode_formatter(project: Project):
         rate = Fraction(0)
     if rate <= 0:  # audio-only clip: no frames to count
         return format_clock
-    start = 0
-    if media.start_timecode:
-        try:
-            start = timecode_to_frames(media.start_timecode, rate)
-        except ScorerError:
-            start = 0
-    return lambda seconds: seconds_to_timecode(seconds, rate, start_frame=start)
+    # the same frame grid and rule as every export (first frame's time, nearest boundary)
+    export = project.settings.get("export", {}) if isinstance(project.settings, dict) else {}
+    drop = export.get("drop_frame") if isinstance(export, dict) else None
+    return clip_timebase(media, drop_frame=None if drop is None else bool(drop)).time_timecode
 
 
 def format_shares(shares: dict[str, float], limit: int = 4, floor: float = 0.05) -> str:

@@ -2,7 +2,8 @@
 
 Track 0 is the conductor track: the SMPTE offset (the clip's start timecode), the tempo map
 (each cue's tempo from its cue start), time and key signatures, a marker per cue ("1M1 Title")
-and a cue point at every hit point. Every cue's own MIDI follows in tracks named after the cue;
+and, at every hit point (on its frame, as the timelines have it), a marker (FF 06, which DAWs
+import) and a cue point (FF 07). Every cue's own MIDI follows in tracks named after the cue;
 its events are placed by their time in seconds, so they sound exactly where they did in the
 cue's own file, and notes still sounding at the cue's end are released there.
 """
@@ -20,6 +21,7 @@ from scorer.export.common import CueMusic, Timebase
 from scorer.project import Project
 
 PPQ = 480
+CHARSET = "utf-8"
 DEFAULT_TEMPO_BPM = 120.0
 _SKIP_META = {"set_tempo", "time_signature", "key_signature", "smpte_offset", "end_of_track",
               "marker", "cue_marker", "track_name", "instrument_name"}
@@ -209,16 +211,21 @@ def build_midi(project: Project, cues: list[CueMusic], tb: Timebase,
         label = f"{cue.number} {cue.title or music.suggestion.title}".strip()
         conductor.append((tick, 2, mido.MetaMessage("marker", text=label)))
         for i, hit in enumerate(sorted(cue.hit_points), 1):
-            if start <= hit <= end:
-                conductor.append((tmap.tick(hit), 3,
-                                  mido.MetaMessage("cue_marker", text=f"{cue.number} hit {i}")))
+            frame = tb.frame(hit)  # on its frame, as the timelines and cue sheet have it
+            if music.in_frame <= frame <= music.out_frame:
+                tick = tmap.tick(float(tb.seconds(frame)))
+                text = f"{cue.number} hit {i}"
+                # FF 06 markers are what DAWs import; FF 07 cue points kept for older tools
+                conductor.append((tick, 3, mido.MetaMessage("marker", text=text)))
+                conductor.append((tick, 3, mido.MetaMessage("cue_marker", text=text)))
         if music.kind != "midi":
             notes.append(f"{cue.number}: music is audio ({music.path.name}); the MIDI file has "
                          "only its marker")
             continue
         tracks += _cue_tracks(cue.number, sources[cue.number], start, end, tmap)
 
-    mid = mido.MidiFile(type=1, ticks_per_beat=PPQ)
+    # text events as UTF-8 (what DAWs read today; Latin-1 cannot hold "Dvořák", "—" or CJK)
+    mid = mido.MidiFile(type=1, ticks_per_beat=PPQ, charset=CHARSET)
     mid.tracks.append(_to_track(conductor))
     mid.tracks.extend(tracks)
     return mid

@@ -120,7 +120,27 @@ def probe(path: str | Path) -> MediaInfo:
             info.audio_channels = int(audio.codec_context.channels or 0)
             info.audio_codec = audio.codec_context.name
         info.start_timecode = _timecode(container, video)
+        info.start_time = str(_first_frame_time(video)) if video is not None else "0"
         return info
+
+
+def _first_frame_time(video) -> Fraction:
+    """Container time of the first frame: project times count from the container's zero."""
+    if video.start_time is not None and video.time_base:
+        return Fraction(video.start_time) * Fraction(video.time_base)
+    return Fraction(0)
+
+
+def first_frame_time(path: str | Path) -> Fraction:
+    """Return the container time of a clip's first video frame (0 without video).
+
+    Raises:
+        MediaError: If the file cannot be opened.
+    """
+    path = _check_path(path)
+    with open_container(path) as container:
+        video = container.streams.video[0] if container.streams.video else None
+        return _first_frame_time(video) if video is not None else Fraction(0)
 
 
 def _duration(container, video, audio) -> Fraction:

@@ -160,7 +160,7 @@ def limit_peak(audio: np.ndarray, ceiling_db: float = PEAK_CEILING_DB) -> np.nda
 
 
 def render_midi(midi: str | Path | bytes | mido.MidiFile, sf2: str | Path | None = None,
-                sr: int = DEFAULT_RATE, tail: float = 1.0) -> np.ndarray:
+                sr: int = DEFAULT_RATE, tail: float = 1.0, limit: bool = True) -> np.ndarray:
     """Synthesize a MIDI file to stereo float32 audio.
 
     Args:
@@ -168,9 +168,11 @@ def render_midi(midi: str | Path | bytes | mido.MidiFile, sf2: str | Path | None
         sf2: SoundFont file; the General MIDI font from pretty_midi when None.
         sr: Output sample rate.
         tail: Seconds rendered after the last MIDI event (releases, reverb).
+        limit: Scale the result down to a -1 dBFS peak; off for stems, whose parts must keep
+            their balance so that they sum to the whole.
 
     Returns:
-        Array of shape (n, 2), float32, peak at most -1 dBFS.
+        Array of shape (n, 2), float32, peak at most -1 dBFS when ``limit``.
 
     Raises:
         InputError: If the MIDI or SoundFont cannot be read or rendered.
@@ -193,7 +195,7 @@ def render_midi(midi: str | Path | bytes | mido.MidiFile, sf2: str | Path | None
     if audio.shape[1] == 1:
         audio = np.repeat(audio, 2, axis=1)
     audio = _resample(audio[:, :2], int(rate), int(sr))
-    return limit_peak(audio)
+    return limit_peak(audio) if limit else audio.astype(np.float32, copy=False)
 
 
 def wav_bytes(audio: np.ndarray, sr: int = DEFAULT_RATE, subtype: str = "PCM_24") -> bytes:

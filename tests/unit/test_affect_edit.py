@@ -157,8 +157,12 @@ def test_edit_then_export_carries_the_new_plan_and_refreshed_music(tmp_path, lib
     # cue sheet (CSV): the refreshed title and the new duration of 21 s
     rows = list(csv.reader((out / "Edit_Test_cuesheet.csv").read_text("utf-8-sig")
                            .splitlines()))
-    row = next(r for r in rows if len(r) > 2 and r[1] == first.number)
-    assert generated.title in row
+    head = next(r for r in rows if r and r[0] == "Seq")
+    row = dict(zip(head, next(r for r in rows if len(r) > 2 and r[1] == first.number),
+                   strict=True))
+    # the refreshed pick is generated music: commissioned, not a library title (issue 19)
+    assert row["Origin"] == "Commissioned"
+    row = list(row.values())
     assert "01:00:21:00" in row  # timing out
     assert second.start == 21.0
 

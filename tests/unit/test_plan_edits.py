@@ -172,7 +172,7 @@ def test_a_crossfaded_cue_runs_on_and_fades_out_in_the_mix(monkeypatch):
         in_frame=0,
         out_frame=12 * 25,
     )
-    audio = mixdown.cue_audio(music, tb, sr=sr)
+    audio = mixdown.cue_audio(music, tb, sr=sr, ring_on=cue.crossfade).mix
     assert len(audio) == 14 * sr  # 12 s of cue and 2 s running on under 1M2
     level = np.abs(audio[:, 0])
     assert level[11 * sr] > 0.99 * level[6 * sr]  # full level until the fade starts at 12 s
