@@ -157,8 +157,9 @@ def test_a_crossfaded_cue_runs_on_and_fades_out_in_the_mix(monkeypatch):
 
     sr = 8000
     monkeypatch.setattr(
-        "scorer.music.render.load_music",
-        lambda path, sr=sr, sf2=None: np.full((40 * sr, 2), 0.5, np.float32),
+        mixdown,
+        "render_parts",
+        lambda music, sr, sf2, split: {"mix": np.full((40 * sr, 2), 0.5, np.float32)},
     )
     project = make_project()
     edit.set_crossfade(project, "1M1", 2.0)
@@ -176,7 +177,9 @@ def test_a_crossfaded_cue_runs_on_and_fades_out_in_the_mix(monkeypatch):
     assert len(audio) == 14 * sr  # 12 s of cue and 2 s running on under 1M2
     level = np.abs(audio[:, 0])
     assert level[11 * sr] > 0.99 * level[6 * sr]  # full level until the fade starts at 12 s
-    assert level[13 * sr] < 0.6 * level[6 * sr] and level[-1] < 0.01 * level[6 * sr]
+    # halfway through the 2 s tail an equal-power (cosine) fade is at cos(pi/4) = 0.71
+    assert level[13 * sr] == pytest.approx(0.707 * level[6 * sr], rel=0.03)
+    assert level[-1] < 0.01 * level[6 * sr]
 
 
 def test_new_fields_round_trip_and_old_projects_still_load(tmp_path):
