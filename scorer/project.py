@@ -102,6 +102,13 @@ class Cue:
     meter: str = "4/4"  # of generated music; library pieces keep their own
     bar_offset: float = 0.0  # quarter notes of pickup before bar 1's downbeat (0: on it)
     tempo_map: list[tuple[float, float]] = field(default_factory=list)  # (beat, BPM) segments
+    # hit points placed by hand (clip seconds); None: the cuts inside the cue are its hits
+    hits: list[float] | None = None
+    # fades of the cue's music (s); None: the export's defaults (a click guard in, 0.3 s out)
+    fade_in: float | None = None
+    fade_out: float | None = None
+    # seconds this cue's music runs on past its end, fading out under the next cue's fade-in
+    crossfade: float = 0.0
 
     @property
     def duration(self) -> float:
@@ -121,6 +128,14 @@ class Suggestion:
     score: float = 0.0
     explanation: str = ""
     params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Marker:
+    """A marker the editor dropped on the timeline (M)."""
+
+    time: float
+    name: str = ""
 
 
 @dataclass
@@ -148,6 +163,9 @@ class Project:
     suggestions: list[Suggestion] = field(default_factory=list)
     music_captions: list[MusicCaption] = field(default_factory=list)
     cue_sheet: dict[str, Any] = field(default_factory=dict)
+    markers: list[Marker] = field(default_factory=list)
+    mark_in: float | None = None  # the editor's in and out points (I, O); None: unset
+    mark_out: float | None = None
     schema_version: int = SCHEMA_VERSION
 
     def cue(self, number: str) -> Cue:
@@ -176,6 +194,9 @@ class Project:
             "suggestions": [asdict(s) for s in self.suggestions],
             "music_captions": [asdict(c) for c in self.music_captions],
             "cue_sheet": self.cue_sheet,
+            "markers": [asdict(m) for m in self.markers],
+            "mark_in": self.mark_in,
+            "mark_out": self.mark_out,
         }
 
     @classmethod
@@ -194,6 +215,10 @@ class Project:
                 suggestions=[_build(Suggestion, s) for s in data.get("suggestions", [])],
                 music_captions=[_build(MusicCaption, c) for c in data.get("music_captions", [])],
                 cue_sheet=dict(data.get("cue_sheet", {})),
+                # projects saved before markers existed have none
+                markers=[_build(Marker, m) for m in data.get("markers", [])],
+                mark_in=_optional_time(data.get("mark_in")),
+                mark_out=_optional_time(data.get("mark_out")),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ProjectError(f"invalid project document ({type(exc).__name__}: {exc})",
@@ -208,6 +233,10 @@ def _build(cls, data: dict):
     if unknown:
         raise ValueError(f"{cls.__name__} has unknown fields {sorted(unknown)}")
     return cls(**data)
+
+
+def _optional_time(value) -> float | None:
+    return None if value is None else float(value)
 
 
 def _segment(data: dict) -> TranscriptSegment:
@@ -229,6 +258,8 @@ def _cue(data: dict) -> Cue:
     cue.tempo_map = [tuple(p) for p in cue.tempo_map]
     if cue.target is not None:
         cue.target = (float(cue.target[0]), float(cue.target[1]))
+    if cue.hits is not None:
+        cue.hits = [float(h) for h in cue.hits]
     if cue.end <= cue.start:
         raise ValueError(f"cue {cue.number} ends ({cue.end}) before it starts ({cue.start})")
     return cue

@@ -50,7 +50,7 @@ def apply_edit(doc, text: str, edit: Callable[[Project], Any]) -> Any:
     finally:
         # back to the earlier state without signals: the command's redo applies the edit
         # and tells the views, exactly as a later redo will
-        doc.project.cues, doc.project.suggestions = before["cues"], before["suggestions"]
+        doc.put_back(before)
         before = doc.snapshot()
     doc.undo_stack.push(EditProject(doc, text, before, after))
     return result

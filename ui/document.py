@@ -20,6 +20,10 @@ from scorer.project import Cue, Project, Suggestion
 PROJECT_SUFFIX = ".scorer.json"
 
 
+# what an undoable edit may change (the snapshot commands keep these)
+SNAPSHOT_FIELDS = ("cues", "suggestions", "markers", "mark_in", "mark_out")
+
+
 def user_data_dir() -> Path:
     """Scorer's per-user data folder (``SCORER_DATA_DIR`` overrides, as in the core)."""
     from platformdirs import user_data_dir as _udd
@@ -57,6 +61,7 @@ class Document(QObject):
     cuesChanged = Signal()
     suggestionsChanged = Signal(str)
     cueSheetChanged = Signal()
+    marksChanged = Signal()
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -125,13 +130,22 @@ class Document(QObject):
 
     # --- snapshots and setters used by undo commands -------------------------------------
     def snapshot(self) -> dict:
-        """A deep copy of what cue edits change: the cues and the suggestions."""
-        return {"cues": copy.deepcopy(self.project.cues),
-                "suggestions": copy.deepcopy(self.project.suggestions)}
+        """A deep copy of what edits change: cues, suggestions, markers, in and out points."""
+        return {key: copy.deepcopy(getattr(self.project, key)) for key in SNAPSHOT_FIELDS}
+
+    def put_back(self, snapshot: dict) -> None:
+        """Put a snapshot back silently (an edit being turned into an undo command)."""
+        for key in SNAPSHOT_FIELDS:
+            setattr(self.project, key, snapshot[key])
 
     def restore(self, snapshot: dict) -> None:
         """Put a snapshot back and tell every view what changed."""
         before = {c.number: c for c in self.project.cues}
+        marks = (self.project.markers, self.project.mark_in, self.project.mark_out)
+        self.project.markers = copy.deepcopy(snapshot["markers"])
+        self.project.mark_in, self.project.mark_out = snapshot["mark_in"], snapshot["mark_out"]
+        if marks != (self.project.markers, self.project.mark_in, self.project.mark_out):
+            self.marksChanged.emit()
         self.project.cues = copy.deepcopy(snapshot["cues"])
         old_sugs = self.project.suggestions
         self.project.suggestions = copy.deepcopy(snapshot["suggestions"])

@@ -29,11 +29,15 @@ from scorer.errors import ScorerError
 from scorer.project import Project
 from ui.actions import MENUS, build_actions, spec
 from ui.audition import Audition
+from ui.audition_bar import AuditionBar
 from ui.controllers.analysis import AnalysisController
 from ui.controllers.export import ExportController
 from ui.controllers.music import MusicController
+from ui.controllers.plan import ACTION_NAMES as PLAN_ACTIONS
+from ui.controllers.plan import PlanController
 from ui.controllers.transport import TransportController
 from ui.document import PROJECT_SUFFIX, Document, untitled_folder, untitled_path
+from ui.meters import LevelMeter
 from ui.player import PlayerWidget
 from ui.settings import Settings, WindowState
 from ui.suggestions import SuggestionsPanel
@@ -71,6 +75,12 @@ class MainWindow(QMainWindow):
         self.timeline = TimelineView(self)
         self.timeline.format_time = self.player.timecode_text
         self.audition = Audition(self.player, self.settings, self)
+        self.meter = LevelMeter(("dialogue", "music"), self)
+        self.meter.tap("dialogue", self.player.player, self.player.audio.volume)
+        self.meter.tap("music", self.audition.music,
+                       lambda: 0.0 if self.audition.on_b else self.audition.gains()[0])
+        self.meter.tap("music", self.audition.music_b,
+                       lambda: self.audition.gains()[0] if self.audition.on_b else 0.0)
 
         self.top = QSplitter(Qt.Orientation.Horizontal, self)
         self.top.addWidget(self.player)
@@ -97,9 +107,12 @@ class MainWindow(QMainWindow):
 
         self.analysis = AnalysisController(self)
         self.music = MusicController(self)
+        self.plan = PlanController(self)
         self.transport = TransportController(self)
         self.exporter = ExportController(self)
         self._build_actions()
+        self.audition_bar = AuditionBar(self)
+        self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, self.audition_bar)
         self._connect()
         self.autosave_timer = QTimer(self)
         self.autosave_timer.timeout.connect(self.autosave)
@@ -119,7 +132,9 @@ class MainWindow(QMainWindow):
             action.setObjectName(f"action_{name}")
             self.actions[name] = action
         for name, action in self.actions.items():
-            handler = getattr(self, f"act_{name}", None)
+            handler = next((getattr(owner, f"act_{name}") for owner in
+                            (self, self.plan, self.transport)
+                            if hasattr(owner, f"act_{name}")), None)
             if handler is not None:
                 action.triggered.connect(lambda _=False, h=handler: h())
             self.addAction(action)  # shortcuts work even with the menu bar hidden
@@ -157,6 +172,8 @@ class MainWindow(QMainWindow):
         self.timeline.seekRequested.connect(self._seek)
         self.timeline.cueSelected.connect(self.select_cue)
         self.timeline.edgeDragged.connect(self.music.move_cue_edge)
+        self.timeline.hitMoved.connect(self.plan.move_hit)
+        doc.marksChanged.connect(self.timeline.update_marks)
         self.plane.cueSelected.connect(self.select_cue)
         self.plane.retargeted.connect(self.music.retarget_cue)
         self.panel.auditionRequested.connect(self.transport.start_audition)
@@ -202,7 +219,7 @@ class MainWindow(QMainWindow):
         has = self.doc.project is not None
         for name in ("save", "save_as", "export", "zoom_in", "zoom_out", "zoom_fit",
                      "reanalyse", "play_pause", "shuttle_back", "shuttle_stop",
-                     "shuttle_forward", "step_back", "step_forward"):
+                     "shuttle_forward", "step_back", "step_forward", *PLAN_ACTIONS):
             self.actions[name].setEnabled(has)
         has_cues = bool(self.doc.cues())
         for name in ("find_music", "find_music_selected"):

@@ -32,6 +32,8 @@ from PySide6.QtWidgets import (
     QGraphicsView,
 )
 
+from ui.marks import HitItem, MarksItem
+
 MARGIN = 84.0  # room for lane names at the left
 RULER_H = 22.0
 THUMB_H = 36.0
@@ -321,6 +323,10 @@ class CueItem(QGraphicsRectItem):
             self.view.edgeDragged.emit(self.number, edge, float(new))
 
 
+def _label(cue) -> str:
+    return f"{cue.number} {cue.title}" if cue.title else cue.number
+
+
 class TimelineView(QGraphicsView):
     """The timeline view.
 
@@ -328,11 +334,13 @@ class TimelineView(QGraphicsView):
         seekRequested(float): The user clicked a time.
         cueSelected(str): The user selected a cue block.
         edgeDragged(str, str, float): A cue's "start"/"end" edge was dragged to a time.
+        hitMoved(str, float, float): A cue's hit point was dragged (cue, from, to).
     """
 
     seekRequested = Signal(float)
     cueSelected = Signal(str)
     edgeDragged = Signal(str, str, float)
+    hitMoved = Signal(str, float, float)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -348,6 +356,7 @@ class TimelineView(QGraphicsView):
         self.thumbnails: list[tuple[float, QPixmap]] = []
         self.selected_cue = ""
         self.cue_items: dict[str, CueItem] = {}
+        self.hit_items: dict[str, list[HitItem]] = {}
         self.lanes: list[tuple[str, float]] = []  # (name, top)
         self.format_time = lambda t: f"{t:.1f}s"
         self.rate = None  # the clip's exact frame rate (Fraction), for ruler ticks on frames
@@ -403,6 +412,7 @@ class TimelineView(QGraphicsView):
         scene = self.scene()
         scene.clear()
         self.cue_items.clear()
+        self.hit_items.clear()
         self.lanes = []
         self.playhead = self.snap_line = None
         width = self.x_of(self.duration) + 20
@@ -425,10 +435,11 @@ class TimelineView(QGraphicsView):
         project = self.project
         if project is not None:
             for cue in project.cues:
-                item = CueItem(self, cue.number, cue.start, cue.end, y, cue.number,
+                item = CueItem(self, cue.number, cue.start, cue.end, y, _label(cue),
                                cue.locked)
                 scene.addItem(item)
                 self.cue_items[cue.number] = item
+                self._add_hits(cue)
         y += CUE_H + GAP
         if project is not None:
             scene.addItem(MusicLaneItem(self, y, self.music_items))
@@ -459,6 +470,8 @@ class TimelineView(QGraphicsView):
             for cut in project.shots:
                 line = scene.addLine(self.x_of(cut), RULER_H, self.x_of(cut), bottom, pen)
                 line.setZValue(5)
+        if project is not None:
+            scene.addItem(MarksItem(self, RULER_H, bottom))
         self.snap_line = scene.addLine(0, RULER_H, 0, bottom, QPen(QColor(250, 200, 0), 2))
         self.snap_line.setZValue(20)
         self.snap_line.hide()
@@ -475,9 +488,22 @@ class TimelineView(QGraphicsView):
             self.rebuild()
             return
         cue = self.project.cue(number)
-        item.label, item.locked = cue.number, cue.locked
+        item.label, item.locked = _label(cue), cue.locked
         item.set_times(cue.start, cue.end)
         item.update()
+        for hit in self.hit_items.pop(number, []):
+            self.scene().removeItem(hit)
+        self._add_hits(cue)
+
+    def _add_hits(self, cue) -> None:
+        items = [HitItem(self, cue.number, t, self.cue_top(), CUE_H) for t in cue.hit_points]
+        for hit in items:
+            self.scene().addItem(hit)
+        self.hit_items[cue.number] = items
+
+    def update_marks(self) -> None:
+        """Redraw markers and in/out points (after an edit or an undo)."""
+        self.scene().update()
 
     # --- editing helpers ----------------------------------------------------------------
     def snap(self, t: float) -> float:
@@ -572,8 +598,10 @@ class TimelineView(QGraphicsView):
         event.accept()
 
     def mousePressEvent(self, event) -> None:
-        item = self.itemAt(event.position().toPoint())
-        if isinstance(item, CueItem) or event.button() != Qt.MouseButton.LeftButton:
+        # the playhead and the marker lines lie over the cues: look at everything under the press
+        under = self.items(event.position().toPoint())
+        on_item = any(isinstance(i, (CueItem, HitItem)) for i in under)
+        if on_item or event.button() != Qt.MouseButton.LeftButton:
             super().mousePressEvent(event)
             return
         self.seekRequested.emit(self.t_of(self.mapToScene(event.position().toPoint()).x()))

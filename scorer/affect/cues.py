@@ -420,7 +420,8 @@ def fill_cue(cue: Cue, fused: Track, cuts: list[float], regions: list[tuple[floa
     """Fill a cue's targets and musical parameters from the analysis (in place; returned).
 
     The editor's decisions stored on the cue are kept: a hand-set ``target`` replaces the
-    measured valence/arousal, and a hand-chosen ``palette`` the instrumentation preset.
+    measured valence/arousal, a hand-chosen ``palette`` the instrumentation preset, and
+    hand-placed ``hits`` the cuts as hit points (the tempo is fitted to them either way).
     """
     a, b = cue.start, cue.end
     m = (fused.times >= a) & (fused.times < b)
@@ -433,7 +434,8 @@ def fill_cue(cue: Cue, fused: Track, cuts: list[float], regions: list[tuple[floa
     cue.shares = {
         name: round(float((share[m] * conf).sum() / total), 3) if total > 0 else 0.0
         for name, share in sorted(shares(fused).items())}
-    cue.hit_points = [round(float(c), 4) for c in cuts if a + 1e-6 < c < b - 1e-6]
+    marks = cuts if cue.hits is None else cue.hits
+    cue.hit_points = sorted(round(float(c), 4) for c in marks if a + 1e-6 < c < b - 1e-6)
     cpm = len(cue.hit_points) / (b - a) * 60.0 if b > a else None
     wps = _mean_feature(words, "words_per_second", a, b)
     low, high = tempo_range(cue.arousal, wps, cpm, settings.tempo_width)

@@ -13,19 +13,32 @@ music drops the suggestions of the changed cues (a locked cue keeps its chosen p
 returns the numbers to re-suggest; :func:`scorer.music.library.suggest.suggest_project` with
 ``numbers=`` refreshes just those. The CLI (``scorer cue``) and the GUI's undo commands both call
 these functions; nothing else changes a cue's plan.
+
+Besides the per-cue decisions there are the plan's own edits: add a cue in a gap, split one at
+a time, merge two neighbours, delete and rename (number or title); hand-placed hit points
+(``Cue.hits``: add, move, delete; the tempo re-fits to them); and fades and crossfades at cue
+joins, which change how the chosen music is laid, not what the cue asks of it.
 """
 
 from __future__ import annotations
 
 import math
 
-from scorer.affect.cues import INSTRUMENTATION, CueSettings, fill_cue, speech_regions
+from scorer.affect.cues import (
+    INSTRUMENTATION,
+    REEL,
+    CueSettings,
+    _cue_index,
+    fill_cue,
+    speech_regions,
+)
 from scorer.affect.fusion import fuse_project, project_duration
 from scorer.errors import ScorerError
 from scorer.project import Cue, Project
 
 EPS = 1e-6
 MIN_CUE_SECONDS = 1.0
+MAX_FADE_SECONDS = 10.0
 
 
 def _cue(project: Project, number: str) -> Cue:
@@ -198,3 +211,304 @@ def set_style(project: Project, number: str, style: str) -> list[str]:
             raise ScorerError(f"unknown melody style {style!r}; installed: {', '.join(styles)}")
     _cue(project, number).style = style
     return _drop_stale(project, [number])
+
+
+# ----------------------------------------------------------------------------- the plan's shape
+
+def _duration(project: Project) -> float:
+    duration = project_duration(project)
+    return duration if duration > 0 else math.inf
+
+
+def _free_number(project: Project) -> str:
+    """The next cue number after the highest in use (numbers are never reused mid-session)."""
+    used = [_cue_index(c.number) or 0 for c in project.cues]
+    return f"{REEL}M{max(used, default=0) + 1}"
+
+
+def _overlapping(project: Project, start: float, end: float, skip: set[str]) -> Cue | None:
+    for other in project.cues:
+        if other.number not in skip and other.start < end - EPS and start < other.end - EPS:
+            return other
+    return None
+
+
+def _refuse_locked(cue: Cue, what: str) -> None:
+    if cue.locked:
+        raise ScorerError(f"cue {cue.number} is locked; unlock it before you {what} it")
+
+
+def add_cue(project: Project, start: float, end: float) -> list[str]:
+    """Add a cue over ``start``-``end``, which must lie in a gap between cues.
+
+    Raises:
+        ScorerError: For a cue shorter than ``MIN_CUE_SECONDS``, outside the clip, or
+            overlapping another cue.
+
+    Returns:
+        The new cue's number (its music is to be found).
+    """
+    duration = _duration(project)
+    start = round(_finite("the new cue's start", start, 0.0, duration), 4)
+    end = round(_finite("the new cue's end", end, 0.0, duration), 4)
+    if end - start < MIN_CUE_SECONDS - EPS:
+        raise ScorerError(f"a cue needs at least {MIN_CUE_SECONDS:g} s (got {end - start:.2f} s)")
+    clash = _overlapping(project, start, end, set())
+    if clash is not None:
+        raise ScorerError(f"the new cue would overlap cue {clash.number} "
+                          f"({clash.start:.2f}-{clash.end:.2f} s)")
+    cue = Cue(number=_free_number(project), start=start, end=end)
+    project.cues.append(cue)
+    project.cues.sort(key=lambda c: c.start)
+    replan(project, [cue.number])
+    return [cue.number]
+
+
+def fill_gap(project: Project, t: float) -> list[str]:
+    """Add a cue filling the whole gap between cues (or clip ends) around time ``t``.
+
+    Raises:
+        ScorerError: If ``t`` is inside a cue.
+
+    Returns:
+        The new cue's number.
+    """
+    duration = _duration(project)
+    t = _finite("the time", t, 0.0, duration)
+    inside = next((c for c in project.cues if c.start - EPS <= t < c.end - EPS), None)
+    if inside is not None:
+        raise ScorerError(f"{t:.2f} s is inside cue {inside.number}; add a cue in a gap")
+    start = max([c.end for c in project.cues if c.end <= t + EPS], default=0.0)
+    end = min([c.start for c in project.cues if c.start > t], default=duration)
+    if not math.isfinite(end):
+        raise ScorerError("the clip's length is unknown; give the new cue's end")
+    return add_cue(project, start, end)
+
+
+def split_cue(project: Project, number: str, at: float) -> list[str]:
+    """Split a cue in two at ``at``; the second half gets the next free number.
+
+    Both halves keep the editor's decisions (target, instrumentation, style, fades on their
+    own side); hand-placed hits go to the half they fall in.
+
+    Raises:
+        ScorerError: For a locked cue, or a half shorter than ``MIN_CUE_SECONDS``.
+
+    Returns:
+        Both halves (their music is to be found again).
+    """
+    cue = _cue(project, number)
+    _refuse_locked(cue, "split")
+    at = round(_finite(f"the split time of cue {number}", at, cue.start, cue.end), 4)
+    if min(at - cue.start, cue.end - at) < MIN_CUE_SECONDS - EPS:
+        raise ScorerError(f"splitting cue {number} at {at:.2f} s leaves a part shorter than "
+                          f"{MIN_CUE_SECONDS:g} s")
+    second = Cue(number=_free_number(project), start=at, end=cue.end, target=cue.target,
+                 palette=cue.palette, style=cue.style, fade_out=cue.fade_out,
+                 crossfade=cue.crossfade, title=f"{cue.title} (2)" if cue.title else "")
+    if cue.hits is not None:
+        second.hits = [h for h in cue.hits if h > at + EPS]
+        cue.hits = [h for h in cue.hits if h < at - EPS]
+    cue.end, cue.fade_out, cue.crossfade = at, None, 0.0
+    project.cues.append(second)
+    project.cues.sort(key=lambda c: c.start)
+    replan(project, [number, second.number])
+    return _drop_stale(project, [number, second.number])
+
+
+def _next_cue(project: Project, cue: Cue) -> Cue | None:
+    later = [c for c in project.cues if c.start >= cue.end - EPS and c.number != cue.number]
+    return min(later, key=lambda c: c.start, default=None)
+
+
+def merge_cues(project: Project, number: str) -> list[str]:
+    """Merge a cue with the next one (anything between them becomes part of the cue).
+
+    The merged cue keeps the first cue's number and decisions; the second cue's title, hand
+    hits and fade-out come with it.
+
+    Raises:
+        ScorerError: For the last cue, or a locked one.
+
+    Returns:
+        The merged cue.
+    """
+    cue = _cue(project, number)
+    other = _next_cue(project, cue)
+    if other is None:
+        raise ScorerError(f"cue {number} is the last cue; nothing follows it to merge with")
+    _refuse_locked(cue, "merge")
+    _refuse_locked(other, "merge")
+    if cue.hits is not None or other.hits is not None:
+        own = cue.hits if cue.hits is not None else list(cue.hit_points)
+        theirs = other.hits if other.hits is not None else list(other.hit_points)
+        cue.hits = sorted(own + theirs)
+    cue.end, cue.fade_out, cue.crossfade = other.end, other.fade_out, other.crossfade
+    project.cues.remove(other)
+    project.suggestions = [s for s in project.suggestions if s.cue != other.number]
+    replan(project, [number])
+    return _drop_stale(project, [number])
+
+
+def delete_cue(project: Project, number: str) -> list[str]:
+    """Delete a cue and its suggestions (the picture is left unscored there).
+
+    Returns:
+        No cues to re-suggest.
+    """
+    cue = _cue(project, number)
+    project.cues.remove(cue)
+    project.suggestions = [s for s in project.suggestions if s.cue != number]
+    return []
+
+
+def rename_cue(project: Project, number: str, new_number: str | None = None,
+               title: str | None = None) -> list[str]:
+    """Give a cue a new number (its suggestions follow) and/or a title.
+
+    Raises:
+        ScorerError: For an empty number or one another cue has.
+
+    Returns:
+        No cues to re-suggest (the music still fits).
+    """
+    cue = _cue(project, number)
+    if new_number is not None:
+        new_number = new_number.strip()
+        if not new_number or any(ch.isspace() for ch in new_number):
+            raise ScorerError(f"a cue number must be one word, like 1M5 (got {new_number!r})")
+        if new_number != number and any(c.number == new_number for c in project.cues):
+            raise ScorerError(f"there is already a cue {new_number}")
+        for s in project.suggestions:
+            if s.cue == number:
+                s.cue = new_number
+        cue.number = new_number
+    if title is not None:
+        cue.title = title.strip()
+    return []
+
+
+# ----------------------------------------------------------------------------- hit points
+
+def _hand_hits(cue: Cue) -> list[float]:
+    """The cue's hits as a list the editor owns (the planned ones the first time)."""
+    return list(cue.hits) if cue.hits is not None else list(cue.hit_points)
+
+
+def _set_hits(project: Project, cue: Cue, hits: list[float]) -> list[str]:
+    cue.hits = sorted(round(h, 4) for h in hits)
+    replan(project, [cue.number])
+    return _drop_stale(project, [cue.number])
+
+
+def _inside(cue: Cue, t: float, what: str) -> float:
+    t = _finite(what, t, cue.start, cue.end)
+    if not cue.start + EPS < t < cue.end - EPS:
+        raise ScorerError(f"{what} must fall inside cue {cue.number} "
+                          f"({cue.start:.2f}-{cue.end:.2f} s), not on its edge")
+    return t
+
+
+def _hit_near(cue: Cue, hits: list[float], t: float, tolerance: float) -> int:
+    if not hits:
+        raise ScorerError(f"cue {cue.number} has no hit points")
+    i = min(range(len(hits)), key=lambda k: abs(hits[k] - t))
+    if abs(hits[i] - t) > tolerance + EPS:
+        raise ScorerError(f"cue {cue.number} has no hit within {tolerance:g} s of {t:.2f} s")
+    return i
+
+
+def add_hit(project: Project, number: str, t: float) -> list[str]:
+    """Add a hit point at clip time ``t`` inside the cue; the tempo re-fits to the hits.
+
+    Returns:
+        The cue (its music is to be found again).
+    """
+    cue = _cue(project, number)
+    t = _inside(cue, t, f"a hit of cue {number}")
+    hits = _hand_hits(cue)
+    if any(abs(h - t) < 1e-3 for h in hits):
+        raise ScorerError(f"cue {number} already has a hit at {t:.3f} s")
+    return _set_hits(project, cue, [*hits, t])
+
+
+def move_hit(project: Project, number: str, old: float, new: float,
+             tolerance: float = 0.25) -> list[str]:
+    """Move the cue's hit nearest ``old`` (within ``tolerance`` s) to ``new``.
+
+    Returns:
+        The cue (its music is to be found again).
+    """
+    cue = _cue(project, number)
+    hits = _hand_hits(cue)
+    i = _hit_near(cue, hits, _finite("the hit's time", old, -math.inf, math.inf), tolerance)
+    hits[i] = _inside(cue, new, f"the moved hit of cue {number}")
+    return _set_hits(project, cue, hits)
+
+
+def delete_hit(project: Project, number: str, t: float, tolerance: float = 0.25) -> list[str]:
+    """Delete the cue's hit nearest ``t`` (within ``tolerance`` s).
+
+    Returns:
+        The cue (its music is to be found again).
+    """
+    cue = _cue(project, number)
+    hits = _hand_hits(cue)
+    del hits[_hit_near(cue, hits, _finite("the hit's time", t, -math.inf, math.inf), tolerance)]
+    return _set_hits(project, cue, hits)
+
+
+def reset_hits(project: Project, number: str) -> list[str]:
+    """Forget hand-placed hits: the cuts inside the cue are its hits again."""
+    cue = _cue(project, number)
+    cue.hits = None
+    replan(project, [number])
+    return _drop_stale(project, [number])
+
+
+# ----------------------------------------------------------------------------- fades
+
+def set_fades(project: Project, number: str, fade_in: float | None = None,
+              fade_out: float | None = None) -> list[str]:
+    """Set the fade-in and/or fade-out (s) of a cue's music; a negative value: the default.
+
+    Returns:
+        No cues to re-suggest (the music is laid differently, not chosen differently).
+    """
+    cue = _cue(project, number)
+    for name, value in (("fade_in", fade_in), ("fade_out", fade_out)):
+        if value is None:
+            continue
+        if value < 0:
+            setattr(cue, name, None)
+            continue
+        value = _finite(f"the {name.replace('_', '-')} of cue {number}", value, 0.0,
+                        min(MAX_FADE_SECONDS, cue.duration / 2))
+        setattr(cue, name, round(value, 3))
+    return []
+
+
+def set_crossfade(project: Project, number: str, seconds: float) -> list[str]:
+    """Crossfade the join after this cue (0 removes the crossfade).
+
+    The cue's music runs ``seconds`` past its end, fading out while the next cue's music fades
+    in over the same time.
+
+    Raises:
+        ScorerError: If no cue starts where this one ends, or the crossfade is longer than
+            half of either cue.
+
+    Returns:
+        No cues to re-suggest.
+    """
+    cue = _cue(project, number)
+    other = _next_cue(project, cue)
+    if other is None or abs(other.start - cue.end) > EPS:
+        raise ScorerError(f"no cue starts where cue {number} ends ({cue.end:.2f} s); a "
+                          "crossfade joins two touching cues")
+    limit = min(MAX_FADE_SECONDS, cue.duration / 2, other.duration / 2)
+    seconds = round(_finite(f"the crossfade after cue {number}", seconds, 0.0, limit), 3)
+    cue.crossfade = seconds
+    cue.fade_out = seconds if seconds else None
+    other.fade_in = seconds if seconds else None
+    return []

@@ -188,7 +188,8 @@ def _audio(project: Project, cues: list[CueMusic], tb: Timebase, media_path: Pat
         following = cues[i + 1] if i + 1 < len(cues) else None
         joined = following is not None and following.in_frame - music.out_frame <= 0
         leveled.append(mixdown.cue_audio(music, tb, sf2=sf2, sr=sr, target_lufs=target,
-                                         ring_on=mixdown.RING_ON if joined else 0.0,
+                                         ring_on=(music.cue.crossfade or mixdown.RING_ON)
+                                         if joined else 0.0,
                                          split=split, notes=notes))
     step("render", 1.0)
     assembly = mixdown.assemble(

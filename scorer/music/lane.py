@@ -99,11 +99,13 @@ def music_lane(project, project_path: str | Path | None) -> list[LaneItem]:
         except Exception as exc:  # noqa: BLE001 - an unreadable file only loses its preview
             log.info("no preview of %s: %s", music.path, exc)
             continue
-        music_end = min(cue.end, cue.start + max(0.0, length))
+        end = cue.end + max(0.0, cue.crossfade)  # a crossfade runs on under the next cue
+        music_end = min(end, cue.start + max(0.0, length))
+        fade = FADE_OUT_S if cue.fade_out is None else cue.fade_out
         items.append(LaneItem(
             cue=cue.number, suggestion=sug.id, title=sug.title, source=sug.source,
-            start=cue.start, end=cue.end, music_end=music_end,
-            fade_start=max(cue.start, min(music_end, cue.end - FADE_OUT_S)),
+            start=cue.start, end=end, music_end=music_end,
+            fade_start=max(cue.start, min(music_end, end - fade)),
             notes=[LaneNote(cue.start + s, min(cue.start + e, music_end), p, v)
                    for s, e, p, v in notes if cue.start + s < music_end],
             locked=cue.locked, chosen=bool(cue.choice) and cue.choice == sug.id))
