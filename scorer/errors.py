@@ -6,7 +6,25 @@ the GUI can show the message as it is, without a traceback.
 
 from __future__ import annotations
 
+import errno
+import os
+import re
 from pathlib import Path
+
+# the errors people meet most, in words that say what to do
+_ERRNO_WORDS = {
+    errno.ENOSPC: "the disk is full (no space left)",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.ENOENT: "no such file or folder",
+    errno.EISDIR: "is a folder, not a file",
+    errno.ENOTDIR: "a part of the path is not a folder",
+    errno.ELOOP: "too many levels of symbolic links (a link loop)",
+    errno.ENAMETOOLONG: "the file name is too long",
+    errno.EIO: "input/output error (a failing disk or a lost network share)",
+}
 
 
 class ScorerError(Exception):
@@ -52,3 +70,20 @@ class Cancelled(ScorerError):
 
     def __init__(self, message: str = "cancelled"):
         super().__init__(message)
+
+
+def describe_os_error(exc: BaseException) -> str:
+    """Say what an OSError (or a PyAV error carrying an errno) means, in words.
+
+    Never shows a raw "[Errno N]": FFmpeg's error codes are large negative tags that mean
+    nothing to a person, so its own text (``strerror``) is used instead.
+    """
+    code = getattr(exc, "errno", None)
+    if isinstance(code, int) and code in _ERRNO_WORDS:
+        return _ERRNO_WORDS[code]
+    text = getattr(exc, "strerror", None)
+    if not text and isinstance(code, int) and 0 < code < 4096:
+        text = os.strerror(code)
+    if not text:
+        text = re.sub(r"\[Errno -?\d+\]\s*", "", str(exc)).strip() or type(exc).__name__
+    return str(text)[:1].lower() + str(text)[1:]

@@ -29,7 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from scorer.errors import ExportError
+from scorer.errors import ExportError, InputError, describe_os_error
+from scorer.music import reading
 from scorer.music.library import features as feat
 from scorer.music.library.rules import PITCH_NAMES
 from scorer.project import atomic_write_bytes
@@ -113,18 +114,23 @@ def best_start(entry, cue, needed: float) -> float:
 
 
 def load_midi(entry):
-    """Return the entry's music as a PrettyMIDI (scores are rendered by music21)."""
-    import pretty_midi
+    """Return the entry's music as a PrettyMIDI (scores are rendered by music21).
 
+    Raises:
+        InputError: If the piece cannot be read (names the file and the problem).
+    """
     if entry.kind == "midi":
-        return pretty_midi.PrettyMIDI(entry.path)
-    from music21.midi import translate
-
-    score = feat.parse_score(entry.path, int(entry.ref) if entry.ref else None)
+        return reading.read_midi(entry.path)
+    try:
+        score = feat.parse_score(entry.path, int(entry.ref) if entry.ref else None)
+    except OSError as exc:
+        raise InputError(f"cannot read the score ({describe_os_error(exc)})", entry.path) from exc
+    except Exception as exc:  # music21's parsers raise many kinds for a damaged file
+        raise InputError(f"cannot read the score ({type(exc).__name__}: "
+                         f"{str(exc)[:120]})", entry.path) from exc
     if hasattr(score, "scores") and not hasattr(score, "parts"):
         score = score.scores[0]
-    data = translate.streamToMidiFile(score).writestr()
-    return pretty_midi.PrettyMIDI(io.BytesIO(data))
+    return reading.score_to_midi(score, entry.path)
 
 
 def _roles(insts) -> dict[int, str]:

@@ -7,6 +7,7 @@ by the same features and rules, then scored by :func:`retrieval.score_all` again
 from __future__ import annotations
 
 import logging
+import math
 import re
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from scorer.project import Cue, Project, Suggestion, music_folder
 log = logging.getLogger(__name__)
 
 STRETCH = 0.15
+SPARE_CANDIDATES = 4
+MAX_TEMPO_CHANGE = 4.0  # a factor beyond this is a broken tempo in the index, not a fit
 
 
 def _slug(text: str) -> str:
@@ -53,11 +56,41 @@ def suggest_for_cue(cue: Cue, index: LibraryIndex, n: int = 5,
 
 def _adapt_library(cue: Cue, sug: Suggestion, index: LibraryIndex, folder: Path) -> None:
     entry = index.get([sug.params["entry"]])[0]
-    plan = adapt.plan_for_cue(entry, cue, sug.params["tempo_factor"])
+    factor = float(sug.params["tempo_factor"])
+    if not math.isfinite(factor) or factor <= 0:
+        raise ValueError(f"tempo change {factor} is not a number above 0")
+    factor = min(max(factor, 1 / MAX_TEMPO_CHANGE), MAX_TEMPO_CHANGE)
+    plan = adapt.plan_for_cue(entry, cue, factor)
     path, info = adapt.adapt_entry(entry, plan, folder,
                                    f"{cue.number}_{_slug(entry.title)}_{entry.id}")
     sug.path = str(path)
     sug.params["adapted"] = info
+
+
+# reasons one piece cannot be adapted; the next candidate takes its place
+PIECE_FAILURES = (ScorerError, OSError, ValueError, ArithmeticError, IndexError, EOFError,
+                  RecursionError, MemoryError)
+
+
+def _adapted_library(cue: Cue, index: LibraryIndex, folder: Path, n: int) -> list[Suggestion]:
+    """Rank and adapt up to ``n`` library pieces; a piece that fails is skipped, with its reason.
+
+    A few spare candidates are ranked so that a skipped piece is replaced by the next best.
+    """
+    ranked = suggest_for_cue(cue, index, n + SPARE_CANDIDATES)
+    out: list[Suggestion] = []
+    for sug in ranked:
+        if len(out) >= n:
+            break
+        try:
+            _adapt_library(cue, sug, index, folder)
+        except PIECE_FAILURES as exc:
+            reason = str(exc).strip() or type(exc).__name__
+            log.warning("cue %s: skipped %s (%s): %s", cue.number, sug.title,
+                        sug.params.get("file", ""), reason)
+            continue
+        out.append(sug)
+    return out
 
 
 def score_file(cue: Cue, path: str | Path) -> tuple[dict, dict]:
@@ -147,13 +180,7 @@ def suggest_project(project: Project, project_path: str | Path, n: int = 5,
         for i, cue in enumerate(cues):
             if cancel is not None:
                 cancel.raise_if_set()
-            ranked = suggest_for_cue(cue, index, n)
-            for sug in ranked:
-                try:
-                    _adapt_library(cue, sug, index, folder)
-                except (ScorerError, OSError, ValueError, EOFError) as exc:
-                    log.warning("cannot adapt %s for cue %s: %s", sug.title, cue.number, exc)
-                    sug.explanation += f"; not adapted ({exc})"
+            ranked = _adapted_library(cue, index, folder, n)
             if with_generated:
                 ranked += _generated(cue, folder, max(1, n // 2))
             ranked.sort(key=lambda s: -s.score)
