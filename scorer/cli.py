@@ -17,6 +17,7 @@ from pathlib import Path
 
 from scorer import __version__
 from scorer.errors import Cancelled, ScorerError
+from scorer.options import validate as validate_options
 
 log = logging.getLogger("scorer")
 
@@ -145,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        validate_options(args)  # before any work and before any autosave
         return int(args.handler(args) or 0)
     except Cancelled:
         print("cancelled; nothing was written", file=sys.stderr)
