@@ -10,14 +10,13 @@ the project; :func:`recovery_candidate` tells whether it is newer than the proje
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from scorer.errors import ProjectError
+from scorer.fileio import atomic_write_bytes, write_error_words
 from scorer.track import Track
 
 SCHEMA_VERSION = 2
@@ -286,50 +285,6 @@ def load(path: str | Path) -> Project:
     return loads(text, path)
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write a file atomically: temp file in the same folder, fsync, rename.
-
-    A crash or a full disk leaves the previous file as it was.
-
-    Raises:
-        OSError: If the folder is not writable or the disk is full (the temp file is removed).
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        # mkstemp makes 0600 files; give the file the mode a normal write would (umask)
-        os.fchmod(fd, 0o666 & ~_UMASK)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:  # make the rename itself durable
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:
-        pass
-
-
-def _read_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-# read once at import: os.umask can only be read by setting it, which is not thread-safe
-_UMASK = _read_umask()
-
-
 def dumps(project: Project) -> str:
     """Serialise a project to JSON text."""
     return json.dumps(project.to_dict(), ensure_ascii=False, indent=1)
@@ -344,8 +299,11 @@ def save(project: Project, path: str | Path) -> None:
     path = Path(path)
     try:
         atomic_write_bytes(path, dumps(project).encode("utf-8"))
+    except IsADirectoryError as exc:
+        raise ProjectError("is a folder; give a project file name (NAME.scorer.json)",
+                           path) from exc
     except OSError as exc:
-        raise ProjectError(f"cannot save project ({exc.strerror or exc})", path) from exc
+        raise ProjectError(f"cannot save project ({write_error_words(exc)})", path) from exc
     autosave_path(path).unlink(missing_ok=True)
 
 
@@ -371,9 +329,18 @@ def autosave_path(path: str | Path) -> Path:
 
 
 def autosave(project: Project, path: str | Path) -> Path:
-    """Write the autosave beside the project (atomically) and return its path."""
+    """Write the autosave beside the project (atomically) and return its path.
+
+    Raises:
+        ProjectError: If it cannot be written (read-only or full disk), in words.
+    """
     target = autosave_path(path)
-    atomic_write_bytes(target, dumps(project).encode("utf-8"))
+    try:
+        atomic_write_bytes(target, dumps(project).encode("utf-8"))
+    except OSError as exc:
+        raise ProjectError(f"cannot write the autosave ({write_error_words(exc)}); the "
+                           "analysis stopped so that its work is not silently lost",
+                           target) from exc
     return target
 
 

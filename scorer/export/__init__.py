@@ -24,6 +24,7 @@ from scorer.export.common import (
     safe_name,
     select_music,
 )
+from scorer.fileio import clean_stale_temps, output_lock, write_error_words
 from scorer.project import Project
 
 FORMATS = ("midi", "wav", "mp4", "cuesheet", "otio", "edl", "fcp7", "srt")
@@ -123,19 +124,23 @@ def export_project(project: Project, project_path: str | Path | None,
         targets += list(cue_names.values())
 
     staging = Staging(out_dir, force)
-    staging.check_targets(targets)
-    try:
-        _export(project, cues, tb, parts, stem, cue_names, needs_cue_wavs, media_path, staging,
-                sf2, step, cancel, notes)
-        step("write", 0.0)
-        report.files = staging.commit()
-        step("write", 1.0)
-    except BaseException as exc:
-        staging.abort()
-        if isinstance(exc, OSError):
-            raise ExportError(f"export failed ({exc.strerror or exc}); previous files are "
-                              "untouched", out_dir) from exc
-        raise
+    staging.check_targets(targets)  # creates the folder, which then holds the lock
+    # one writer per folder: a second export into it stops at once (OutputBusy)
+    with output_lock(out_dir, ExportError):
+        clean_stale_temps(out_dir, recursive=True)  # left by a killed export
+        staging.check_targets(targets)  # again: another export may have just finished
+        try:
+            _export(project, cues, tb, parts, stem, cue_names, needs_cue_wavs, media_path,
+                    staging, sf2, step, cancel, notes)
+            step("write", 0.0)
+            report.files = staging.commit()
+            step("write", 1.0)
+        except BaseException as exc:
+            staging.abort()
+            if isinstance(exc, OSError):
+                raise ExportError(f"export failed ({write_error_words(exc)}); previous files "
+                                  "are untouched", out_dir) from exc
+            raise
     return report
 
 
