@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import stat
 from pathlib import Path
 
 # the errors people meet most, in words that say what to do
@@ -87,3 +88,38 @@ def describe_os_error(exc: BaseException) -> str:
     if not text:
         text = re.sub(r"\[Errno -?\d+\]\s*", "", str(exc)).strip() or type(exc).__name__
     return str(text)[:1].lower() + str(text)[1:]
+
+
+# what a path is when it is not a regular file, for messages
+_SPECIAL_KINDS = (
+    (stat.S_ISDIR, "a folder", ""),
+    (stat.S_ISFIFO, "a named pipe (FIFO)", "it has no length and may never end"),
+    (stat.S_ISCHR, "a character device (such as /dev/zero)", "it has no length and never ends"),
+    (stat.S_ISBLK, "a block device (a whole disk or partition)", ""),
+    (stat.S_ISSOCK, "a socket", ""),
+)
+
+
+def check_regular_file(path: str | Path, error: type[ScorerError] = InputError,
+                       what: str = "file") -> os.stat_result:
+    """Return the stat of ``path`` if it is a regular file; otherwise raise ``error``.
+
+    Pipes and devices are named as such (opening a pipe would block, a device never ends);
+    missing files, link loops and unreadable folders are said in words.
+    """
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            words = ("is a broken symbolic link (its target is missing)"
+                     if os.path.islink(path) else "file not found")
+        else:
+            words = describe_os_error(exc)
+        raise error(words, path) from exc
+    except ValueError as exc:  # a NUL byte in the name
+        raise error(f"not a valid file name ({exc})", path) from exc
+    if not stat.S_ISREG(st.st_mode):
+        kind, why = next(((name, why) for test, name, why in _SPECIAL_KINDS
+                          if test(st.st_mode)), ("a special file", ""))
+        raise error(f"is {kind}, not a {what}" + (f": {why}" if why else ""), path)
+    return st

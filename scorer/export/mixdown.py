@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scorer.errors import ExportError, InputError
+from scorer.errors import ExportError, InputError, describe_os_error
 from scorer.export.common import CueMusic, Timebase
 
 SR = 44100
@@ -178,7 +178,8 @@ def write_preview(source: str | Path, target: str | Path, stem: np.ndarray, sr: 
     try:
         _mux(source, Path(target), mix, sr, cancel)
     except av.error.FFmpegError as exc:
-        raise ExportError(f"cannot write the MP4 preview ({exc})", target) from exc
+        raise ExportError(f"cannot write the MP4 preview ({describe_os_error(exc)})",
+                          target) from exc
 
 
 def _has_audio(path: Path) -> bool:

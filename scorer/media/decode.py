@@ -7,6 +7,8 @@ frame rate files get their true times.
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -16,19 +18,61 @@ import av
 import numpy as np
 from av.video.reformatter import Interpolation, VideoReformatter
 
-from scorer.errors import Cancelled, MediaError
+from scorer.errors import Cancelled, MediaError, check_regular_file, describe_os_error
 from scorer.project import MediaInfo
 
 
 def _check_path(path: str | Path) -> Path:
+    """Return ``path`` if it is a regular, readable, non-empty file; else say what it is."""
     path = Path(path)
-    if not path.exists():
-        raise MediaError("file not found", path)
-    if path.is_dir():
-        raise MediaError("is a folder, not a media file", path)
-    if path.stat().st_size == 0:
+    st = check_regular_file(path, MediaError, "media file")
+    if st.st_size == 0:
         raise MediaError("file is empty (0 bytes)", path)
+    if not os.access(path, os.R_OK):
+        raise MediaError("cannot read the file (permission denied)", path)
     return path
+
+
+FINGERPRINT_BYTES = 4 << 20  # hashing the first 4 MB tells two clips apart in milliseconds
+
+
+def source_fingerprint(path: str | Path) -> dict:
+    """Return what identifies a source clip: absolute path, size and a hash of its start.
+
+    Raises:
+        MediaError: If the path is not a readable, non-empty regular file.
+    """
+    path = _check_path(path)
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            digest.update(handle.read(FINGERPRINT_BYTES))
+    except OSError as exc:
+        raise MediaError(f"cannot read the file ({describe_os_error(exc)})", path) from exc
+    return {"path": str(path.resolve()), "size": path.stat().st_size,
+            "head_sha256": digest.hexdigest()}
+
+
+def check_same_source(project, source: dict, autosave: str | Path) -> None:
+    """Refuse to resume from an autosave that was made from another clip.
+
+    Raises:
+        MediaError: Saying which clip the autosave belongs to and what differs.
+    """
+    saved = project.settings.get("source") if isinstance(project.settings, dict) else None
+    if not isinstance(saved, dict):  # an autosave of an older Scorer: compare the path only
+        old = project.media.path if project.media is not None else ""
+        if old and old != source["path"]:
+            raise MediaError(f"the autosave belongs to another clip ({old}); pass --force to "
+                             "start the analysis again", autosave)
+        return
+    differs = [name for name, key in (("path", "path"), ("size", "size"),
+                                       ("content", "head_sha256"))
+               if saved.get(key) != source[key]]
+    if differs:
+        raise MediaError(f"the autosave belongs to another clip ({saved.get('path')}; "
+                         f"{' and '.join(differs)} differ); pass --force to start the analysis "
+                         "again", autosave)
 
 
 def open_container(path: str | Path):
@@ -40,8 +84,10 @@ def open_container(path: str | Path):
         raise MediaError("not a readable video or audio file (FFmpeg: invalid data; "
                          "the file may be truncated or not media at all)", path) from exc
     except av.error.FFmpegError as exc:
-        raise MediaError(f"cannot open media ({exc})", path) from exc
-    except (OSError, UnicodeDecodeError) as exc:
+        raise MediaError(f"cannot open media ({describe_os_error(exc)})", path) from exc
+    except OSError as exc:
+        raise MediaError(f"cannot open media ({describe_os_error(exc)})", path) from exc
+    except UnicodeError as exc:
         raise MediaError(f"cannot open media ({exc})", path) from exc
 
 
@@ -220,7 +266,8 @@ def _decode(container, stream, path):
     try:
         yield from container.decode(stream)
     except av.error.FFmpegError as exc:
-        raise MediaError(f"decoding failed ({exc}); the file may be damaged", path) from exc
+        raise MediaError(f"decoding failed ({describe_os_error(exc)}); the file may be damaged",
+                         path) from exc
 
 
 def load_audio(path: str | Path, sr: int = 16000, cancel=None) -> np.ndarray:
@@ -269,8 +316,8 @@ def load_audio(path: str | Path, sr: int = 16000, cancel=None) -> np.ndarray:
                 take(resampler.resample(frame))
             take(resampler.resample(None))
         except av.error.FFmpegError as exc:
-            raise MediaError(f"audio decoding failed ({exc}); the file may be damaged",
-                             path) from exc
+            raise MediaError(f"audio decoding failed ({describe_os_error(exc)}); the file may "
+                             "be damaged", path) from exc
     audio = buffer[:filled]
     np.clip(audio, -1.0, 1.0, out=audio)
     return audio

@@ -34,7 +34,8 @@ def sane_bpm(bpm: float | None) -> float | None:
     return value
 
 
-def _midi_reason(exc: BaseException) -> str:
+def midi_reason(exc: BaseException) -> str:
+    """Say in words why a MIDI file could not be read (never a bare "EOFError")."""
     if isinstance(exc, EOFError):
         return "MIDI file is cut short (it ends inside a track)"
     if isinstance(exc, OSError):
@@ -43,6 +44,17 @@ def _midi_reason(exc: BaseException) -> str:
         return "MIDI file is too large to read"
     text = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
     return f"not a readable MIDI file ({text})"
+
+
+def clamp_tempi(mid) -> int:
+    """Clamp every set_tempo of a ``mido.MidiFile`` to MIN_BPM..MAX_BPM; return how many."""
+    changed = 0
+    for track in mid.tracks:
+        for i, msg in enumerate(track):
+            if msg.type == "set_tempo" and not _MIN_MPQN <= msg.tempo <= _MAX_MPQN:
+                track[i] = msg.copy(tempo=min(max(msg.tempo, _MIN_MPQN), _MAX_MPQN))
+                changed += 1
+    return changed
 
 
 def _clamped_midi_bytes(source, path) -> tuple[bytes, int]:
@@ -54,12 +66,7 @@ def _clamped_midi_bytes(source, path) -> tuple[bytes, int]:
         if not isinstance(source, (str, Path))
         else mido.MidiFile(str(source))
     )
-    changed = 0
-    for track in mid.tracks:
-        for msg in track:
-            if msg.type == "set_tempo" and not _MIN_MPQN <= msg.tempo <= _MAX_MPQN:
-                msg.tempo = min(max(msg.tempo, _MIN_MPQN), _MAX_MPQN)
-                changed += 1
+    changed = clamp_tempi(mid)
     if mid.ticks_per_beat <= 0:
         raise ValueError(f"ticks per beat is {mid.ticks_per_beat}")
     buf = io.BytesIO()
@@ -86,7 +93,7 @@ def read_midi(path: str | Path, data: bytes | None = None):
     except InputError:
         raise
     except Exception as exc:  # any parser failure: the file is unreadable, say why
-        raise InputError(_midi_reason(exc), path) from exc
+        raise InputError(midi_reason(exc), path) from exc
     if changed:
         log.warning(
             "%s: %d tempo change(s) outside %g-%g BPM clamped", path, changed, MIN_BPM, MAX_BPM
