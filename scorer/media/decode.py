@@ -8,6 +8,7 @@ frame rate files get their true times.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from av.video.reformatter import Interpolation, VideoReformatter
 
 from scorer.errors import Cancelled, MediaError, check_regular_file, describe_os_error
 from scorer.project import MediaInfo
+
+log = logging.getLogger(__name__)
 
 
 def _check_path(path: str | Path) -> Path:
@@ -91,7 +94,12 @@ def open_container(path: str | Path):
         raise MediaError(f"cannot open media ({exc})", path) from exc
 
 
-def _rotation(stream) -> int:
+def _rotation(stream, container=None) -> int:
+    """Clockwise degrees to rotate the picture for display (0, 90, 180, 270)."""
+    if container is not None:
+        turn = _rotation_of_first_frame(container, stream)
+        if turn:  # FFmpeg gives the counter-clockwise angle of the display matrix
+            return int(round(-turn)) % 360
     for side in getattr(stream, "side_data", None) or []:
         try:
             if "DISPLAYMATRIX" in str(side.type).upper():
@@ -147,7 +155,7 @@ def probe(path: str | Path) -> MediaInfo:
             info.fps = str(Fraction(rate.numerator, rate.denominator))
             info.width = int(video.codec_context.width)
             info.height = int(video.codec_context.height)
-            info.rotation = _rotation(video)
+            info.rotation = _rotation(video, container)
             info.video_codec = video.codec_context.name
             if info.width <= 0 or info.height <= 0:
                 raise MediaError("video stream has no picture size (file damaged?)", path)
@@ -157,7 +165,63 @@ def probe(path: str | Path) -> MediaInfo:
             info.audio_channels = int(audio.codec_context.channels or 0)
             info.audio_codec = audio.codec_context.name
         info.start_timecode = _timecode(container, video)
+        readable = _readable_end(container, video or audio, duration)
+        if readable is not None:
+            log.warning("%s: the file is cut short: its header promises %.2f s but the data "
+                        "ends near %.2f s; only that much is analysed", path, float(duration),
+                        float(readable))
+            info.duration = str(readable)
         return info
+
+
+def _has_data_at(container, stream, seconds: Fraction) -> bool:
+    """Whether a packet with data can be read at (or just before) ``seconds``."""
+    try:
+        # any_frame: land on the packet at that time itself, not on the keyframe before it
+        # (which may be the first packet of the file)
+        container.seek(int(seconds / Fraction(stream.time_base)), stream=stream,
+                       backward=True, any_frame=True)
+        for packet in container.demux(stream):
+            return bool(packet.size)
+    except (av.error.FFmpegError, OSError, ValueError):
+        return False
+    return False
+
+
+def _readable_end(container, stream, duration: Fraction) -> Fraction | None:
+    """Return where the data ends when a file is cut short of its header's duration, else None.
+
+    A file cut after its index (an MP4 with the index at the front, copied half-way) opens
+    with the full duration; seeking near the end then finds no data. The end is found by
+    bisection over seeks (a dozen at most), without reading the whole file.
+    """
+    # only MP4/MOV carry a full sample index to seek by; elsewhere a failed seek means little
+    if "mov" not in container.format.name or stream is None or not stream.time_base \
+            or duration <= 1:
+        return None
+    if _has_data_at(container, stream, duration * Fraction(97, 100)):
+        return None
+    lo, hi = Fraction(0), duration
+    if not _has_data_at(container, stream, lo):
+        return None  # nothing can be sought at all: leave it to the decoder to say
+    while hi - lo > max(Fraction(1, 2), duration / 200):
+        mid = (lo + hi) / 2
+        if _has_data_at(container, stream, mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo if lo > 0 else hi  # only the first packets: the data ends before ``hi``
+
+
+def _rotation_of_first_frame(container, stream) -> float | None:
+    """PyAV 14+ exposes the display matrix on decoded frames only (``frame.rotation``)."""
+    try:
+        container.seek(0)
+        for frame in container.decode(stream):
+            return float(getattr(frame, "rotation", 0) or 0)
+    except (av.error.FFmpegError, OSError, ValueError):
+        return None
+    return None
 
 
 def _duration(container, video, audio) -> Fraction:
