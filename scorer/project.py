@@ -92,6 +92,10 @@ class Cue:
     locked: bool = False
     choice: str = ""  # id of the chosen suggestion
     title: str = ""
+    # the editor's own decisions, kept when the cue is re-planned (scorer.affect.edit)
+    target: tuple[float, float] | None = None  # valence, arousal set by hand (None: measured)
+    palette: str = ""  # instrumentation chosen by hand ("" = from the target)
+    style: str = ""  # melody style for generated music ("" = chosen from the cue)
 
     @property
     def duration(self) -> float:
@@ -246,6 +250,8 @@ def _cue(data: dict, index: int = 0) -> Cue:
     cue.ducking = [tuple(p) for p in cue.ducking]
     if not (math.isfinite(cue.start) and math.isfinite(cue.end)):
         raise ValueError(f"cue {cue.number} has a start or end that is not a finite number")
+    if cue.target is not None:
+        cue.target = (float(cue.target[0]), float(cue.target[1]))
     if cue.end <= cue.start:
         raise ValueError(f"cue {cue.number} ends ({cue.end}) before it starts ({cue.start})")
     return cue
@@ -341,7 +347,58 @@ def load(path: str | Path) -> Project:
     except UnicodeDecodeError as exc:
         raise ProjectError(f"not UTF-8 text (byte {exc.start}); not a Scorer project",
                            path) from exc
-    return loads(text, path)
+    project = loads(text, path)
+    folder = path.resolve().parent
+    for sug in project.suggestions:  # music beside the project is stored relative to it
+        if sug.path and not Path(sug.path).is_absolute():
+            sug.path = str(folder / sug.path)
+    return project
+
+
+def gather_music(project: Project, path: str | Path) -> list[str]:
+    """Copy every suggestion's music into the project's music folder; update the paths.
+
+    A project saved somewhere new (Save As, or an untitled project's first save) then carries
+    its music beside it, and moving the project with its folder keeps it working.
+
+    Returns:
+        Notes about music files that could not be found (their suggestions keep their path).
+    """
+    import shutil
+
+    target = music_folder(path)
+    notes = []
+    for sug in project.suggestions:
+        if not sug.path:
+            continue
+        src = Path(sug.path)
+        if not src.is_absolute():
+            src = Path(path).resolve().parent / src
+        if src.parent == target:
+            continue
+        if not src.is_file():
+            notes.append(f"{sug.cue}: music file not found ({src})")
+            continue
+        target.mkdir(parents=True, exist_ok=True)
+        dest = target / src.name
+        if not dest.exists() or dest.stat().st_size != src.stat().st_size:
+            shutil.copy2(src, dest)
+        sug.path = str(dest)
+    return notes
+
+
+def _portable_text(project: Project, path: Path) -> str:
+    """The document with music inside the project's folder written relative to it."""
+    folder = path.resolve().parent
+    doc = project.to_dict()
+    for sug in doc.get("suggestions", []):
+        p = sug.get("path") or ""
+        if p and Path(p).is_absolute():
+            try:
+                sug["path"] = Path(p).resolve().relative_to(folder).as_posix()
+            except ValueError:
+                pass  # music elsewhere (a library file) keeps its absolute path
+    return _escape_surrogates(json.dumps(doc, ensure_ascii=False, indent=1))
 
 
 # a file name that is not valid UTF-8 reaches Python as lone surrogates ("surrogateescape")
@@ -354,7 +411,10 @@ def dumps(project: Project) -> str:
     Lone surrogates (file names that are not valid UTF-8) are written as JSON "u" escapes,
     which JSON reads back to the same string, so the path still opens the file.
     """
-    text = json.dumps(project.to_dict(), ensure_ascii=False, indent=1)
+    return _escape_surrogates(json.dumps(project.to_dict(), ensure_ascii=False, indent=1))
+
+
+def _escape_surrogates(text: str) -> str:
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
@@ -366,7 +426,8 @@ def save(project: Project, path: str | Path) -> None:
     """
     path = Path(path)
     try:
-        atomic_write_bytes(path, dumps(project).encode("utf-8"))
+        gather_music(project, path)
+        atomic_write_bytes(path, _portable_text(project, path).encode("utf-8"))
     except IsADirectoryError as exc:
         raise ProjectError("is a folder; give a project file name (NAME.scorer.json)",
                            path) from exc

@@ -54,6 +54,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("stop_audition", "S&top Audition", ("Shift+Space",)),
     ActionSpec("lock_choice", "&Lock Choice", ("Ctrl+L",), "Choose this music for the cue"),
     ActionSpec("regenerate", "&Regenerate", ("Ctrl+R",), "Generate new music for the cue"),
+    ActionSpec("find_music", "&Find Music for All Cues", ("Ctrl+Shift+F",),
+               "Search the library and generate music for every unlocked cue"),
+    ActionSpec("find_music_selected", "Find Music for &Selected Cue", ("Ctrl+F",),
+               "Search the library and generate music for the selected cue"),
+    ActionSpec("reanalyse", "&Re-analyse", ("Ctrl+Shift+R",), "Analyse the clip again with "
+               "the current preferences (locked cues are kept)"),
+    ActionSpec("clear_recent", "&Clear Recent Files"),
     ActionSpec("about", "&About Scorer"),
 )
 
@@ -64,7 +71,9 @@ MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("&Playback", ("play_pause", "-", "shuttle_back", "shuttle_stop", "shuttle_forward", "-",
                    "step_back", "step_forward")),
     ("&View", ("zoom_in", "zoom_out", "zoom_fit")),
-    ("&Music", ("audition", "stop_audition", "-", "lock_choice", "regenerate")),
+    ("&Analysis", ("reanalyse",)),
+    ("&Music", ("audition", "stop_audition", "-", "lock_choice", "regenerate", "-",
+                "find_music_selected", "find_music")),
     ("&Help", ("about",)),
 )
 

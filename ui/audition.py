@@ -1,9 +1,8 @@
 """Audition: the picture from the cue's start with the suggestion's music mixed in.
 
-The music is prepared in a worker process (:func:`ui.jobs.prepare_music`) with the core:
-``scorer.music.render.load_music`` renders MIDI through the SoundFont or decodes audio;
-``scorer.export.mixdown.fit_cue`` cuts it to the cue with fades and a music-bed level;
-``duck_envelope`` dips it under the cue's speech regions, exactly as the exported mix will.
+The music is prepared in a worker process by the core (:mod:`scorer.export.preview`): MIDI is
+rendered through the SoundFont (audio decoded), fitted to the cue with fades and a music-bed
+level, and dipped under the cue's speech regions, exactly as the exported mix will.
 It is written to a temporary WAV and played by a second QMediaPlayer in step with the
 picture player; a timer re-aligns the two when they drift apart by more than ``RESYNC_MS``.
 
@@ -20,6 +19,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, QUrl, Signal
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
 
+from ui import media_calls
 from ui.thread import run_in_process
 
 RESYNC_MS = 80
@@ -90,11 +90,11 @@ class Audition(QObject):
         self.cue, self.suggestion_id, self.wav = cue, suggestion_id, wav
         gain_db = float(self.settings["audition/original_gain_db"])
         self.picture.set_volume(10 ** (gain_db / 20))
-        self.music.setSource(QUrl.fromLocalFile(str(wav)))
+        media_calls.call(self.music, "setSource", QUrl.fromLocalFile(str(wav)))
         self.picture.seek(cue.start)
         self.picture.play()
-        self.music.setPosition(0)
-        self.music.play()
+        media_calls.call(self.music, "setPosition", 0)
+        media_calls.call(self.music, "play")
         self._timer.start()
         self.started.emit(cue.number, suggestion_id)
 
@@ -106,7 +106,7 @@ class Audition(QObject):
         if self.cue is None:
             return
         self._timer.stop()
-        self.music.stop()
+        media_calls.call(self.music, "stop")
         self.picture.pause()
         self.picture.set_volume(1.0)
         self.cue = None
@@ -125,23 +125,24 @@ class Audition(QObject):
         expected = self._expected_ms()
         if self.music.playbackState() == QMediaPlayer.PlaybackState.PlayingState and \
                 abs(self.music.position() - expected) > RESYNC_MS:
-            self.music.setPosition(max(0, expected))
+            media_calls.call(self.music, "setPosition", max(0, expected))
 
     def _on_media_status(self, status) -> None:
         if self.cue is not None and status == QMediaPlayer.MediaStatus.LoadedMedia:
-            self.music.setPosition(max(0, self._expected_ms()))
+            media_calls.call(self.music, "setPosition", max(0, self._expected_ms()))
 
     def _on_user_seek(self, t: float) -> None:
         if self.cue is None:
             return
         if self.cue.start <= t < self.cue.end:
-            self.music.setPosition(int(round((t - self.cue.start) * 1000)))
+            media_calls.call(self.music, "setPosition", int(round((t - self.cue.start) * 1000)))
         else:
             self.stop()
 
     def cleanup(self) -> None:
-        """Stop and remove the temporary WAVs."""
+        """Stop, let go of the music file, and remove the temporary WAVs."""
         self.stop()
+        media_calls.call(self.music, "setSource", QUrl())
         for wav in self._tmp.glob("*.wav"):
             wav.unlink(missing_ok=True)
         try:

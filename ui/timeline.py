@@ -75,6 +75,14 @@ class RulerItem(QGraphicsItem):
         font.setPointSizeF(7.5)
         painter.setFont(font)
         exposed = option.exposedRect
+        if view.rate:
+            # ticks on whole frames, a whole number of timecode seconds (or frames) apart, so
+            # labels read 00:00:15:00 and not 00:00:14:24 at 23.976 fps
+            nominal = round(float(view.rate))
+            frames = max(1, round(step * nominal))
+            if frames >= nominal:
+                frames = round(frames / nominal) * nominal
+            step = frames / float(view.rate)
         first = max(0, math.floor((exposed.left() - MARGIN) / view.pps / step))
         last = math.ceil((exposed.right() - MARGIN) / view.pps / step) + 1
         for i in range(first, last + 1):
@@ -145,9 +153,10 @@ class CueItem(QGraphicsRectItem):
     """A cue block; drag an edge to move it (snaps to cuts), click to select."""
 
     def __init__(self, view: TimelineView, number: str, start: float, end: float, top: float,
-                 label: str):
+                 label: str, locked: bool = False):
         super().__init__()
         self.view, self.number, self.top, self.label = view, number, top, label
+        self.locked = locked
         self.start, self.end = start, end
         self._drag: str | None = None
         self._origin = 0.0
@@ -166,8 +175,19 @@ class CueItem(QGraphicsRectItem):
         painter.setPen(QPen(QColor(30, 90, 50), 2 if selected else 1))
         painter.drawRoundedRect(self.rect().adjusted(0.5, 0.5, -0.5, -0.5), 4, 4)
         painter.setPen(QColor(10, 40, 20))
-        painter.drawText(self.rect().adjusted(5, 0, -3, 0),
-                         Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, self.label)
+        text_rect = self.rect().adjusted(5, 0, -3, 0)
+        if self.locked:  # a padlock drawn with lines: emoji fonts are often missing
+            x, y = text_rect.left(), self.rect().center().y()
+            painter.setPen(QPen(QColor(10, 40, 20), 1.4))
+            painter.setBrush(QColor(10, 40, 20))
+            painter.drawRect(QRectF(x, y - 1, 9, 7))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawArc(QRectF(x + 1.5, y - 7, 6, 10), 0, 180 * 16)
+            text_rect = text_rect.adjusted(13, 0, 0, 0)
+        painter.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                         self.label)
+        self.setToolTip(f"Cue {self.number}" + (" (locked)" if self.locked else "")
+                        + ": drag an edge to move it")
 
     def edge_at(self, x: float) -> str | None:
         rect = self.rect()
@@ -242,6 +262,8 @@ class TimelineView(QGraphicsView):
         self.cue_items: dict[str, CueItem] = {}
         self.lanes: list[tuple[str, float]] = []  # (name, top)
         self.format_time = lambda t: f"{t:.1f}s"
+        self.rate = None  # the clip's exact frame rate (Fraction), for ruler ticks on frames
+        self._fitted = False  # the whole clip is shown: keep it so when the view resizes
         self._playhead_t = 0.0
         self.playhead: QGraphicsLineItem | None = None
         self.snap_line: QGraphicsLineItem | None = None
@@ -270,6 +292,7 @@ class TimelineView(QGraphicsView):
         self.duration = max(duration, 0.01)
         if fit:
             self.pps = self._fit_pps()
+            self._fitted = True
         self.rebuild()
 
     def set_thumbnails(self, thumbnails: list[tuple[float, QPixmap]]) -> None:
@@ -302,8 +325,8 @@ class TimelineView(QGraphicsView):
         project = self.project
         if project is not None:
             for cue in project.cues:
-                label = cue.number + (" 🔒" if cue.locked else "")
-                item = CueItem(self, cue.number, cue.start, cue.end, y, label)
+                item = CueItem(self, cue.number, cue.start, cue.end, y, cue.number,
+                               cue.locked)
                 scene.addItem(item)
                 self.cue_items[cue.number] = item
         y += CUE_H + GAP
@@ -335,6 +358,7 @@ class TimelineView(QGraphicsView):
         self.playhead.setZValue(50)
         scene.setSceneRect(QRectF(0, 0, width, bottom + 2))
         self.set_playhead(self._playhead_t, follow=False)
+        self.viewport().update()  # the lane names are drawn in the foreground
 
     def update_cue(self, number: str) -> None:
         """Redraw one cue block from the project (after an edit or an undo)."""
@@ -343,7 +367,7 @@ class TimelineView(QGraphicsView):
             self.rebuild()
             return
         cue = self.project.cue(number)
-        item.label = cue.number + (" 🔒" if cue.locked else "")
+        item.label, item.locked = cue.number, cue.locked
         item.set_times(cue.start, cue.end)
         item.update()
 
@@ -410,6 +434,7 @@ class TimelineView(QGraphicsView):
         anchor_t = self._playhead_t if anchor_t is None else anchor_t
         old_view_x = self.mapFromScene(self.x_of(anchor_t), 0).x()
         self.pps = max(2.0, min(2000.0, self.pps * factor))
+        self._fitted = False
         self.rebuild()
         self.horizontalScrollBar().setValue(int(self.x_of(anchor_t) - old_view_x))
 
@@ -418,6 +443,13 @@ class TimelineView(QGraphicsView):
 
     def zoom_fit(self) -> None:
         if self.duration > 0:
+            self.pps = self._fit_pps()
+            self._fitted = True
+            self.rebuild()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._fitted and self.project is not None and abs(self._fit_pps() - self.pps) > 1e-3:
             self.pps = self._fit_pps()
             self.rebuild()
 
@@ -452,4 +484,13 @@ class TimelineView(QGraphicsView):
             painter.setPen(QColor(40, 40, 40))
             painter.drawText(QRectF(3, y, MARGIN - 8, 16),
                              Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
+        # legend of the curve colours, in the corner above the lane names
+        painter.fillRect(QRectF(0, 0, MARGIN - 4, RULER_H), QColor(235, 235, 235))
+        for row, (text, colour) in enumerate((("valence", VALENCE), ("arousal", AROUSAL))):
+            y = 6 + row * 10
+            painter.setPen(QPen(colour, 2))
+            painter.drawLine(QPointF(4, y), QPointF(16, y))
+            painter.setPen(QColor(40, 40, 40))
+            painter.drawText(QRectF(19, y - 6, MARGIN - 24, 12),
+                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
         painter.restore()

@@ -410,11 +410,18 @@ def _mean_feature(track: Track | None, feature: str, a: float, b: float) -> floa
 
 def fill_cue(cue: Cue, fused: Track, cuts: list[float], regions: list[tuple[float, float]],
              words: Track | None, settings: CueSettings) -> Cue:
-    """Fill a cue's targets and musical parameters from the analysis (in place; returned)."""
+    """Fill a cue's targets and musical parameters from the analysis (in place; returned).
+
+    The editor's decisions stored on the cue are kept: a hand-set ``target`` replaces the
+    measured valence/arousal, and a hand-chosen ``palette`` the instrumentation preset.
+    """
     a, b = cue.start, cue.end
     m = (fused.times >= a) & (fused.times < b)
     conf = fused.confidence[m]
-    cue.valence, cue.arousal = (round(x, 3) for x in _mean_va(fused, a, b))
+    if cue.target is not None:
+        cue.valence, cue.arousal = (round(float(np.clip(x, -1, 1)), 3) for x in cue.target)
+    else:
+        cue.valence, cue.arousal = (round(x, 3) for x in _mean_va(fused, a, b))
     total = float(conf.sum())
     cue.contributions = {
         name: round(float((share[m] * conf).sum() / total), 3) if total > 0 else 0.0
@@ -430,9 +437,15 @@ def fill_cue(cue: Cue, fused: Track, cuts: list[float], regions: list[tuple[floa
     cue.hit_error_ms = round(mean_err, 2)
     cue.key, cue.mode = key_for(cue.valence)
     cue.register = register_for(cue.valence)
-    cue.instrumentation = instrumentation_for(cue.valence, cue.arousal)
+    cue.instrumentation = (cue.palette if cue.palette in INSTRUMENTATION
+                           else instrumentation_for(cue.valence, cue.arousal))
     cue.programs = dict(INSTRUMENTATION[cue.instrumentation])
     cue.dynamics = dynamics_curve(fused, a, b, cue.arousal)
+    if cue.target is not None:  # the level follows the picture, centred on the new target
+        measured = _mean_va(fused, a, b)[1]
+        shift = 0.4 * (cue.arousal - measured)
+        cue.dynamics = [(t, round(float(np.clip(v + shift, 0.1, 1.0)), 3))
+                        for t, v in cue.dynamics]
     cue.ducking = [(round(s, 3), round(e, 3)) for s, e in _clip_regions(regions, a, b)]
     return cue
 

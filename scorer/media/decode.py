@@ -78,11 +78,20 @@ def check_same_source(project, source: dict, autosave: str | Path) -> None:
                          "again", autosave)
 
 
+def _open_av(path: Path):
+    # Tags in odd encodings must not stop a read; PyAV 19 removed the keyword and no longer
+    # raises on such tags, so it is only passed where it is accepted.
+    try:
+        return av.open(str(path), metadata_errors="ignore")
+    except TypeError:
+        return av.open(str(path))
+
+
 def open_container(path: str | Path):
     """Open a media file with PyAV, turning FFmpeg's errors into a clear MediaError."""
     path = _check_path(path)
     try:
-        return av.open(str(path), metadata_errors="ignore")
+        return _open_av(path)
     except av.error.InvalidDataError as exc:
         raise MediaError("not a readable video or audio file (FFmpeg: invalid data; "
                          "the file may be truncated or not media at all)", path) from exc
