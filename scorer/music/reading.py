@@ -159,14 +159,21 @@ def score_to_midi(score, path: str | Path):
             last = exc
             log.debug("%s: MIDI rendering (%s) failed: %s", path, how, exc)
             continue
+        try:
+            # badly formed repeats can also "expand" a tune tenfold, past what a MIDI reader
+            # accepts: then too the piece is played as written
+            pm = read_midi(path, data)
+        except InputError as exc:
+            last = exc
+            continue
         if how != "expanded":
             log.warning(
                 "%s: repeats cannot be expanded (%s); played %s",
                 path,
-                str(last).splitlines()[0][:120] if last else "",
+                str(getattr(last, "message", last)).splitlines()[0][:120] if last else "",
                 how,
             )
-        return read_midi(path, data)
+        return pm
     text = str(last).strip().splitlines()[0][:160] if last and str(last).strip() else ""
     raise InputError(
         f"score cannot be rendered as MIDI ({type(last).__name__}{': ' + text if text else ''})",

@@ -180,7 +180,7 @@ def test_full_disk_keeps_the_old_project(small_tmpfs):
         project_io.autosave(big, path)
 
 
-def test_read_only_file_system_is_said_in_words(small_tmpfs):
+def test_read_only_file_system_is_said_in_words(small_tmpfs, capsys):
     path = small_tmpfs / "p.scorer.json"
     project_io.save(Project(title="before"), path)
     subprocess.run(["mount", "-o", "remount,ro", str(small_tmpfs)], check=True)
@@ -192,6 +192,17 @@ def test_read_only_file_system_is_said_in_words(small_tmpfs):
         with pytest.raises(ExportError, match="read-only"):
             p, ppath, _ = make_project(small_tmpfs.parent / "proj", "25")
             export_project(p, ppath, "edl", small_tmpfs / "out")
+        # analyze says so before any work (it used to crash at its first autosave)
+        from scorer import cli
+
+        sys.path.insert(0, str(REPO / "tests"))
+        from fixtures.media import write_clip
+
+        clip = write_clip(small_tmpfs.parent / "clip.mp4", seconds=1.0)
+        code = cli.main(["analyze", str(clip), "-o", str(small_tmpfs / "new.scorer.json")])
+        err = capsys.readouterr().err
+        assert code == 2 and "read-only" in err and "Traceback" not in err
     finally:
         subprocess.run(["mount", "-o", "remount,rw", str(small_tmpfs)], check=True)
     assert project_io.load(path).title == "before"
+    assert sorted(p.name for p in small_tmpfs.iterdir()) == ["p.scorer.json"]

@@ -444,9 +444,10 @@ def extract(path: str, numbers: list[int] | None = None) -> list[dict]:
     if kind != "score":
         raise ValueError(f"unsupported file type {p.suffix!r}")
     if fmt == "abc":
+        in_file = abc_numbers(p)
         if numbers is None:
-            numbers = abc_numbers(p)
-        if len(numbers) <= 1:
+            numbers = in_file
+        if len(in_file) <= 1:  # one tune: read the file whole (a chosen tune is honoured)
             numbers = [None]
     else:
         numbers = [None]
