@@ -88,7 +88,8 @@ class Cue:
     hit_points: list[float] = field(default_factory=list)
     hit_error_ms: float = 0.0
     ducking: list[tuple[float, float]] = field(default_factory=list)
-    contributions: dict[str, float] = field(default_factory=dict)  # modality -> share 0..1
+    # modality -> its share of the fused emotion over the cue (0..1, summing to 1)
+    shares: dict[str, float] = field(default_factory=dict)
     locked: bool = False
     choice: str = ""  # id of the chosen suggestion
     title: str = ""
@@ -243,6 +244,11 @@ def _segment(data: dict) -> TranscriptSegment:
 
 
 def _cue(data: dict, index: int = 0) -> Cue:
+    if isinstance(data, dict) and "contributions" in data:
+        # the field's earlier name (same meaning)
+        data = dict(data)
+        legacy = data.pop("contributions")
+        data.setdefault("shares", legacy)
     number = data.get("number") if isinstance(data, dict) else None
     cue = _build(Cue, data, f"cue {number}" if isinstance(number, str) else f"cue #{index + 1}")
     cue.tempo_range = tuple(cue.tempo_range)

@@ -140,6 +140,14 @@ class MainWindow(QMainWindow):
         doc = self.doc
         doc.projectReplaced.connect(self._on_project_replaced)
         doc.cueChanged.connect(self._on_cue_changed)
+        # the music lane follows every change of cues or music, once per event-loop turn
+        self._lane_timer = QTimer(self)
+        self._lane_timer.setSingleShot(True)
+        self._lane_timer.setInterval(30)
+        self._lane_timer.timeout.connect(self._refresh_music_lane)
+        doc.suggestionsChanged.connect(self._lane_timer.start)
+        doc.cueChanged.connect(self._lane_timer.start)
+        doc.cuesChanged.connect(self._lane_timer.start)
         doc.cuesChanged.connect(self._on_cues_changed)
         # bound methods (not lambdas): Qt drops them when the window goes away
         doc.undo_stack.cleanChanged.connect(self._update_title)
@@ -335,6 +343,23 @@ class MainWindow(QMainWindow):
         self.update_actions()
         cues = self.doc.cues()
         self.select_cue(cues[0].number if cues else "")
+        self.timeline.waveform = None
+        self._lane_timer.start()
+        if project is not None and project.media is not None and project.media.has_audio \
+                and Path(project.media.path).exists():
+            self.analysis.start_waveform(Path(project.media.path))
+
+    def _refresh_music_lane(self) -> None:
+        from scorer.music.lane import music_lane
+
+        project = self.doc.project
+        if project is None:
+            self.timeline.set_music_lane([])
+            return
+        try:
+            self.timeline.set_music_lane(music_lane(project, self.doc.path))
+        except Exception as exc:  # noqa: BLE001 - the lane is a view; the edit stands
+            log.warning("music lane not drawn: %s", exc)
 
     def _on_cue_changed(self, number: str) -> None:
         self.timeline.update_cue(number)

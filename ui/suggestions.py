@@ -22,15 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from scorer.affect.cues import format_shares
 from scorer.timebase import format_clock
 from ui import core
-
-
-def share_text(contributions: dict[str, float], top: int = 4) -> str:
-    """"faces 55 %, voice 30 %, music 15 %": what each modality gave the cue's target."""
-    items = sorted(((k, v) for k, v in contributions.items() if v >= 0.005),
-                   key=lambda kv: -kv[1])[:top]
-    return "from " + ", ".join(f"{k} {round(100 * v)} %" for k, v in items) if items else ""
 
 
 class SuggestionsPanel(QWidget):
@@ -164,7 +158,7 @@ class SuggestionsPanel(QWidget):
             f"({cue.duration:.1f} s)<br>target valence {cue.valence:+.2f}, arousal "
             f"{cue.arousal:+.2f} · {cue.tempo:.0f} BPM · {cue.key} {cue.mode}"
             + (f" · {cue.instrumentation.replace('_', ' ')}" if cue.instrumentation else "")
-            + (f"<br>{share_text(cue.contributions)}" if cue.contributions else "")
+            + (f"<br>emotion from {format_shares(cue.shares)}" if cue.shares else "")
             + (f"<br><b>Locked:</b> {self._title(cue.choice)}" if cue.locked else ""))
         for rank, s in enumerate(self.doc.suggestions_for(number), 1):
             mark = "[locked] " if cue.locked and cue.choice == s.id else ""

@@ -18,6 +18,7 @@ from PySide6.QtGui import (
     QColor,
     QCursor,
     QFont,
+    QLinearGradient,
     QPainter,
     QPainterPath,
     QPen,
@@ -47,6 +48,8 @@ CUT = QColor(120, 120, 120)
 CUE_FILL = QColor(90, 160, 110, 150)
 CUE_SELECTED = QColor(70, 190, 120, 210)
 PLAYHEAD = QColor(220, 40, 40)
+MUSIC_CHOSEN = QColor(170, 140, 220, 170)
+MUSIC_TOP = QColor(200, 185, 230, 140)
 
 
 def _tick_step(pps: float, min_px: float = 70.0) -> float:
@@ -147,6 +150,91 @@ class CurveItem(QGraphicsItem):
                     pen_down = True
             painter.setPen(QPen(colour, 1.6))
             painter.drawPath(path)
+
+
+class MusicLaneItem(QGraphicsItem):
+    """Where each cue's music plays (with its notes), ends early, and fades out."""
+
+    def __init__(self, view: TimelineView, top: float, items):
+        super().__init__()
+        self.view, self.top, self.items = view, top, items
+        tips = []
+        for i in items:
+            kind = "locked" if i.locked else "chosen" if i.chosen else "top-scored"
+            tip = f"{i.cue}: {i.title} ({kind} suggestion)"
+            if i.music_end < i.end - 0.05:
+                tip += f"; silent from {view.format_time(i.music_end)}"
+            tips.append(tip)
+        self.setToolTip("\n".join(tips) or "No music chosen yet")
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(0, self.top, self.view.x_of(self.view.duration) + MARGIN, LANE_H)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        view = self.view
+        painter.fillRect(QRectF(MARGIN, self.top, self.boundingRect().width() - MARGIN,
+                                LANE_H), QColor(250, 250, 250))
+        font = QFont(painter.font())
+        font.setPointSizeF(7.5)
+        painter.setFont(font)
+        for item in self.items:
+            x0, x1, xe = view.x_of(item.start), view.x_of(item.music_end), view.x_of(item.end)
+            body = QRectF(x0, self.top + 1, max(1.0, x1 - x0), LANE_H - 2)
+            painter.fillRect(body, MUSIC_CHOSEN if item.chosen or item.locked else MUSIC_TOP)
+            if xe - x1 > 1:  # the piece ends before the cue: silence, hatched
+                painter.fillRect(QRectF(x1, self.top + 1, xe - x1, LANE_H - 2),
+                                 QBrush(QColor(150, 150, 150), Qt.BrushStyle.BDiagPattern))
+            xf = view.x_of(item.fade_start)
+            if x1 - xf > 1:
+                fade = QLinearGradient(xf, 0, x1, 0)
+                fade.setColorAt(0, QColor(255, 255, 255, 0))
+                fade.setColorAt(1, QColor(255, 255, 255, 200))
+                painter.fillRect(QRectF(xf, self.top + 1, x1 - xf, LANE_H - 2), fade)
+            if item.notes:  # a small piano roll of the chosen MIDI
+                low = min(n.pitch for n in item.notes)
+                high = max(n.pitch for n in item.notes)
+                span = max(12, high - low)
+                painter.setPen(QPen(QColor(60, 30, 110, 200), 1.2))
+                for n in item.notes:
+                    y = self.top + LANE_H - 4 - (n.pitch - low) / span * (LANE_H - 8)
+                    painter.drawLine(QPointF(view.x_of(n.start), y),
+                                     QPointF(max(view.x_of(n.start) + 1, view.x_of(n.end)), y))
+            painter.setPen(QColor(40, 20, 70))
+            painter.drawText(body.adjusted(3, 0, -2, 0), Qt.AlignmentFlag.AlignTop
+                             | Qt.AlignmentFlag.AlignLeft, item.title)
+
+
+class WaveformItem(QGraphicsItem):
+    """The original sound track as a min/max waveform."""
+
+    def __init__(self, view: TimelineView, top: float, mins, maxs, bins_per_second: float):
+        super().__init__()
+        self.view, self.top = view, top
+        self.mins, self.maxs, self.bps = mins, maxs, bins_per_second
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(0, self.top, self.view.x_of(self.view.duration) + MARGIN, LANE_H)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        view = self.view
+        exposed = option.exposedRect
+        painter.fillRect(QRectF(MARGIN, self.top, self.boundingRect().width() - MARGIN,
+                                LANE_H), QColor(250, 250, 250))
+        if not len(self.maxs):
+            return
+        mid, half = self.top + LANE_H / 2, LANE_H / 2 - 2
+        painter.setPen(QPen(QColor(70, 110, 140), 1))
+        left = max(MARGIN, math.floor(exposed.left()))
+        right = min(view.x_of(view.duration), math.ceil(exposed.right()))
+        x = left
+        while x < right:
+            a = int((x - MARGIN) / view.pps * self.bps)
+            b = max(a + 1, int((x + 1 - MARGIN) / view.pps * self.bps))
+            if a >= len(self.maxs):
+                break
+            lo, hi = float(self.mins[a:b].min()), float(self.maxs[a:b].max())
+            painter.drawLine(QPointF(x, mid - hi * half), QPointF(x, mid - lo * half))
+            x += 1
 
 
 class CueItem(QGraphicsRectItem):
@@ -263,6 +351,8 @@ class TimelineView(QGraphicsView):
         self.lanes: list[tuple[str, float]] = []  # (name, top)
         self.format_time = lambda t: f"{t:.1f}s"
         self.rate = None  # the clip's exact frame rate (Fraction), for ruler ticks on frames
+        self.music_items: list = []  # scorer.music.lane.LaneItem, one per cue with music
+        self.waveform = None  # (mins, maxs, bins per second) of the original sound
         self._fitted = False  # the whole clip is shown: keep it so when the view resizes
         self._playhead_t = 0.0
         self.playhead: QGraphicsLineItem | None = None
@@ -293,6 +383,16 @@ class TimelineView(QGraphicsView):
         if fit:
             self.pps = self._fit_pps()
             self._fitted = True
+        self.rebuild()
+
+    def set_music_lane(self, items: list) -> None:
+        """Show where each cue's music plays (:func:`scorer.music.lane.music_lane`)."""
+        self.music_items = list(items)
+        self.rebuild()
+
+    def set_waveform(self, mins, maxs, bins_per_second: float) -> None:
+        """Show the original sound track (:func:`scorer.media.waveform.waveform_envelope`)."""
+        self.waveform = (mins, maxs, bins_per_second)
         self.rebuild()
 
     def set_thumbnails(self, thumbnails: list[tuple[float, QPixmap]]) -> None:
@@ -330,6 +430,14 @@ class TimelineView(QGraphicsView):
                 scene.addItem(item)
                 self.cue_items[cue.number] = item
         y += CUE_H + GAP
+        if project is not None:
+            scene.addItem(MusicLaneItem(self, y, self.music_items))
+            self.lanes.append(("music", y))
+            y += LANE_H + GAP
+            if self.waveform is not None:
+                scene.addItem(WaveformItem(self, y, *self.waveform))
+                self.lanes.append(("sound", y))
+                y += LANE_H + GAP
         if project is not None and project.fused is not None and len(project.fused):
             fused = project.fused
             for name, values, colour in (("valence", fused.valence, VALENCE),

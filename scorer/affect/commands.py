@@ -15,6 +15,9 @@ def _cmd_cues(args) -> int:
     if args.content_type:
         project.settings["content_type"] = args.content_type
         changed = True
+    if args.fusion:
+        project.settings.setdefault("fusion", {})["method"] = args.fusion
+        changed = True
     cue_opts = dict(project.settings.get("cues", {}) or {})
     for name in ("min_length", "max_length"):
         value = getattr(args, name)
@@ -107,7 +110,10 @@ def register(subparsers) -> None:
                    help="fuse and plan the cues again (locked cues are kept) and save")
     p.add_argument("--content-type",
                    help="re-plan with this fusion preset (drama, documentary, interview, "
-                        "action, comedy, balanced) and save")
+                        "action, comedy, balanced; used by the presets method) and save")
+    p.add_argument("--fusion", choices=("auto", "fitted", "presets"),
+                   help="re-plan with this fusion method (auto: the fitted model where it "
+                        "beat the presets on the benchmark) and save")
     p.add_argument("--min-length", type=float, help="re-plan with this minimum cue length (s)")
     p.add_argument("--max-length", type=float, help="re-plan with this maximum cue length (s)")
     p.set_defaults(handler=_cmd_cues)

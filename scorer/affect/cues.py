@@ -31,7 +31,8 @@ Per cue:
 - dynamics: (time, level 0..1) points from the fused arousal, 0.5 + 0.4 * arousal.
 - ducking: (start, end) stretches where people speak (prosody "speech" activity >= 0.5, or a
   transcript segment), so the mix can dip the music under dialogue.
-- contributions: each modality's confidence-weighted mean share of the fusion over the cue.
+- shares: each modality's confidence-weighted mean share of the fusion over the cue, for the
+  editor ("faces 55 %, voice 30 %, music 15 %", :func:`format_shares`).
 
 Settings (``project.settings["cues"]`` overrides): ``min_length`` 6 s, ``max_length`` 90 s,
 ``snap`` 4 s, ``sensitivity`` 0.25 (a V or A step of this size held for ``min_length`` on both
@@ -423,7 +424,7 @@ def fill_cue(cue: Cue, fused: Track, cuts: list[float], regions: list[tuple[floa
     else:
         cue.valence, cue.arousal = (round(x, 3) for x in _mean_va(fused, a, b))
     total = float(conf.sum())
-    cue.contributions = {
+    cue.shares = {
         name: round(float((share[m] * conf).sum() / total), 3) if total > 0 else 0.0
         for name, share in sorted(shares(fused).items())}
     cue.hit_points = [round(float(c), 4) for c in cuts if a + 1e-6 < c < b - 1e-6]
@@ -548,22 +549,41 @@ def _timecode_formatter(project: Project):
     return lambda seconds: seconds_to_timecode(seconds, rate, start_frame=start)
 
 
+def format_shares(shares: dict[str, float], limit: int = 4, floor: float = 0.05) -> str:
+    """Say which modalities a cue's emotion came from: "faces 55 %, voice 30 %, music 15 %".
+
+    Args:
+        shares: Modality -> share (0..1), as in ``Cue.shares``.
+        limit: Most modalities named (the largest shares).
+        floor: Shares under this are left out.
+
+    Returns:
+        The text, largest first; "-" when no modality had a share.
+    """
+    ranked = sorted(((v, k) for k, v in shares.items() if v >= floor), reverse=True)[:limit]
+    if not ranked:
+        return "-"
+    return ", ".join(f"{name} {round(100 * value):d} %" for value, name in ranked)
+
+
 def format_cue_table(project: Project) -> str:
     """Return the cue list as a text table.
 
     Columns: number, in, out (timecode at the clip's frame rate, from its start timecode; a
     clock "M:SS.mmm" for audio-only clips), duration (s), valence, arousal, tempo (BPM), key,
-    instrumentation, hit error (mean, ms). A locked cue's number carries a "*".
+    instrumentation, hit error (mean, ms), and where the emotion came from (the modalities'
+    shares). A locked cue's number carries a "*".
     """
     fmt = _timecode_formatter(project)
-    header = ("cue", "in", "out", "dur s", "V", "A", "tempo", "key", "instruments", "hit ms")
+    header = ("cue", "in", "out", "dur s", "V", "A", "tempo", "key", "instruments", "hit ms",
+              "emotion from")
     rows = [header]
     for cue in project.cues:
         rows.append((
             cue.number + ("*" if cue.locked else ""), fmt(cue.start), fmt(cue.end),
             f"{cue.duration:.2f}", f"{cue.valence:+.2f}", f"{cue.arousal:+.2f}",
             f"{cue.tempo:.1f}", f"{cue.key} {cue.mode}", cue.instrumentation,
-            f"{cue.hit_error_ms:.1f}" if cue.hit_points else "-"))
+            f"{cue.hit_error_ms:.1f}" if cue.hit_points else "-", format_shares(cue.shares)))
     if len(rows) == 1:
         return "no cues planned"
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]

@@ -3,7 +3,8 @@
 A header (production title, episode, production company, total music length) and one row per
 cue: sequence, cue number, title, composer and publisher with their roles (C = composer,
 E = publisher), society and share, usage code, timing in/out and duration in the clip's
-timecode. Written as CSV, XLSX (openpyxl) and PDF (reportlab).
+timecode, and notes: where the scene's emotion that the cue follows came from (the modalities'
+shares, "faces 55 %, voice 30 %, music 15 %"). Written as CSV, XLSX (openpyxl) and PDF (reportlab).
 
 ``Project.cue_sheet`` holds what the editor filled in::
 
@@ -44,7 +45,7 @@ USAGE_CODES = {
 DEFAULT_USAGE = "BI"
 COLUMNS = ["Seq", "Cue", "Title", "Composer", "Composer Role", "Composer Society",
            "Composer Share %", "Publisher", "Publisher Role", "Publisher Society",
-           "Publisher Share %", "Usage", "Timing In", "Timing Out", "Duration"]
+           "Publisher Share %", "Usage", "Timing In", "Timing Out", "Duration", "Notes"]
 
 
 @dataclass
@@ -61,6 +62,16 @@ def _share(value, default: float) -> str:
     except (TypeError, ValueError):
         number = default
     return f"{number:g}"
+
+
+def cue_notes(cue) -> str:
+    """The Notes cell: the cue's target emotion and the modalities it came from."""
+    if not cue.shares:
+        return ""
+    from scorer.affect.cues import format_shares
+
+    return (f"emotion V {cue.valence:+.2f} A {cue.arousal:+.2f} from "
+            f"{format_shares(cue.shares)}")
 
 
 def build_cue_sheet(project: Project, cues: list[CueMusic], tb: Timebase,
@@ -110,7 +121,7 @@ def build_cue_sheet(project: Project, cues: list[CueMusic], tb: Timebase,
             _share(own.get("publisher_share", params.get("publisher_share")), 50.0)
             if has_pub else "",
             usage, tb.timecode(music.in_frame), tb.timecode(music.out_frame),
-            tb.duration_timecode(frames),
+            tb.duration_timecode(frames), cue_notes(cue),
         ])
     seconds = float(tb.seconds(total))
     header = [
@@ -155,8 +166,8 @@ def xlsx_bytes(sheet: CueSheet) -> bytes:
     ws.freeze_panes = f"A{ws.max_row + 1}"  # a string: ws.cell() would create a row
     for row in sheet.rows:
         ws.append(row)
-    for column, width in zip("ABCDEFGHIJKLMNO", (5, 7, 28, 22, 9, 10, 9, 22, 9, 10, 9, 7, 13,
-                                                 13, 13), strict=True):
+    for column, width in zip("ABCDEFGHIJKLMNOP", (5, 7, 28, 22, 9, 10, 9, 22, 9, 10, 9, 7, 13,
+                                                  13, 13, 40), strict=True):
         ws.column_dimensions[column].width = width
     buf = io.BytesIO()
     book.save(buf)
@@ -182,9 +193,9 @@ def pdf_bytes(sheet: CueSheet) -> bytes:
         story.append(Paragraph(f"<b>{_esc(key)}:</b> {_esc(value)}", styles["BodyText"]))
     story.append(Spacer(1, 5 * mm))
     head = ["Seq", "Cue", "Title", "Composer", "Role", "Society", "Share", "Publisher", "Role",
-            "Society", "Share", "Use", "In", "Out", "Dur."]
+            "Society", "Share", "Use", "In", "Out", "Dur.", "Notes"]
     data = [head] + [[Paragraph(_esc(c), small) for c in row] for row in sheet.rows]
-    widths = [9, 12, 42, 34, 9, 15, 11, 34, 9, 15, 11, 10, 22, 22, 22]
+    widths = [9, 12, 32, 27, 9, 15, 11, 27, 9, 15, 11, 10, 20, 20, 20, 30]
     table = Table(data, colWidths=[w * mm for w in widths], repeatRows=1)
     table.setStyle(TableStyle([
         ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),

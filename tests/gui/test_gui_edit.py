@@ -193,3 +193,22 @@ def test_timeline_zoom_keeps_cues_in_step(window, qtbot, project_file):
     assert view.cue_items["1M2"].rect().right() <= view.viewport().width()
     view.seekRequested.emit(7.0)
     qtbot.waitUntil(lambda: abs(view.playhead.line().x1() - view.x_of(7.0)) < 1, timeout=3000)
+
+
+def test_music_lane_previews_the_chosen_music_and_sound_lane_shows_the_track(
+        window, qtbot, project_file, library):
+    win = window
+    win.open_project(project_file)
+    piece = library / "bright_march.mid"  # 32 eighth notes at 150 BPM: 6.4 s on a 6 s cue
+    win.doc.add_suggestions([Suggestion("m1", "1M1", "library", "March", path=str(piece),
+                                        score=0.8)])
+    qtbot.waitUntil(lambda: [i.cue for i in win.timeline.music_items] == ["1M1"], timeout=5000)
+    item = win.timeline.music_items[0]
+    assert item.title == "March" and item.music_end == pytest.approx(6.0)  # cut at the cue
+    assert {n.pitch for n in item.notes} == {60, 64, 67, 72}
+    assert "music" in [name for name, _ in win.timeline.lanes]
+    qtbot.waitUntil(lambda: "sound" in [name for name, _ in win.timeline.lanes], timeout=30_000)
+    mins, maxs, bps = win.timeline.waveform
+    first, second = maxs[: int(5 * bps)], maxs[int(7 * bps):]
+    assert np.median(first) > 2 * np.median(second)  # the loud tone, then quiet noise
+    win.timeline.grab().save(str(project_file.parent / "lanes.png"))

@@ -96,7 +96,8 @@ def make_project(folder, key="25", video=False) -> tuple[Project, object, tuple]
         has_audio=video, start_timecode=start_tc))
     p.cues = [
         Cue("1M1", float(s1), float(e1), valence=-0.4, arousal=0.6, tempo=90, key="D",
-            mode="minor", hit_points=[float(s1) + 1.0], choice="g1", title="Pulse"),
+            mode="minor", hit_points=[float(s1) + 1.0], choice="g1", title="Pulse",
+            shares={"music": 0.15, "faces": 0.55, "voice": 0.3}),
         Cue("1M2", float(s2), float(e2), valence=0.7, arousal=-0.5, tempo=140,
             ducking=[(float(s2) + 1.5, float(s2) + 2.5)], hit_points=[float(s2) + 2.0]),
         Cue("1M3", float(e2) + 0.2, float(e2) + 0.8),  # nothing suggested: skipped
@@ -142,6 +143,9 @@ def test_editorial_exports_read_back(tmp_path, key):
     assert table[1]["Composer"] == "Ann Lib" and table[1]["Publisher Role"] == "E"
     assert table[1]["Composer Share %"] == "50" and table[1]["Publisher Share %"] == "50"
     assert (";" in table[0]["Timing Out"]) is drop
+    # the notes say where the cue's emotion came from, largest share first
+    assert table[0]["Notes"] == "emotion V -0.40 A +0.60 from faces 55 %, voice 30 %, music 15 %"
+    assert table[1]["Notes"] == ""
     header = {r[0]: r[1] for r in csv_rows[:head] if len(r) == 2}
     assert header["Episode"] == "101" and header["Production Company"] == "ACME Pictures"
     # 60 + 120 frames

@@ -113,6 +113,27 @@ class AnalysisController(QObject):
         QTimer.singleShot(0, win.autosave)
         QTimer.singleShot(0, lambda: win.music.find_music(None) if win.doc.cues() else None)
 
+    def start_waveform(self, path: Path) -> None:
+        """Decode the original sound once, off the GUI thread, for the timeline's lane."""
+        bins = 100
+
+        def work(task):
+            from scorer.media.waveform import waveform_envelope
+
+            return waveform_envelope(path, bins_per_second=bins, cancel=task.cancel)
+
+        def done(result, error):
+            self.win.tasks.pop("waveform", None)
+            if error is None:
+                self.win.timeline.set_waveform(*result, bins)
+            elif not isinstance(error, Cancelled):
+                log.info("no waveform for %s: %s", path, error)
+
+        old = self.win.tasks.pop("waveform", None)
+        if old is not None:
+            old.cancel_task()
+        self.win.tasks["waveform"] = run_task("waveform", work, done)
+
     def start_thumbnails(self, path: Path) -> None:
         fps = float(self.win.settings["timeline/thumbnail_fps"])
 

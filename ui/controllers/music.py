@@ -164,8 +164,9 @@ class MusicController(QObject):
             self._pending = set(stale)
         if fresh:
             self._put(fresh, items)
-        self.win.say(f"{len(items)} suggestions for {len(fresh)} cues. Select a cue, then "
-                     "audition (Ctrl+Space).")
+        cues = f"{len(fresh)} cue" + ("s" if len(fresh) != 1 else "")
+        self.win.say(f"{len(items)} suggestions for {cues}. Select a cue, then audition "
+                     "(Ctrl+Space).")
         self.win.autosave()
         if stale:  # edited while the search ran: look again for those
             self.find_music(stale, origin=self._origin)
