@@ -187,7 +187,9 @@ def test_special_library_folder_with_pipes_and_loops_is_indexed(tmp_path):
     code, out, err = run_child(["library", "add", folder, "--index", tmp_path / "lib.sqlite",
                                 "--workers", "1"])
     assert code == 0, err
-    assert "1 added" in out
+    assert "1 added" in out and "2 unreadable" in out
+    assert f"{folder / 'pipe.mid'}: not a regular file" in out
+    assert f"{folder / 'loop.mid'}: cannot read (too many levels of symbolic links" in out
 
 
 # ----------------------------------------------------------------------- names and resume

@@ -235,8 +235,9 @@ class LibraryIndex:
         folder = Path(folder).expanduser().resolve()
         if not folder.is_dir():
             raise InputError("music folder not found (or not a folder)", folder)
+        # not only regular files: a pipe or a link loop named *.mid is listed as unreadable
         files = sorted(p for p in folder.rglob("*")
-                       if p.is_file() and feat.kind_of(p) and not p.name.startswith("."))
+                       if feat.kind_of(p) and not p.name.startswith(".") and not p.is_dir())
         jobs = [(p, None) for p in files]
         return self._add(str(folder), "user", jobs, progress, cancel, workers)
 
