@@ -11,12 +11,16 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
+import signal
 import sys
+import threading
 from fractions import Fraction
 from pathlib import Path
 
 from scorer import __version__
 from scorer.errors import Cancelled, ScorerError
+from scorer.options import validate as validate_options
 
 log = logging.getLogger("scorer")
 
@@ -51,36 +55,74 @@ def _cmd_probe(args) -> int:
     return 0
 
 
+def check_output_file(out: Path, what: str) -> None:
+    """Fail before any work if ``out`` cannot become a file.
+
+    A folder given as the file, a missing folder or a read-only one above it are refused.
+
+    Raises:
+        ScorerError: Naming the path and the problem.
+    """
+    if out.is_dir():
+        raise ScorerError(f"is a folder; give a {what} file name (such as "
+                          f"{out / 'NAME.scorer.json'})", out)
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise ScorerError("folder does not exist", folder)
+    if not os.access(folder, os.W_OK):
+        probe_error = "read-only file system" if _read_only(folder) else "no write permission"
+        raise ScorerError(f"cannot write in this folder ({probe_error}); nothing was done",
+                          folder)
+
+
+def _read_only(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
 def _cmd_analyze(args) -> int:
+    from scorer import media
     from scorer import project as project_io
+    from scorer.errors import ProjectError
+    from scorer.fileio import output_lock
     from scorer.pipeline import AnalysisSettings, analyze
     from scorer.progress import cancellable
 
     out = Path(args.output)
-    if not out.parent.exists():
-        raise ScorerError("folder does not exist", out.parent)
+    check_output_file(out, "project")
+    source = media.source_fingerprint(args.file)  # also refuses pipes and devices, in words
     project = None
-    recovered = project_io.recovery_candidate(out)
-    if args.resume and recovered is not None:
-        project = project_io.load(recovered)
-        print(f"resuming from the autosave {recovered} "
-              f"(done: {', '.join(project.settings.get('analysis_done', [])) or 'nothing'})")
-    elif recovered is not None and not args.force:
-        raise ScorerError(f"an interrupted analysis left an autosave ({recovered.name}); pass "
-                          "--resume to continue it or --force to start again", out)
-    elif out.exists() and not args.force:
-        raise ScorerError("project exists; pass --force to replace it", out)
-    settings = AnalysisSettings(content_type=args.content_type, sample_fps=args.fps,
-                                subtitles=args.subtitles or "", transcriber=args.transcriber)
-    with cancellable() as (bar, cancel):
-        try:
-            project = analyze(args.file, project=project, settings=settings, progress=bar,
-                              cancel=cancel,
-                              on_stage_done=lambda stage, p: project_io.autosave(p, out))
-        except Cancelled:
-            project_io.autosave_path(out).unlink(missing_ok=True)  # a clean cancel: nothing
-            raise
-    project_io.save(project, out)
+    with output_lock(out, ProjectError):  # one analysis per project file at a time
+        recovered = project_io.recovery_candidate(out)
+        if args.resume and recovered is not None:
+            project = project_io.load(recovered)
+            media.check_same_source(project, source, recovered)
+            print(f"resuming from the autosave {recovered} "
+                  f"(done: {', '.join(project.settings.get('analysis_done', [])) or 'nothing'})")
+        elif recovered is not None and not args.force:
+            raise ScorerError(f"an interrupted analysis left an autosave ({recovered.name}); "
+                              "pass --resume to continue it or --force to start again", out)
+        elif out.exists() and not args.force:
+            raise ScorerError("project exists; pass --force to replace it", out)
+        settings = AnalysisSettings(content_type=args.content_type, sample_fps=args.fps,
+                                    subtitles=args.subtitles or "",
+                                    transcriber=args.transcriber)
+
+        def autosave(stage, p):
+            p.settings["source"] = source
+            project_io.autosave(p, out)
+
+        with cancellable() as (bar, cancel):
+            try:
+                project = analyze(args.file, project=project, settings=settings, progress=bar,
+                                  cancel=cancel, on_stage_done=autosave)
+            except Cancelled:
+                project_io.autosave_path(out).unlink(missing_ok=True)  # clean cancel: nothing
+                raise
+        project.settings["source"] = source
+        project_io.save(project, out)
     print(f"analysed {args.file}: {len(project.shots)} cuts, {len(project.tracks)} tracks, "
           f"{len(project.cues)} cues -> {out}")
     return 0
@@ -136,8 +178,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code."""
+    for stream in (sys.stdout, sys.stderr):
+        try:  # a file name that is not UTF-8 must print, not crash the command after its work
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError):
+            pass
+    on_main = threading.current_thread() is threading.main_thread()
+    # SIGTERM outside cooperative work (cancellable) acts as Ctrl-C: unwinds, cleans up
+    previous = signal.signal(signal.SIGTERM, _terminate) if on_main else None
+    try:
+        return _main(argv)
+    finally:
+        if on_main and previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
@@ -146,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        validate_options(args)  # before any work and before any autosave
         return int(args.handler(args) or 0)
     except Cancelled:
         print("cancelled; nothing was written", file=sys.stderr)

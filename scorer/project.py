@@ -10,14 +10,15 @@ the project; :func:`recovery_candidate` tells whether it is newer than the proje
 from __future__ import annotations
 
 import json
-import os
-import tempfile
+import math
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from scorer.errors import ProjectError
+from scorer.errors import ProjectError, check_regular_file, describe_os_error
+from scorer.fileio import atomic_write_bytes, write_error_words
 from scorer.track import Track
 
 SCHEMA_VERSION = 2
@@ -211,7 +212,7 @@ class Project:
                 tracks={k: Track.from_dict(v) for k, v in data.get("tracks", {}).items()},
                 transcript=[_segment(s) for s in data.get("transcript", [])],
                 fused=Track.from_dict(data["fused"]) if data.get("fused") else None,
-                cues=[_cue(c) for c in data.get("cues", [])],
+                cues=_cues(data.get("cues", [])),
                 suggestions=[_build(Suggestion, s) for s in data.get("suggestions", [])],
                 music_captions=[_build(MusicCaption, c) for c in data.get("music_captions", [])],
                 cue_sheet=dict(data.get("cue_sheet", {})),
@@ -225,13 +226,45 @@ class Project:
                                path) from exc
 
 
-def _build(cls, data: dict):
+# JSON type each annotated field must have (annotations are strings here)
+_JSON_KINDS = {
+    "float": ((int, float), "a number"),
+    "int": ((int, float), "a number"),  # older files may hold 60.0 for 60
+    "str": ((str,), "text"),
+    "bool": ((bool, int), "true or false"),
+}
+
+
+def _field_kind(annotation: str) -> tuple[tuple[type, ...], str] | None:
+    head = annotation.split("[", 1)[0].split("|", 1)[0].strip()
+    if head in _JSON_KINDS:
+        return _JSON_KINDS[head]
+    if head in ("list", "tuple"):
+        return (list, tuple), "a list"
+    if head == "dict":
+        return (dict,), "an object"
+    return None
+
+
+def _build(cls, data: dict, where: str = ""):
+    """Build a dataclass from a JSON object, naming the field whose value has the wrong type."""
+    where = where or cls.__name__
     if not isinstance(data, dict):
-        raise TypeError(f"{cls.__name__} must be an object, got {type(data).__name__}")
-    names = {f.name for f in fields(cls)}
-    unknown = set(data) - names
+        raise TypeError(f"{where} must be an object, got {type(data).__name__}")
+    by_name = {f.name: f for f in fields(cls)}
+    unknown = set(data) - set(by_name)
     if unknown:
-        raise ValueError(f"{cls.__name__} has unknown fields {sorted(unknown)}")
+        raise ValueError(f"{where} has unknown fields {sorted(unknown)}")
+    for name, value in data.items():
+        annotation = str(by_name[name].type)
+        kind = _field_kind(annotation)
+        if kind is None or (value is None and "None" in annotation):
+            continue
+        types, words = kind
+        wrong = not isinstance(value, types) or (isinstance(value, bool) and bool not in types)
+        if wrong:
+            raise TypeError(f"{where}.{name} must be {words}, got "
+                            f"{type(value).__name__} {str(value)[:40]!r}")
     return cls(**data)
 
 
@@ -245,17 +278,20 @@ def _segment(data: dict) -> TranscriptSegment:
     return seg
 
 
-def _cue(data: dict) -> Cue:
+def _cue(data: dict, index: int = 0) -> Cue:
     if isinstance(data, dict) and "contributions" in data:
         # the field's earlier name (same meaning)
         data = dict(data)
         legacy = data.pop("contributions")
         data.setdefault("shares", legacy)
-    cue = _build(Cue, data)
+    number = data.get("number") if isinstance(data, dict) else None
+    cue = _build(Cue, data, f"cue {number}" if isinstance(number, str) else f"cue #{index + 1}")
     cue.tempo_range = tuple(cue.tempo_range)
     cue.dynamics = [tuple(p) for p in cue.dynamics]
     cue.ducking = [tuple(p) for p in cue.ducking]
     cue.tempo_map = [tuple(p) for p in cue.tempo_map]
+    if not (math.isfinite(cue.start) and math.isfinite(cue.end)):
+        raise ValueError(f"cue {cue.number} has a start or end that is not a finite number")
     if cue.target is not None:
         cue.target = (float(cue.target[0]), float(cue.target[1]))
     if cue.hits is not None:
@@ -263,6 +299,25 @@ def _cue(data: dict) -> Cue:
     if cue.end <= cue.start:
         raise ValueError(f"cue {cue.number} ends ({cue.end}) before it starts ({cue.start})")
     return cue
+
+
+MAX_CUES = 5000  # a feature film has a few hundred music cues at most
+
+
+def _cues(items) -> list[Cue]:
+    if not isinstance(items, list):
+        raise TypeError(f"cues must be a list, got {type(items).__name__}")
+    if len(items) > MAX_CUES:
+        raise ValueError(f"{len(items)} cues; a project holds at most {MAX_CUES}")
+    cues = [_cue(c, i) for i, c in enumerate(items)]
+    seen: dict[str, int] = {}
+    for cue in cues:
+        seen[cue.number] = seen.get(cue.number, 0) + 1
+    twice = {n: k for n, k in seen.items() if k > 1}
+    if twice:
+        shown = ", ".join(f"{n} ({k} times)" for n, k in list(twice.items())[:3])
+        raise ValueError(f"cue numbers must be unique; repeated: {shown}")
+    return cues
 
 
 def _upgrade_1_to_2(doc: dict) -> dict:
@@ -320,6 +375,9 @@ def load(path: str | Path) -> Project:
         ProjectError: If the file is missing, unreadable or invalid.
     """
     path = Path(path)
+    if not path.exists() and not path.is_symlink():
+        raise ProjectError("project file not found", path)
+    check_regular_file(path, ProjectError, "project file")  # /dev/zero would never end
     try:
         raw = path.read_bytes()
     except FileNotFoundError as exc:
@@ -327,7 +385,7 @@ def load(path: str | Path) -> Project:
     except IsADirectoryError as exc:
         raise ProjectError("is a folder, not a project file", path) from exc
     except OSError as exc:
-        raise ProjectError(f"cannot read project file ({exc.strerror})", path) from exc
+        raise ProjectError(f"cannot read project file ({describe_os_error(exc)})", path) from exc
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -384,56 +442,24 @@ def _portable_text(project: Project, path: Path) -> str:
                 sug["path"] = Path(p).resolve().relative_to(folder).as_posix()
             except ValueError:
                 pass  # music elsewhere (a library file) keeps its absolute path
-    return json.dumps(doc, ensure_ascii=False, indent=1)
+    return _escape_surrogates(json.dumps(doc, ensure_ascii=False, indent=1))
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write a file atomically: temp file in the same folder, fsync, rename.
-
-    A crash or a full disk leaves the previous file as it was.
-
-    Raises:
-        OSError: If the folder is not writable or the disk is full (the temp file is removed).
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        # mkstemp makes 0600 files; give the file the mode a normal write would (umask)
-        os.fchmod(fd, 0o666 & ~_UMASK)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:  # make the rename itself durable
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:
-        pass
-
-
-def _read_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-# read once at import: os.umask can only be read by setting it, which is not thread-safe
-_UMASK = _read_umask()
+# a file name that is not valid UTF-8 reaches Python as lone surrogates ("surrogateescape")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def dumps(project: Project) -> str:
-    """Serialise a project to JSON text."""
-    return json.dumps(project.to_dict(), ensure_ascii=False, indent=1)
+    """Serialise a project to JSON text (always encodable as UTF-8).
+
+    Lone surrogates (file names that are not valid UTF-8) are written as JSON "u" escapes,
+    which JSON reads back to the same string, so the path still opens the file.
+    """
+    return _escape_surrogates(json.dumps(project.to_dict(), ensure_ascii=False, indent=1))
+
+
+def _escape_surrogates(text: str) -> str:
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def save(project: Project, path: str | Path) -> None:
@@ -446,8 +472,11 @@ def save(project: Project, path: str | Path) -> None:
     try:
         gather_music(project, path)
         atomic_write_bytes(path, _portable_text(project, path).encode("utf-8"))
+    except IsADirectoryError as exc:
+        raise ProjectError("is a folder; give a project file name (NAME.scorer.json)",
+                           path) from exc
     except OSError as exc:
-        raise ProjectError(f"cannot save project ({exc.strerror or exc})", path) from exc
+        raise ProjectError(f"cannot save project ({write_error_words(exc)})", path) from exc
     autosave_path(path).unlink(missing_ok=True)
 
 
@@ -473,9 +502,18 @@ def autosave_path(path: str | Path) -> Path:
 
 
 def autosave(project: Project, path: str | Path) -> Path:
-    """Write the autosave beside the project (atomically) and return its path."""
+    """Write the autosave beside the project (atomically) and return its path.
+
+    Raises:
+        ProjectError: If it cannot be written (read-only or full disk), in words.
+    """
     target = autosave_path(path)
-    atomic_write_bytes(target, dumps(project).encode("utf-8"))
+    try:
+        atomic_write_bytes(target, dumps(project).encode("utf-8"))
+    except OSError as exc:
+        raise ProjectError(f"cannot write the autosave ({write_error_words(exc)}); the "
+                           "analysis stopped so that its work is not silently lost",
+                           target) from exc
     return target
 
 

@@ -478,7 +478,7 @@ class MainWindow(QMainWindow):
         if wait:  # at close: the process is about to end
             try:
                 projectio.atomic_write_bytes(target, data)
-            except OSError as exc:
+            except (OSError, ScorerError) as exc:  # incl. another Scorer writing it now
                 log.warning("autosave failed: %s", exc)
             return
         run_task("autosave", work, done)

@@ -14,6 +14,7 @@ Where nobody speaks every one of these has confidence 0.
 from __future__ import annotations
 
 import logging
+from fractions import Fraction
 
 import numpy as np
 
@@ -101,7 +102,13 @@ def analyze_audio(audio: np.ndarray, sr: int, project, settings=None, progress=N
     if subtitles:
         from scorer.audio.subtitles import load_subtitles
 
-        project.transcript, problems = load_subtitles(subtitles)
+        clip_seconds = len(audio) / activity.SR
+        if project.media is not None:
+            try:
+                clip_seconds = max(clip_seconds, float(Fraction(project.media.duration)))
+            except (ValueError, ZeroDivisionError):
+                pass
+        project.transcript, problems = load_subtitles(subtitles, clip_seconds)
         project.settings.setdefault("audio", {})["subtitle_problems"] = problems
     else:
         engine = _setting(settings, "transcriber", "pocketsphinx") or "none"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 
@@ -19,7 +20,13 @@ def _cmd_transcript(args) -> int:
     if args.import_path:
         from scorer.audio.subtitles import load_subtitles
 
-        segments, problems = load_subtitles(args.import_path)
+        duration = None
+        if project.media is not None:
+            try:
+                duration = float(Fraction(project.media.duration))
+            except (ValueError, ZeroDivisionError):
+                duration = None
+        segments, problems = load_subtitles(args.import_path, duration)
         project.transcript = segments
         project.settings.setdefault("audio", {})["subtitle_problems"] = problems
         if "words" in project.tracks or args.rescore:

@@ -13,7 +13,7 @@ import logging
 import re
 from pathlib import Path
 
-from scorer.errors import InputError
+from scorer.errors import InputError, check_regular_file, describe_os_error
 from scorer.project import TranscriptSegment, Word
 
 log = logging.getLogger(__name__)
@@ -30,14 +30,22 @@ def read_text(path: Path) -> str:
     Raises:
         InputError: If the file is missing or unreadable.
     """
+    if not Path(path).exists() and not Path(path).is_symlink():
+        raise InputError("subtitle file not found", path)
+    check_regular_file(path, InputError, "subtitle file")  # a pipe would block for ever
     try:
         raw = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise InputError("subtitle file not found", path) from exc
     except OSError as exc:
-        raise InputError(f"cannot read subtitle file ({exc.strerror})", path) from exc
+        raise InputError(f"cannot read subtitle file ({describe_os_error(exc)})", path) from exc
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return raw.decode("utf-16")
+    utf16 = _utf16_without_bom(raw)
+    if utf16:
+        try:
+            return raw.decode(utf16)
+        except UnicodeDecodeError as exc:
+            raise InputError("looks like UTF-16 text without a byte-order mark but does not "
+                             "decode as it; save it as UTF-8", path) from exc
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -46,6 +54,28 @@ def read_text(path: Path) -> str:
             return raw.decode("cp1252")
         except UnicodeDecodeError:
             return raw.decode("latin-1")
+
+
+def _utf16_without_bom(raw: bytes) -> str:
+    """Return "utf-16-le"/"utf-16-be" when the bytes are UTF-16 text without a BOM, else "".
+
+    Subtitle text is mostly ASCII, so UTF-16 puts a zero byte in every other position.
+    """
+    sample = raw[:4096]
+    if len(sample) < 8 or sample.count(0) < len(sample) // 4:
+        return ""
+    odd, even = sample[1::2].count(0), sample[0::2].count(0)
+    if odd > 0.6 * len(sample) // 2 and even < odd / 4:
+        return "utf-16-le"
+    if even > 0.6 * len(sample) // 2 and odd < even / 4:
+        return "utf-16-be"
+    return ""
+
+
+def _clock(t: float) -> str:
+    m, s = divmod(max(t, 0.0), 60)
+    h, m = divmod(int(m), 60)
+    return f"{h:02d}:{m:02d}:{s:06.3f}"
 
 
 def _seconds(h, m, s, ms) -> float:
@@ -119,8 +149,15 @@ def parse(text: str, source: str = "srt",
     return segments, problems
 
 
-def load_subtitles(path: str | Path) -> tuple[list[TranscriptSegment], list[str]]:
+def load_subtitles(path: str | Path, clip_duration: float | None = None,
+                   ) -> tuple[list[TranscriptSegment], list[str]]:
     """Read an SRT or WebVTT file into transcript segments.
+
+    Args:
+        path: The SRT or WebVTT file.
+        clip_duration: The clip's length in seconds, when known: cues that start after it are
+            dropped and cues that run past it are cut at it, each reported as a problem
+            (subtitles of another cut or another film, a typo in an hour field).
 
     Returns:
         (segments, problems); each problem names the line of a skipped cue and is also
@@ -133,6 +170,25 @@ def load_subtitles(path: str | Path) -> tuple[list[TranscriptSegment], list[str]
     text = read_text(path)
     kind = "vtt" if path.suffix.lower() == ".vtt" or text.lstrip().startswith("WEBVTT") else "srt"
     segments, problems = parse(text, kind, path.name)
+    if clip_duration is not None and clip_duration > 0:
+        kept = []
+        for seg in segments:
+            if seg.start >= clip_duration:
+                problems.append(f"{path.name}: cue at {_clock(seg.start)} starts after the clip "
+                                f"ends ({clip_duration:.2f} s); dropped")
+                continue
+            if seg.end > clip_duration:
+                problems.append(f"{path.name}: cue at {_clock(seg.start)} runs past the clip's "
+                                f"end ({clip_duration:.2f} s); cut there")
+                seg.end = clip_duration
+                seg.words = [w for w in seg.words if w.start < clip_duration]
+                for w in seg.words:
+                    w.end = min(w.end, clip_duration)
+            kept.append(seg)
+        if segments and not kept:
+            raise InputError(f"every subtitle cue starts after the clip ends "
+                             f"({clip_duration:.2f} s): subtitles of another clip?", path)
+        segments = kept
     for problem in problems:
         log.warning("%s", problem)
     if not segments:

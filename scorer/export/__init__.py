@@ -28,6 +28,7 @@ from scorer.export.common import (
     safe_name,
     select_music,
 )
+from scorer.fileio import clean_stale_temps, output_lock, write_error_words
 from scorer.project import Project
 from scorer.timebase import time_to_frame
 
@@ -135,25 +136,29 @@ def export_project(project: Project, project_path: str | Path | None,
         targets += [_stem_name(m.cue.number, part) for m in cues for part in PARTS + ("mix",)]
 
     staging = Staging(out_dir, force)
-    staging.check_targets(targets)
-    try:
-        assembly = _export(project, cues, tb, parts, stem, cue_names, needs_cue_wavs,
-                           media_path, staging, sf2, step, cancel, notes)
-        step("write", 0.0)
-        report.files = staging.commit()
-        step("write", 1.0)
-        if assembly is not None:
-            report.loudness = _loudness_report(assembly, assembly.sr)
-        if any(p in parts for p in ("csv", "xlsx", "pdf")):
-            from scorer.export import production
+    staging.check_targets(targets)  # creates the folder, which then holds the lock
+    # one writer per folder: a second export into it stops at once (OutputBusy)
+    with output_lock(out_dir, ExportError):
+        clean_stale_temps(out_dir, recursive=True)  # left by a killed export
+        staging.check_targets(targets)  # again: another export may have just finished
+        try:
+            assembly = _export(project, cues, tb, parts, stem, cue_names, needs_cue_wavs,
+                               media_path, staging, sf2, step, cancel, notes)
+            step("write", 0.0)
+            report.files = staging.commit()
+            step("write", 1.0)
+            if assembly is not None:
+                report.loudness = _loudness_report(assembly, assembly.sr)
+            if any(p in parts for p in ("csv", "xlsx", "pdf")):
+                from scorer.export import production
 
-            production.remember(project.cue_sheet or {})
-    except BaseException as exc:
-        staging.abort()
-        if isinstance(exc, OSError):
-            raise ExportError(f"export failed ({exc.strerror or exc}); previous files are "
-                              "untouched", out_dir) from exc
-        raise
+                production.remember(project.cue_sheet or {})
+        except BaseException as exc:
+            staging.abort()
+            if isinstance(exc, OSError):
+                raise ExportError(f"export failed ({write_error_words(exc)}); previous files "
+                                  "are untouched", out_dir) from exc
+            raise
     return report
 
 

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
 from scorer import timebase
 from scorer.errors import ExportError, ScorerError
+from scorer.fileio import temp_file, write_error_words
 from scorer.project import Cue, Project, Suggestion
 
 DEFAULT_RATE = Fraction(25)
@@ -174,8 +174,6 @@ def select_music(project: Project, project_path: str | Path | None, tb: Timebase
 
 
 _UNSAFE = re.compile(r"[^\w.\-]+")
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 
 
 def safe_name(text: str, fallback: str = "untitled") -> str:
@@ -208,7 +206,7 @@ class Staging:
         try:
             self.out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ExportError(f"cannot create output folder ({exc.strerror or exc})",
+            raise ExportError(f"cannot create output folder ({write_error_words(exc)})",
                               self.out_dir) from exc
         if not os.access(self.out_dir, os.W_OK):
             raise ExportError("output folder is not writable; nothing was written", self.out_dir)
@@ -223,15 +221,12 @@ class Staging:
         final = self.out_dir / name
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp" + final.suffix,
-                                       dir=final.parent)
+            tmp = temp_file(final)  # tagged: a later export removes it if this one is killed
         except OSError as exc:
-            raise ExportError(f"cannot write in the output folder ({exc.strerror or exc}); "
+            raise ExportError(f"cannot write in the output folder ({write_error_words(exc)}); "
                               "previous files are untouched", final.parent) from exc
-        os.close(fd)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; exports are ordinary files
-        self._staged.append((Path(tmp), final))
-        return Path(tmp)
+        self._staged.append((tmp, final))
+        return tmp
 
     def write_bytes(self, name: str, data: bytes) -> Path:
         """Stage ``data`` for ``name`` (fsynced); return the final path."""
@@ -242,7 +237,7 @@ class Staging:
                 handle.flush()
                 os.fsync(handle.fileno())
         except OSError as exc:
-            raise ExportError(f"cannot write {name} ({exc.strerror or exc}); previous files "
+            raise ExportError(f"cannot write {name} ({write_error_words(exc)}); previous files "
                               "are untouched", self.out_dir) from exc
         return self.out_dir / name
 
@@ -254,7 +249,7 @@ class Staging:
                 os.replace(tmp, final)
             except OSError as exc:
                 self.abort()
-                raise ExportError(f"cannot replace {final.name} ({exc.strerror or exc})",
+                raise ExportError(f"cannot replace {final.name} ({write_error_words(exc)})",
                                   self.out_dir) from exc
             done.append(final)
         self._staged = []

@@ -21,6 +21,7 @@ import mido
 from scorer.errors import InputError
 from scorer.export.common import CueMusic, Timebase
 from scorer.music.fit import parse_meter
+from scorer.music.reading import midi_reason
 from scorer.project import Project
 
 PPQ = 480
@@ -119,7 +120,7 @@ def _read(music: CueMusic) -> mido.MidiFile:
     try:
         return mido.MidiFile(music.path)
     except (OSError, ValueError, EOFError, KeyError, IndexError) as exc:
-        raise InputError(f"not a readable MIDI file ({exc})", music.path) from exc
+        raise InputError(midi_reason(exc), music.path) from exc
 
 
 def _time_signature(params: dict, mid: mido.MidiFile | None = None,

@@ -25,7 +25,7 @@ from pathlib import Path
 import mido
 import numpy as np
 
-from scorer.errors import ExportError, InputError, ScorerError
+from scorer.errors import ExportError, InputError, ScorerError, describe_os_error
 from scorer.export.common import CueMusic, Timebase
 
 SR = 48000  # film and TV post run at 48 kHz
@@ -540,7 +540,8 @@ def write_preview(source: str | Path, target: str | Path, stem: np.ndarray, sr: 
     try:
         _mux(source, Path(target), mix, sr, cancel)
     except av.error.FFmpegError as exc:
-        raise ExportError(f"cannot write the MP4 preview ({exc})", target) from exc
+        raise ExportError(f"cannot write the MP4 preview ({describe_os_error(exc)})",
+                          target) from exc
 
 
 def _has_audio(path: Path) -> bool:

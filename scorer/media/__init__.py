@@ -1,5 +1,13 @@
 """Media input: probe, sampled frames and audio as numpy, through PyAV (bundled FFmpeg)."""
 
-from scorer.media.decode import iter_frames, load_audio, open_container, probe
+from scorer.media.decode import (
+    check_same_source,
+    iter_frames,
+    load_audio,
+    open_container,
+    probe,
+    source_fingerprint,
+)
 
-__all__ = ["iter_frames", "load_audio", "open_container", "probe"]
+__all__ = ["check_same_source", "iter_frames", "load_audio", "open_container", "probe",
+           "source_fingerprint"]

@@ -7,6 +7,9 @@ frame rate files get their true times.
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -16,19 +19,63 @@ import av
 import numpy as np
 from av.video.reformatter import Interpolation, VideoReformatter
 
-from scorer.errors import Cancelled, MediaError
+from scorer.errors import Cancelled, MediaError, check_regular_file, describe_os_error
 from scorer.project import MediaInfo
+
+log = logging.getLogger(__name__)
 
 
 def _check_path(path: str | Path) -> Path:
+    """Return ``path`` if it is a regular, readable, non-empty file; else say what it is."""
     path = Path(path)
-    if not path.exists():
-        raise MediaError("file not found", path)
-    if path.is_dir():
-        raise MediaError("is a folder, not a media file", path)
-    if path.stat().st_size == 0:
+    st = check_regular_file(path, MediaError, "media file")
+    if st.st_size == 0:
         raise MediaError("file is empty (0 bytes)", path)
+    if not os.access(path, os.R_OK):
+        raise MediaError("cannot read the file (permission denied)", path)
     return path
+
+
+FINGERPRINT_BYTES = 4 << 20  # hashing the first 4 MB tells two clips apart in milliseconds
+
+
+def source_fingerprint(path: str | Path) -> dict:
+    """Return what identifies a source clip: absolute path, size and a hash of its start.
+
+    Raises:
+        MediaError: If the path is not a readable, non-empty regular file.
+    """
+    path = _check_path(path)
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            digest.update(handle.read(FINGERPRINT_BYTES))
+    except OSError as exc:
+        raise MediaError(f"cannot read the file ({describe_os_error(exc)})", path) from exc
+    return {"path": str(path.resolve()), "size": path.stat().st_size,
+            "head_sha256": digest.hexdigest()}
+
+
+def check_same_source(project, source: dict, autosave: str | Path) -> None:
+    """Refuse to resume from an autosave that was made from another clip.
+
+    Raises:
+        MediaError: Saying which clip the autosave belongs to and what differs.
+    """
+    saved = project.settings.get("source") if isinstance(project.settings, dict) else None
+    if not isinstance(saved, dict):  # an autosave of an older Scorer: compare the path only
+        old = project.media.path if project.media is not None else ""
+        if old and old != source["path"]:
+            raise MediaError(f"the autosave belongs to another clip ({old}); pass --force to "
+                             "start the analysis again", autosave)
+        return
+    differs = [name for name, key in (("path", "path"), ("size", "size"),
+                                       ("content", "head_sha256"))
+               if saved.get(key) != source[key]]
+    if differs:
+        raise MediaError(f"the autosave belongs to another clip ({saved.get('path')}; "
+                         f"{' and '.join(differs)} differ); pass --force to start the analysis "
+                         "again", autosave)
 
 
 def _open_av(path: Path):
@@ -49,12 +96,19 @@ def open_container(path: str | Path):
         raise MediaError("not a readable video or audio file (FFmpeg: invalid data; "
                          "the file may be truncated or not media at all)", path) from exc
     except av.error.FFmpegError as exc:
-        raise MediaError(f"cannot open media ({exc})", path) from exc
-    except (OSError, UnicodeDecodeError) as exc:
+        raise MediaError(f"cannot open media ({describe_os_error(exc)})", path) from exc
+    except OSError as exc:
+        raise MediaError(f"cannot open media ({describe_os_error(exc)})", path) from exc
+    except UnicodeError as exc:
         raise MediaError(f"cannot open media ({exc})", path) from exc
 
 
-def _rotation(stream) -> int:
+def _rotation(stream, container=None) -> int:
+    """Clockwise degrees to rotate the picture for display (0, 90, 180, 270)."""
+    if container is not None:
+        turn = _rotation_of_first_frame(container, stream)
+        if turn:  # FFmpeg gives the counter-clockwise angle of the display matrix
+            return int(round(-turn)) % 360
     for side in getattr(stream, "side_data", None) or []:
         try:
             if "DISPLAYMATRIX" in str(side.type).upper():
@@ -110,7 +164,7 @@ def probe(path: str | Path) -> MediaInfo:
             info.fps = str(Fraction(rate.numerator, rate.denominator))
             info.width = int(video.codec_context.width)
             info.height = int(video.codec_context.height)
-            info.rotation = _rotation(video)
+            info.rotation = _rotation(video, container)
             info.video_codec = video.codec_context.name
             if info.width <= 0 or info.height <= 0:
                 raise MediaError("video stream has no picture size (file damaged?)", path)
@@ -121,6 +175,12 @@ def probe(path: str | Path) -> MediaInfo:
             info.audio_codec = audio.codec_context.name
         info.start_timecode = _timecode(container, video)
         info.start_time = str(_first_frame_time(video)) if video is not None else "0"
+        readable = _readable_end(container, video or audio, duration)
+        if readable is not None:
+            log.warning("%s: the file is cut short: its header promises %.2f s but the data "
+                        "ends near %.2f s; only that much is analysed", path, float(duration),
+                        float(readable))
+            info.duration = str(readable)
         return info
 
 
@@ -141,6 +201,56 @@ def first_frame_time(path: str | Path) -> Fraction:
     with open_container(path) as container:
         video = container.streams.video[0] if container.streams.video else None
         return _first_frame_time(video) if video is not None else Fraction(0)
+
+
+def _has_data_at(container, stream, seconds: Fraction) -> bool:
+    """Whether a packet with data can be read at (or just before) ``seconds``."""
+    try:
+        # any_frame: land on the packet at that time itself, not on the keyframe before it
+        # (which may be the first packet of the file)
+        container.seek(int(seconds / Fraction(stream.time_base)), stream=stream,
+                       backward=True, any_frame=True)
+        for packet in container.demux(stream):
+            return bool(packet.size)
+    except (av.error.FFmpegError, OSError, ValueError):
+        return False
+    return False
+
+
+def _readable_end(container, stream, duration: Fraction) -> Fraction | None:
+    """Return where the data ends when a file is cut short of its header's duration, else None.
+
+    A file cut after its index (an MP4 with the index at the front, copied half-way) opens
+    with the full duration; seeking near the end then finds no data. The end is found by
+    bisection over seeks (a dozen at most), without reading the whole file.
+    """
+    # only MP4/MOV carry a full sample index to seek by; elsewhere a failed seek means little
+    if "mov" not in container.format.name or stream is None or not stream.time_base \
+            or duration <= 1:
+        return None
+    if _has_data_at(container, stream, duration * Fraction(97, 100)):
+        return None
+    lo, hi = Fraction(0), duration
+    if not _has_data_at(container, stream, lo):
+        return None  # nothing can be sought at all: leave it to the decoder to say
+    while hi - lo > max(Fraction(1, 2), duration / 200):
+        mid = (lo + hi) / 2
+        if _has_data_at(container, stream, mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo if lo > 0 else hi  # only the first packets: the data ends before ``hi``
+
+
+def _rotation_of_first_frame(container, stream) -> float | None:
+    """PyAV 14+ exposes the display matrix on decoded frames only (``frame.rotation``)."""
+    try:
+        container.seek(0)
+        for frame in container.decode(stream):
+            return float(getattr(frame, "rotation", 0) or 0)
+    except (av.error.FFmpegError, OSError, ValueError):
+        return None
+    return None
 
 
 def _duration(container, video, audio) -> Fraction:
@@ -249,7 +359,8 @@ def _decode(container, stream, path):
     try:
         yield from container.decode(stream)
     except av.error.FFmpegError as exc:
-        raise MediaError(f"decoding failed ({exc}); the file may be damaged", path) from exc
+        raise MediaError(f"decoding failed ({describe_os_error(exc)}); the file may be damaged",
+                         path) from exc
 
 
 def load_audio(path: str | Path, sr: int = 16000, cancel=None) -> np.ndarray:
@@ -298,8 +409,8 @@ def load_audio(path: str | Path, sr: int = 16000, cancel=None) -> np.ndarray:
                 take(resampler.resample(frame))
             take(resampler.resample(None))
         except av.error.FFmpegError as exc:
-            raise MediaError(f"audio decoding failed ({exc}); the file may be damaged",
-                             path) from exc
+            raise MediaError(f"audio decoding failed ({describe_os_error(exc)}); the file may "
+                             "be damaged", path) from exc
     audio = buffer[:filled]
     np.clip(audio, -1.0, 1.0, out=audio)
     return audio

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from scorer.errors import InputError, ModelError
+from scorer.errors import InputError, ModelError, check_regular_file, describe_os_error
 from scorer.music.corpus import HOLD, REST, START, VOCAB
+from scorer.music.reading import midi_reason
 
 DEFAULT_STYLE = "folk"
 STYLE_ORDER = ("folk", "irish", "chorale")
@@ -202,11 +203,17 @@ def load_seed(name_or_path: str | Path, mode: str | None = None) -> list[str]:
     path = Path(name_or_path)
     if not path.suffix and not path.exists():
         path = SEEDS_DIR / f"{name_or_path}.txt"
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         raise InputError("seed melody not found", path)
+    check_regular_file(path, InputError, "seed melody file")  # a pipe would block for ever
     if path.suffix.lower() in (".mid", ".midi"):
         return _seed_from_midi(path)
-    tokens = path.read_text(encoding="utf-8").split()
+    try:
+        tokens = path.read_text(encoding="utf-8").split()
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not a seed melody (not UTF-8 text: byte {exc.start})", path) from exc
+    except OSError as exc:
+        raise InputError(f"cannot read seed melody ({describe_os_error(exc)})", path) from exc
     bad = [t for t in tokens if t not in VOCAB or t == START]
     if bad or not tokens:
         raise InputError(f"not a seed melody (unknown tokens {bad[:3]})" if bad
@@ -225,7 +232,7 @@ def _seed_from_midi(path: Path) -> list[str]:
     try:
         length = mido.MidiFile(str(path)).length
     except (OSError, ValueError, EOFError, KeyError, IndexError, ZeroDivisionError) as exc:
-        raise InputError(f"cannot read MIDI seed melody ({exc})", path) from exc
+        raise InputError(f"cannot read MIDI seed melody: {midi_reason(exc)}", path) from exc
     if length > MAX_SEED_MIDI_SECONDS:
         raise InputError(f"MIDI seed melody lasts {length / 60:.0f} minutes; a seed is a few "
                          f"bars (at most {MAX_SEED_MIDI_SECONDS / 60:.0f} minutes are read)",
@@ -233,7 +240,8 @@ def _seed_from_midi(path: Path) -> list[str]:
     try:
         score = converter.parse(str(path), quantizePost=True)
     except Exception as exc:  # noqa: BLE001 - music21/mido raise many types on bad files
-        raise InputError(f"cannot read MIDI seed melody ({exc})", path) from exc
+        raise InputError(f"cannot read MIDI seed melody ({str(exc)[:160] or type(exc).__name__})",
+                         path) from exc
     parts = list(getattr(score, "parts", [])) or [score]
     best = max(parts, key=lambda p: len(p.flatten().notes))
     try:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import io
+import logging
 import math
 from fractions import Fraction
 from pathlib import Path
@@ -25,8 +26,12 @@ from pathlib import Path
 import mido
 import numpy as np
 
-from scorer.errors import InputError, ScorerError
+from scorer.errors import InputError, ScorerError, check_regular_file, describe_os_error
+from scorer.fileio import write_error_words
+from scorer.music.reading import MAX_BPM, MIN_BPM, clamp_tempi, midi_reason
 from scorer.project import atomic_write_bytes
+
+log = logging.getLogger(__name__)
 
 DEFAULT_RATE = 44100
 PEAK_CEILING_DB = -1.0
@@ -122,17 +127,16 @@ def _midi_file(midi: str | Path | bytes | mido.MidiFile) -> tuple[mido.MidiFile,
         data, name = bytes(midi), "<MIDI bytes>"
     else:
         path = Path(midi)
+        check_regular_file(path, InputError, "MIDI file")  # a pipe or device never ends
         try:
             data = path.read_bytes()
-        except FileNotFoundError as exc:
-            raise InputError("MIDI file not found", path) from exc
         except OSError as exc:
-            raise InputError(f"cannot read MIDI file ({exc.strerror or exc})", path) from exc
+            raise InputError(f"cannot read MIDI file ({describe_os_error(exc)})", path) from exc
         name = str(path)
     try:
         return mido.MidiFile(file=io.BytesIO(data)), name
     except (OSError, ValueError, EOFError, KeyError, IndexError) as exc:
-        raise InputError(f"not a readable Standard MIDI File ({exc})", name) from exc
+        raise InputError(f"not a readable Standard MIDI File: {midi_reason(exc)}", name) from exc
 
 
 def _with_tail(mid: mido.MidiFile, tail: float, name: str | None = None) -> bytes:
@@ -143,6 +147,10 @@ def _with_tail(mid: mido.MidiFile, tail: float, name: str | None = None) -> byte
     if mid.type == 2:
         raise InputError("type 2 (asynchronous) MIDI files cannot be rendered",
                          name or mid.filename)
+    # a tempo of 0 or 1 µs per quarter is damage: clamped, as everywhere Scorer reads MIDI
+    if clamp_tempi(mid):
+        log.warning("%s: tempo outside %g-%g BPM clamped", name or mid.filename, MIN_BPM,
+                    MAX_BPM)
     last_tick = 0
     tempo = 500000
     for track in mid.tracks:
@@ -150,9 +158,6 @@ def _with_tail(mid: mido.MidiFile, tail: float, name: str | None = None) -> byte
         for msg in track:
             tick += msg.time
             if msg.type == "set_tempo":
-                if msg.tempo <= 0:  # a damaged file; the synthesizer cannot play it either
-                    raise InputError("MIDI file sets a tempo of 0 (damaged file)",
-                                     name or mid.filename)
                 tempo = msg.tempo  # the last tempo governs the tail
         last_tick = max(last_tick, tick)
     if mid.ticks_per_beat <= 0:
@@ -255,7 +260,7 @@ def render_to_wav(midi: str | Path | bytes | mido.MidiFile, wav_path: str | Path
     try:
         atomic_write_bytes(wav_path, wav_bytes(audio, sr))
     except OSError as exc:
-        raise ScorerError(f"cannot write WAV ({exc.strerror or exc})", wav_path) from exc
+        raise ScorerError(f"cannot write WAV ({write_error_words(exc)})", wav_path) from exc
     return audio
 
 
@@ -293,7 +298,7 @@ def load_audio_file(path: str | Path, sr: int = DEFAULT_RATE) -> np.ndarray:
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray().reshape(-1, width))
     except av.error.FFmpegError as exc:
-        raise InputError(f"cannot decode audio ({exc})", path) from exc
+        raise InputError(f"cannot decode audio ({describe_os_error(exc)})", path) from exc
     if not chunks:
         return np.zeros((0, 2), dtype=np.float32)
     audio = np.concatenate(chunks).astype(np.float32, copy=False)

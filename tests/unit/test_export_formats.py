@@ -348,7 +348,7 @@ def test_no_overwrite_without_force_and_failed_export_keeps_files(tmp_path, monk
         return real(self, name, data)
 
     monkeypatch.setattr(Staging, "write_bytes", full_disk)
-    with pytest.raises(ExportError, match="No space left"):
+    with pytest.raises(ExportError, match="disk is full"):
         export_project(p, path, "midi,srt", out, force=True)
     assert {f.name: f.read_bytes() for f in out.iterdir()} == before  # no temp files either
     monkeypatch.setattr(Staging, "write_bytes", real)

@@ -90,7 +90,7 @@ def test_atomic_save_keeps_old_file_when_write_fails(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", fail)
-    with pytest.raises(ProjectError, match="No space left"):
+    with pytest.raises(ProjectError, match="disk is full"):
         project_io.save(Project(title="new"), path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["p.json"]  # no temp file left

@@ -38,7 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
-from scorer.errors import ExportError
+from scorer.errors import ExportError, InputError, describe_os_error
+from scorer.music import reading
 from scorer.music.arrange import Arrangement, Note, Part
 from scorer.music.fit import Grid, bar_beats, hit_tempo_map, parse_meter
 from scorer.music.library import features as feat
@@ -131,7 +132,11 @@ def best_start(entry, cue, needed: float) -> float:
 
 
 def load_midi(entry):
-    """Return the entry's music as a PrettyMIDI (scores are rendered by music21)."""
+    """Return the entry's music as a PrettyMIDI (scores are rendered by music21).
+
+    Raises:
+        InputError: If the piece cannot be read (names the file and the problem).
+    """
     return load_source(entry)[0]
 
 
@@ -168,18 +173,19 @@ def load_source(entry):
 
 @functools.lru_cache(maxsize=64)
 def _load_source(path: str, ref: str, kind: str, mtime_ns: int, size: int):
-    import pretty_midi
-
     if kind == "midi":
-        return pretty_midi.PrettyMIDI(path), 0.0
-    from music21.midi import translate
-
-    score = feat.parse_score(path, int(ref) if ref else None)
+        return reading.read_midi(path), 0.0  # tempi held to a sane range
+    try:
+        score = feat.parse_score(path, int(ref) if ref else None)
+    except OSError as exc:
+        raise InputError(f"cannot read the score ({describe_os_error(exc)})", path) from exc
+    except Exception as exc:  # music21's parsers raise many kinds for a damaged file
+        raise InputError(f"cannot read the score ({type(exc).__name__}: "
+                         f"{str(exc)[:120]})", path) from exc
     if hasattr(score, "scores") and not hasattr(score, "parts"):
         score = score.scores[0]
-    pickup = _score_pickup(score)
-    data = translate.streamToMidiFile(score).writestr()
-    return pretty_midi.PrettyMIDI(io.BytesIO(data)), pickup
+    # repeats expanded where music21 can, else played as written (scorer.music.reading)
+    return reading.score_to_midi(score, path), _score_pickup(score)
 
 
 def _roles(insts) -> dict[int, str]:

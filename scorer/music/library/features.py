@@ -72,9 +72,9 @@ class Notes:
 
 def notes_from_midi(path: str | Path) -> Notes:
     """Read a MIDI file into a note table (drums left out)."""
-    import pretty_midi
+    from scorer.music import reading
 
-    pm = pretty_midi.PrettyMIDI(str(path))
+    pm = reading.read_midi(path)
     rows = []
     for index, inst in enumerate(pm.instruments):
         if inst.is_drum:
@@ -111,6 +111,8 @@ def notes_from_score(score) -> Notes:
     """Turn a music21 score into a note table (first tempo marking; ABC/MIDI default 120)."""
     from music21 import articulations, dynamics, tempo
 
+    from scorer.music.reading import sane_bpm
+
     flat = score.flatten()
     marks = list(flat.getElementsByClass(tempo.MetronomeMark))
     bpm = None
@@ -119,6 +121,7 @@ def notes_from_score(score) -> Notes:
             bpm = mark.getQuarterBPM()
         except (AttributeError, TypeError, ZeroDivisionError):
             bpm = None
+        bpm = sane_bpm(bpm)  # a 0 or absurd marking is a typo, not a tempo
         if bpm:
             break
     known = bool(bpm)
@@ -441,9 +444,10 @@ def extract(path: str, numbers: list[int] | None = None) -> list[dict]:
     if kind != "score":
         raise ValueError(f"unsupported file type {p.suffix!r}")
     if fmt == "abc":
+        in_file = abc_numbers(p)
         if numbers is None:
-            numbers = abc_numbers(p)
-        if len(numbers) <= 1:
+            numbers = in_file
+        if len(in_file) <= 1:  # one tune: read the file whole (a chosen tune is honoured)
             numbers = [None]
     else:
         numbers = [None]

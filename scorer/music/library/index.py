@@ -18,6 +18,7 @@ import logging
 import multiprocessing
 import os
 import sqlite3
+import stat
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scorer.errors import Cancelled, InputError, ScorerError
+from scorer.errors import Cancelled, InputError, ScorerError, describe_os_error
 from scorer.music.library import features as feat
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,8 @@ def _cost(path: str, size: int, numbers: list[int] | None) -> float:
         return 0.05 * len(numbers)
     return max(0.05, kb * (0.03 if path.endswith(".mxl") else 0.006))
 Progress = Callable[[str, float], None]
+# marks a failure that may not be the file's fault (a crashed worker pool)
+_RETRY = "\x00retry\x00"
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -140,6 +143,10 @@ def _work(job: tuple[str, list[int] | None]) -> tuple[str, list[dict] | None, st
             return path, feat.extract(path, numbers), ""
     except MemoryError:
         return path, None, "too large to read (out of memory)"
+    except ScorerError as exc:  # already in words; the path is listed beside it
+        return path, None, exc.message
+    except OSError as exc:
+        return path, None, f"cannot read ({describe_os_error(exc)})"
     except Exception as exc:  # any reader failure means "unreadable": record the reason
         text = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
         return path, None, f"{type(exc).__name__}: {text}" if text else type(exc).__name__
@@ -228,8 +235,9 @@ class LibraryIndex:
         folder = Path(folder).expanduser().resolve()
         if not folder.is_dir():
             raise InputError("music folder not found (or not a folder)", folder)
+        # not only regular files: a pipe or a link loop named *.mid is listed as unreadable
         files = sorted(p for p in folder.rglob("*")
-                       if p.is_file() and feat.kind_of(p) and not p.name.startswith("."))
+                       if feat.kind_of(p) and not p.name.startswith(".") and not p.is_dir())
         jobs = [(p, None) for p in files]
         return self._add(str(folder), "user", jobs, progress, cancel, workers)
 
@@ -257,7 +265,10 @@ class LibraryIndex:
             try:
                 st = os.stat(path)
             except OSError as exc:
-                report.failed.append((key, f"cannot read ({exc.strerror})"))
+                report.failed.append((key, f"cannot read ({describe_os_error(exc)})"))
+                continue
+            if not stat.S_ISREG(st.st_mode):  # a pipe or device would block or never end
+                report.failed.append((key, "not a regular file (a pipe, device or socket)"))
                 continue
             old = known.get(key)
             if old and old[0] == st.st_size and old[1] == st.st_mtime:
@@ -265,7 +276,11 @@ class LibraryIndex:
                 if old[3]:  # still unreadable: list it again
                     report.failed.append((key, old[3]))
                 continue
-            digest = _sha1(Path(path))
+            try:
+                digest = _sha1(Path(path))
+            except OSError as exc:  # no read permission, a folder named *.mid, a lost share
+                report.failed.append((key, f"cannot read ({describe_os_error(exc)})"))
+                continue
             if old and old[2] == digest:  # touched but same content
                 touch.append((st.st_size, st.st_mtime, key))
                 report.unchanged += 1
@@ -286,6 +301,9 @@ class LibraryIndex:
             report.removed = len(gone)
             for key, _numbers, size, mtime, digest, existed in todo:
                 records, error = results[key]
+                if error.startswith(_RETRY):
+                    error = error[len(_RETRY):]
+                    size, digest = -1, ""  # looks changed next time: read it again
                 self._db.execute("DELETE FROM pieces WHERE path=?", (key,))
                 self._db.execute(
                     "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -339,7 +357,9 @@ class LibraryIndex:
                     try:
                         _, records, error = future.result()
                     except BrokenProcessPool:
-                        records, error = None, "the reader crashed on this file"
+                        # the whole pool is gone, not only this file's reader: the file is
+                        # listed but read again next time (see _RETRY)
+                        records, error = None, _RETRY + "the reader crashed on this file"
                     results[key] = (records, error)
                 say("index", len(results) / len(todo))
         finally:

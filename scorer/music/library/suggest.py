@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
 import re
 from pathlib import Path
 
@@ -26,6 +27,8 @@ from scorer.project import Cue, Project, Suggestion, music_folder
 log = logging.getLogger(__name__)
 
 STRETCH = 0.15
+SPARE_CANDIDATES = 4
+MAX_TEMPO_CHANGE = 4.0  # a factor beyond this is a broken tempo in the index, not a fit
 
 
 def _slug(text: str) -> str:
@@ -58,7 +61,11 @@ def suggest_for_cue(cue: Cue, index: LibraryIndex, n: int = 5,
 
 def _adapt_library(cue: Cue, sug: Suggestion, index: LibraryIndex, folder: Path) -> None:
     entry = index.get([sug.params["entry"]])[0]
-    plan = adapt.plan_for_cue(entry, cue, sug.params["tempo_factor"])
+    factor = float(sug.params["tempo_factor"])
+    if not math.isfinite(factor) or factor <= 0:
+        raise ValueError(f"tempo change {factor} is not a number above 0")
+    factor = min(max(factor, 1 / MAX_TEMPO_CHANGE), MAX_TEMPO_CHANGE)
+    plan = adapt.plan_for_cue(entry, cue, factor)
     path, info = adapt.adapt_entry(entry, plan, folder,
                                    f"{cue.number}_{_slug(entry.title)}_{entry.id}")
     sug.path = str(path)
@@ -94,6 +101,11 @@ def describe_adaptation(info: dict) -> str:
         if info.get(key):
             done.append(info[key])
     return "delivered: " + (", ".join(done) or "as written")
+
+
+# reasons one piece cannot be adapted; the next candidate takes its place
+PIECE_FAILURES = (ScorerError, OSError, ValueError, ArithmeticError, IndexError, EOFError,
+                  RecursionError, MemoryError)
 
 
 def score_file(cue: Cue, path: str | Path) -> tuple[dict, dict]:
@@ -187,8 +199,7 @@ def _generated(cue: Cue, folder: Path, count: int) -> list[Suggestion]:
 
 def _adapt_errors() -> tuple[type[BaseException], ...]:
     """What adapting a piece may raise for a bad source (music21 on malformed repeats...)."""
-    errors: tuple[type[BaseException], ...] = (ScorerError, OSError, ValueError, EOFError,
-                                               ZeroDivisionError, IndexError, KeyError)
+    errors: tuple[type[BaseException], ...] = (*PIECE_FAILURES, KeyError)
     try:
         from music21.exceptions21 import Music21Exception
     except ImportError:
@@ -226,14 +237,17 @@ def suggest_cue(cue: Cue, index: LibraryIndex, folder: Path, n: int = 5,
     score are kept; generated pieces are measured the same way. A piece that cannot be adapted
     is dropped with a warning.
     """
-    ranked = suggest_for_cue(cue, index, pool or 2 * n)
+    # spare candidates: a piece that cannot be adapted is replaced by the next best
+    ranked = suggest_for_cue(cue, index, pool or 2 * n + SPARE_CANDIDATES)
     delivered = []
     for sug in ranked:
         try:
             _adapt_library(cue, sug, index, folder)
             measure_delivered(cue, sug)
         except _adapt_errors() as exc:
-            log.warning("cannot adapt %s for cue %s: %s", sug.title, cue.number, exc)
+            reason = str(exc).strip() or type(exc).__name__
+            log.warning("cue %s: skipped %s (%s): %s", cue.number, sug.title,
+                        sug.params.get("file", ""), reason)
             continue
         delivered.append(sug)
     delivered.sort(key=lambda s: -s.score)
