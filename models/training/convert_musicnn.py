@@ -57,7 +57,8 @@ def build_frozen(wheel: Path, name: str):
     saver = tf.compat.v1.train.Saver()
     saver.restore(sess, str(wheel / "musicnn" / name) + "/")
     frozen = tf.compat.v1.graph_util.convert_variables_to_constants(
-        sess, graph.as_graph_def(), ["model/tags", "model/embedding"])
+        sess, graph.as_graph_def(), ["model/tags", "model/embedding"]
+    )
     return sess, frozen
 
 
@@ -66,13 +67,15 @@ def convert(wheel: Path, name: str, out: Path) -> Path:
 
     sess, frozen = build_frozen(wheel, name)
     model_proto, _ = tf2onnx.convert.from_graph_def(
-        frozen, input_names=["model/logmel:0"],
-        output_names=["model/tags:0", "model/embedding:0"], opset=17)
+        frozen,
+        input_names=["model/logmel:0"],
+        output_names=["model/tags:0", "model/embedding:0"],
+        opset=17,
+    )
     import onnx
 
     # plain names for the app
-    rename = {"model/logmel:0": "logmel", "model/tags:0": "tags",
-              "model/embedding:0": "embedding"}
+    rename = {"model/logmel:0": "logmel", "model/tags:0": "tags", "model/embedding:0": "embedding"}
     for node in model_proto.graph.node:
         node.input[:] = [rename.get(i, i) for i in node.input]
         node.output[:] = [rename.get(o, o) for o in node.output]
@@ -104,19 +107,25 @@ def musicnn_batch(path: Path) -> np.ndarray:
     import librosa
 
     audio, sr = librosa.load(str(path), sr=16000)
-    rep = librosa.feature.melspectrogram(y=audio, sr=sr, hop_length=256, n_fft=512,
-                                         n_mels=N_MELS, pad_mode="reflect").T
+    rep = librosa.feature.melspectrogram(
+        y=audio, sr=sr, hop_length=256, n_fft=512, n_mels=N_MELS, pad_mode="reflect"
+    ).T
     rep = np.log10(10000 * rep.astype(np.float16) + 1)
     starts = range(0, rep.shape[0] - N_FRAMES + 1, N_FRAMES)
-    return np.stack([rep[s:s + N_FRAMES] for s in starts]).astype(np.float32)
+    return np.stack([rep[s : s + N_FRAMES] for s in starts]).astype(np.float32)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--wheel", type=Path, default=Path("/work/cache/musicemo/wheel/unz"))
     ap.add_argument("--out", type=Path, default=REPO / "models")
-    ap.add_argument("--clips", type=Path, nargs="*", default=None,
-                    help="audio files for the TF-vs-ONNX check (default: 4 Emotify/4Q clips)")
+    ap.add_argument(
+        "--clips",
+        type=Path,
+        nargs="*",
+        default=None,
+        help="audio files for the TF-vs-ONNX check (default: 4 Emotify/4Q clips)",
+    )
     ap.add_argument("--report", type=Path, default=Path("/work/cache/musicemo/convert.json"))
     args = ap.parse_args()
 
@@ -131,8 +140,11 @@ def main() -> int:
     data = REPO.parent.parent / "shared" / "data" / "music-emotion"
     if not data.exists():
         data = Path("/work/shared/data/music-emotion")
-    clips = args.clips or [data / "emotify" / "audio" / f"{t}.ogg" for t in ("004", "161")] + \
-        sorted((data / "4q" / "audio").glob("*.ogg"))[:2]
+    clips = (
+        args.clips
+        or [data / "emotify" / "audio" / f"{t}.ogg" for t in ("004", "161")]
+        + sorted((data / "4q" / "audio").glob("*.ogg"))[:2]
+    )
     report = {}
     for name in ("MSD_musicnn", "MTT_musicnn"):
         path = convert(args.wheel, name, args.out)
@@ -145,15 +157,18 @@ def main() -> int:
             y, sr = mn.load_mono(clip)
             ours = sess.run(["tags"], {"logmel": mn.patches(mn.log_mel(y, sr))})[0]
             n = min(len(ours), len(ref))
-            rows.append({
-                "clip": clip.name,
-                "onnx_vs_tf_same_input_max_abs": float(np.abs(same_input - ref).max()),
-                "scorer_frontend_vs_tf_max_abs": float(np.abs(ours[:n] - ref[:n]).max()),
-                "clip_mean_tags_max_abs": float(np.abs(ours[:n].mean(0) - ref[:n].mean(0))
-                                                .max()),
-                "top5_same": sorted(np.argsort(-ours[:n].mean(0))[:5].tolist())
-                == sorted(np.argsort(-ref[:n].mean(0))[:5].tolist()),
-            })
+            rows.append(
+                {
+                    "clip": clip.name,
+                    "onnx_vs_tf_same_input_max_abs": float(np.abs(same_input - ref).max()),
+                    "scorer_frontend_vs_tf_max_abs": float(np.abs(ours[:n] - ref[:n]).max()),
+                    "clip_mean_tags_max_abs": float(
+                        np.abs(ours[:n].mean(0) - ref[:n].mean(0)).max()
+                    ),
+                    "top5_same": sorted(np.argsort(-ours[:n].mean(0))[:5].tolist())
+                    == sorted(np.argsort(-ref[:n].mean(0))[:5].tolist()),
+                }
+            )
         report[name] = {"file": path.name, "bytes": path.stat().st_size, "clips": rows}
         print(name, json.dumps(report[name], indent=1), flush=True)
     args.report.parent.mkdir(parents=True, exist_ok=True)

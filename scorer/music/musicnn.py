@@ -26,20 +26,109 @@ PATCH_S = 3.0
 MODELS = ("musicnn_msd", "musicnn_mtt")
 
 MSD_TAGS: tuple[str, ...] = (
-    "rock", "pop", "alternative", "indie", "electronic", "female vocalists", "dance", "00s",
-    "alternative rock", "jazz", "beautiful", "metal", "chillout", "male vocalists",
-    "classic rock", "soul", "indie rock", "Mellow", "electronica", "80s", "folk", "90s", "chill",
-    "instrumental", "punk", "oldies", "blues", "hard rock", "ambient", "acoustic", "experimental",
-    "female vocalist", "guitar", "Hip-Hop", "70s", "party", "country", "easy listening", "sexy",
-    "catchy", "funk", "electro", "heavy metal", "Progressive rock", "60s", "rnb", "indie pop",
-    "sad", "House", "happy")
+    "rock",
+    "pop",
+    "alternative",
+    "indie",
+    "electronic",
+    "female vocalists",
+    "dance",
+    "00s",
+    "alternative rock",
+    "jazz",
+    "beautiful",
+    "metal",
+    "chillout",
+    "male vocalists",
+    "classic rock",
+    "soul",
+    "indie rock",
+    "Mellow",
+    "electronica",
+    "80s",
+    "folk",
+    "90s",
+    "chill",
+    "instrumental",
+    "punk",
+    "oldies",
+    "blues",
+    "hard rock",
+    "ambient",
+    "acoustic",
+    "experimental",
+    "female vocalist",
+    "guitar",
+    "Hip-Hop",
+    "70s",
+    "party",
+    "country",
+    "easy listening",
+    "sexy",
+    "catchy",
+    "funk",
+    "electro",
+    "heavy metal",
+    "Progressive rock",
+    "60s",
+    "rnb",
+    "indie pop",
+    "sad",
+    "House",
+    "happy",
+)
 MTT_TAGS: tuple[str, ...] = (
-    "guitar", "classical", "slow", "techno", "strings", "drums", "electronic", "rock", "fast",
-    "piano", "ambient", "beat", "violin", "vocal", "synth", "female", "indian", "opera", "male",
-    "singing", "vocals", "no vocals", "harpsichord", "loud", "quiet", "flute", "woman",
-    "male vocal", "no vocal", "pop", "soft", "sitar", "solo", "man", "classic", "choir", "voice",
-    "new age", "dance", "male voice", "female vocal", "beats", "harp", "cello", "no voice",
-    "weird", "country", "metal", "female voice", "choral")
+    "guitar",
+    "classical",
+    "slow",
+    "techno",
+    "strings",
+    "drums",
+    "electronic",
+    "rock",
+    "fast",
+    "piano",
+    "ambient",
+    "beat",
+    "violin",
+    "vocal",
+    "synth",
+    "female",
+    "indian",
+    "opera",
+    "male",
+    "singing",
+    "vocals",
+    "no vocals",
+    "harpsichord",
+    "loud",
+    "quiet",
+    "flute",
+    "woman",
+    "male vocal",
+    "no vocal",
+    "pop",
+    "soft",
+    "sitar",
+    "solo",
+    "man",
+    "classic",
+    "choir",
+    "voice",
+    "new age",
+    "dance",
+    "male voice",
+    "female vocal",
+    "beats",
+    "harp",
+    "cello",
+    "no voice",
+    "weird",
+    "country",
+    "metal",
+    "female voice",
+    "choral",
+)
 
 
 def load_mono(path: str | Path) -> tuple[np.ndarray, int]:
@@ -60,7 +149,7 @@ def load_mono(path: str | Path) -> tuple[np.ndarray, int]:
 
 
 def log_mel(audio: np.ndarray, sr: int = SR) -> np.ndarray:
-    """musicnn's input representation, shape (frames, 96) float32.
+    """Return musicnn's input representation, shape (frames, 96) float32.
 
     Args:
         audio: Mono samples.
@@ -74,8 +163,9 @@ def log_mel(audio: np.ndarray, sr: int = SR) -> np.ndarray:
     if len(y) < N_FFT:
         y = np.pad(y, (0, N_FFT - len(y)))
     # musicnn was trained with librosa 0.6/0.7, whose STFT padding was "reflect"
-    mel = librosa.feature.melspectrogram(y=y, sr=SR, n_fft=N_FFT, hop_length=HOP, n_mels=N_MELS,
-                                         pad_mode="reflect").T
+    mel = librosa.feature.melspectrogram(
+        y=y, sr=SR, n_fft=N_FFT, hop_length=HOP, n_mels=N_MELS, pad_mode="reflect"
+    ).T
     # musicnn rounds the mel to float16; under its NumPy 1.x promotion "10000 * float16" was
     # computed in float32 (int16 x float16), so scale in float32 or loud bins overflow to inf
     mel = mel.astype(np.float16).astype(np.float32)
@@ -124,13 +214,12 @@ def run(batch: np.ndarray, chunk: int = 32) -> dict[str, np.ndarray]:
         sess = session(name)
         tags, emb = [], []
         for i in range(0, len(batch), chunk):
-            t, e = sess.run(["tags", "embedding"], {"logmel": batch[i:i + chunk]})
+            t, e = sess.run(["tags", "embedding"], {"logmel": batch[i : i + chunk]})
             tags.append(t)
             emb.append(e)
         short = name.split("_")[1]
         out[f"{short}_tags"] = np.concatenate(tags) if tags else np.zeros((0, 50), np.float32)
-        out[f"{short}_embedding"] = (np.concatenate(emb) if emb
-                                     else np.zeros((0, 200), np.float32))
+        out[f"{short}_embedding"] = np.concatenate(emb) if emb else np.zeros((0, 200), np.float32)
     return out
 
 
@@ -170,5 +259,5 @@ def window_patches(audio: np.ndarray, starts: np.ndarray) -> np.ndarray:
     need = (PATCH_FRAMES - 1) * HOP
     out = np.empty((len(starts), PATCH_FRAMES, N_MELS), dtype=np.float32)
     for i, s in enumerate(np.asarray(starts, dtype=np.int64)):
-        out[i] = patches(log_mel(y[int(s):int(s) + need], SR))[0]
+        out[i] = patches(log_mel(y[int(s) : int(s) + need], SR))[0]
     return out
