@@ -198,7 +198,21 @@ def _export(project: Project, cues: list[CueMusic], tb: Timebase, parts: list[st
             staging.write_bytes(stem + _SUFFIX["fcp7"], timeline.fcp7_text(tl).encode())
         step("timeline", 1.0)
     if "srt" in parts or "vtt" in parts:
-        caps = captions.build_captions(project, cues, tb)
+        step("captions", 0.0)
+        # captions describe the music as it plays: the fitted audio of each cue
+        heard = {m.cue.number: (a, mixdown.SR) for m, a in fitted}
+        for i, music in enumerate(cues):
+            if music.cue.number not in heard:
+                try:
+                    heard[music.cue.number] = (mixdown.cue_audio(music, tb, sf2=sf2),
+                                               mixdown.SR)
+                except (ScorerError, OSError, ValueError, RuntimeError) as exc:
+                    notes.append(f"caption of cue {music.cue.number}: its music could not be "
+                                 f"read ({exc}); captioned [music]")
+            step("captions", (i + 1) / len(cues))
+        style = str(settings.get("caption_style", "brackets"))
+        caps = captions.build_captions(project, cues, tb, heard, clip_duration(project),
+                                       style if style in captions.STYLES else "brackets")
         if "srt" in parts:
             staging.write_bytes(stem + _SUFFIX["srt"], captions.srt_text(caps).encode())
         if "vtt" in parts:

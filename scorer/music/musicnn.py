@@ -261,3 +261,51 @@ def window_patches(audio: np.ndarray, starts: np.ndarray) -> np.ndarray:
     for i, s in enumerate(np.asarray(starts, dtype=np.int64)):
         out[i] = patches(log_mel(y[int(s) : int(s) + need], SR))[0]
     return out
+
+
+# Tag words Scorer keeps, by kind (tag name in its set -> word shown to people). Genre and decade
+# tags are left out: they say little about a cue.
+TAG_WORDS: dict[str, dict[tuple[str, str], str]] = {
+    "mood": {("msd", "happy"): "happy", ("msd", "sad"): "sad", ("msd", "Mellow"): "mellow",
+             ("msd", "chill"): "chill", ("msd", "beautiful"): "beautiful",
+             ("msd", "party"): "party", ("msd", "easy listening"): "easy listening",
+             ("mtt", "soft"): "soft", ("mtt", "quiet"): "quiet", ("mtt", "loud"): "loud",
+             ("mtt", "weird"): "weird", ("mtt", "ambient"): "ambient"},
+    "tempo": {("mtt", "slow"): "slow", ("mtt", "fast"): "fast", ("mtt", "beat"): "beat",
+              ("mtt", "dance"): "dance"},
+    "instruments": {("mtt", "guitar"): "guitar", ("mtt", "strings"): "strings",
+                    ("mtt", "drums"): "drums", ("mtt", "piano"): "piano",
+                    ("mtt", "violin"): "violin", ("mtt", "synth"): "synth",
+                    ("mtt", "harpsichord"): "harpsichord", ("mtt", "flute"): "flute",
+                    ("mtt", "sitar"): "sitar", ("mtt", "harp"): "harp", ("mtt", "cello"): "cello",
+                    ("mtt", "choir"): "choir", ("mtt", "vocal"): "vocals",
+                    ("mtt", "electronic"): "electronic", ("mtt", "classical"): "orchestral"},
+}
+TAG_THRESHOLD = 0.2  # kept when its mean probability reaches this (musicnn tags are sparse:
+# on 4Q clips the 90th percentile of most tags is under 0.3)
+
+
+def tag_words(msd_tags: np.ndarray, mtt_tags: np.ndarray,
+              threshold: float = TAG_THRESHOLD) -> dict[str, list[list]]:
+    """Mood, tempo-feel and instrumentation words of a piece from its mean tag probabilities.
+
+    Args:
+        msd_tags: MSD tag probabilities (50,) or (n, 50) (averaged over rows).
+        mtt_tags: MTT tag probabilities, likewise.
+        threshold: Lowest mean probability kept.
+
+    Returns:
+        {"mood": [[word, p], ...], "tempo": [...], "instruments": [...]}, most probable first.
+    """
+    means = {"msd": np.asarray(msd_tags, dtype=np.float64).reshape(-1, 50).mean(0),
+             "mtt": np.asarray(mtt_tags, dtype=np.float64).reshape(-1, 50).mean(0)}
+    names = {"msd": MSD_TAGS, "mtt": MTT_TAGS}
+    out: dict[str, list[list]] = {}
+    for kind, table in TAG_WORDS.items():
+        best: dict[str, float] = {}
+        for (source, tag), word in table.items():
+            p = float(means[source][names[source].index(tag)])
+            if p >= threshold:
+                best[word] = max(best.get(word, 0.0), p)
+        out[kind] = [[w, round(p, 3)] for w, p in sorted(best.items(), key=lambda x: -x[1])]
+    return out

@@ -394,21 +394,24 @@ def _audio_window(fr: dict, sr: int, lo: float, hi: float, key=None) -> dict:
     }
 
 
-def _model_sections(y: np.ndarray, sr: int) -> list[list[float]] | None:
-    """Per-section V/A from the trained music-emotion model, or None when it is not there."""
+def _model_reading(y: np.ndarray, sr: int) -> tuple[list[list[float]], dict] | None:
+    """Per-section V/A and tag words from the music-emotion reader, or None without it."""
     try:
-        from scorer.music import emotion
+        from scorer.music import emotion, musicnn
     except ImportError:
         return None
     from scorer.errors import ModelError
 
     try:
-        rows = emotion.predict_sections(y, sr)
+        reading = emotion.read(y, sr)
+        rows = emotion.predict_sections(y, sr, AUDIO_SECTION_SECONDS, reading=reading)
     except (ModelError, OSError, RuntimeError, ValueError) as exc:  # model trouble: fall back
         log.info("music-emotion model unavailable (%s); using feature rules", exc)
         return None
-    return [[round(float(s), 3), round(float(e), 3), round(float(v), 4), round(float(a), 4),
-             round(float(max(p)) if len(p) else 0.5, 3)] for s, e, v, a, p in rows]
+    sections = [[round(float(s), 3), round(float(e), 3), round(float(v), 4),
+                 round(float(a), 4), round(float(max(p)) if len(p) else 0.5, 3)]
+                for s, e, v, a, p in rows]
+    return sections, musicnn.tag_words(reading.msd_tags, reading.mtt_tags)
 
 
 def describe_audio(y: np.ndarray, sr: int, title: str, fmt: str) -> dict:
@@ -420,10 +423,11 @@ def describe_audio(y: np.ndarray, sr: int, title: str, fmt: str) -> dict:
     key = (f["key"], f["mode"], f["key_clarity"])
     f["bar_seconds"] = 4 * 60.0 / f["tempo"] if f["tempo"] > 0 else 0.0
     f["beats"] = np.round(fr["beats"], 3).tolist()
-    sections = _model_sections(y, sr)
+    reading = _model_reading(y, sr)
     method = "rules"
-    if sections:
-        method = "model:music_emotion"
+    if reading:
+        sections, f["tags"] = reading
+        method = "model:music_emotion_head"
         weights = np.array([max(s[1] - s[0], 1e-3) * s[4] for s in sections])
         if weights.sum() > 0:
             v = float(np.average([s[2] for s in sections], weights=weights))
@@ -439,6 +443,12 @@ def describe_audio(y: np.ndarray, sr: int, title: str, fmt: str) -> dict:
             sections.append([round(lo, 3), round(hi, 3), round(sv, 4), round(sa, 4),
                              round(sc, 3)])
     return _record(title, "audio", fmt, "", f, v, a, c, method, sections)
+
+
+def tag_list(features: dict) -> list[str]:
+    """The tag words of a record's features, most probable first within each kind."""
+    tags = features.get("tags") or {}
+    return [w for kind in ("mood", "tempo", "instruments") for w, _ in tags.get(kind, [])]
 
 
 # ---------------------------------------------------------------- records
