@@ -207,6 +207,88 @@ def seed003_fold(segx, y_clip, va_clip, tr, te):
     return pred, va
 
 
+def majority_cv(y, folds) -> dict:
+    """Majority class/sign of each training fold, scored on its test fold."""
+    hits_q, hits_v, hits_a = [], [], []
+    for tr, te in folds:
+        m = np.bincount(y[tr], minlength=4).argmax()
+        vt, at = signs_of(y[tr])
+        hits_q += list(y[te] == m)
+        vte, ate = signs_of(y[te])
+        hits_v += list(vte == (vt.mean() > 0.5))
+        hits_a += list(ate == (at.mean() > 0.5))
+    return {
+        "quadrant_acc": float(np.mean(hits_q)),
+        "valence_sign_acc": float(np.mean(hits_v)),
+        "arousal_sign_acc": float(np.mean(hits_a)),
+    }
+
+
+def baselines(q4, em, y4, ye, folds4, foldse, cache: Path) -> dict:
+    """The seed baselines on the same folds and excerpts: the shipped CQT CNN, seed-003.
+
+    Each runs where its cached features exist (music_emotion_data.py computes them).
+    """
+    res: dict = {}
+
+    def complete(ds, kind) -> bool:  # a partial cache (extraction still running) is skipped
+        path = cache / f"{ds['name']}_{kind}_x{med.EXCERPTS[ds['name']]}.npz"
+        return path.exists() and len(np.load(path).files) == len(ds["ids"])
+
+    have = {
+        (ds["name"], kind): complete(ds, kind) for ds in (q4, em) for kind in ("cqt", "seed003")
+    }
+    f4 = med.cache_features(q4, cache, tuple(k for k in ("cqt", "seed003") if have["4q", k]))
+    fe = med.cache_features(em, cache, tuple(k for k in ("cqt", "seed003") if have["emotify", k]))
+    # the shipped CNN: class order happiness, sadness, fear/threat, peacefulness
+    order = [0, 2, 1, 3]  # to quadrant order Q1 happiness, Q2 fear, Q3 sadness, Q4 peace
+    if "cqt" in f4:
+        p4 = np.stack([c.mean(0) for c in f4["cqt"]])[:, order]
+        res["4q/cqt_cnn_shipped(trained on Emotify)"] = quad_metrics(y4, p4)
+        res["cross/emotify->4q/cqt_cnn_shipped"] = res["4q/cqt_cnn_shipped(trained on Emotify)"]
+    if "cqt" in fe:
+        pe = np.stack([c.mean(0) for c in fe["cqt"]])[:, order]
+        res["emotify/cqt_cnn_shipped(saw 294 of 300 tracks: optimistic)"] = quad_metrics(ye, pe)
+    s4, se = f4.get("seed003"), fe.get("seed003")
+    for name, segx, y, folds in (("4q", s4, y4, folds4), ("emotify", se, ye, foldse)):
+        if segx is None:
+            continue
+        vsign, asign = signs_of(y)
+        target = np.stack([2 * vsign - 1, 2 * asign - 1], 1).astype(np.float32)
+        pred, va = np.zeros(len(y), int), np.zeros((len(y), 2))
+        for tr, te in folds:
+            p, v = seed003_fold(segx, y, target, tr, te)
+            pred[te], va[te] = p, v
+        res[f"{name}/seed003_svm+knn"] = {
+            "quadrant_acc": float((pred == y).mean()),
+            "valence_sign_acc_knn": float(((va[:, 0] > 0) == vsign).mean()),
+            "arousal_sign_acc_knn": float(((va[:, 1] > 0) == asign).mean()),
+            **{
+                f"{k}_svm": v
+                for k, v in sign_metrics(
+                    y, np.isin(pred, (0, 3)).astype(float), np.isin(pred, (0, 1)).astype(float)
+                ).items()
+            },
+        }
+        print(name, "seed003", json.dumps(res[f"{name}/seed003_svm+knn"]), flush=True)
+    # cross-dataset for the seed-003 SVM too
+    for tag, (sa, ya), (sb, yb) in (
+        ()
+        if s4 is None or se is None
+        else (
+            ("4q->emotify", (s4, y4), (se, ye)),
+            ("emotify->4q", (se, ye), (s4, y4)),
+        )
+    ):
+        allx = sa + sb
+        ally = np.concatenate([ya, yb])
+        tr, te = np.arange(len(ya)), np.arange(len(ya), len(ya) + len(yb))
+        p, _ = seed003_fold(allx, ally, np.zeros((len(ally), 2)), tr, te)
+        res[f"cross/{tag}/seed003_svm"] = {"quadrant_acc": float((p == yb).mean())}
+    res["cross/4q->emotify/cqt_cnn_shipped"] = {"note": "not applicable: trained on Emotify"}
+    return res
+
+
 # ---------------------------------------------------------------- ONNX export
 def export_onnx(head: Head, path: Path) -> None:
     """Write the head as an ONNX graph: standardise, three linear maps, softmax/sigmoid.
@@ -282,13 +364,42 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--c", type=float, nargs="+", default=[0.003, 0.01, 0.03])
     ap.add_argument("--no-baselines", action="store_true")
+    ap.add_argument(
+        "--ship",
+        choices=("4q", "pooled"),
+        default="4q",
+        help="training set of the exported head: 4Q alone (default: the one that "
+        "meets the 4Q floors on held-out artists) or 4Q + Emotify",
+    )
+    ap.add_argument(
+        "--settings",
+        nargs="+",
+        default=["4q", "emotify", "4q+emotify->4q", "4q+emotify->emotify"],
+        help="cross-validated settings to run (each takes minutes here)",
+    )
+    ap.add_argument(
+        "--baselines-only",
+        action="store_true",
+        help="only the baselines (majority, CQT CNN, seed-003) on the same folds, "
+        "written to baseline_metrics.json",
+    )
     args = ap.parse_args()
     t0 = time.time()
 
     q4, em = med.load_4q(), med.load_emotify()
-    kinds = ("musicnn",) if args.no_baselines else ("musicnn", "cqt", "seed003")
-    f4 = med.cache_features(q4, args.cache, kinds)
-    fe = med.cache_features(em, args.cache, kinds)
+    if args.baselines_only:
+        y4 = q4["quadrant"]
+        ye = np.array([EMOTIFY_TO_QUADRANT[int(c)] for c in em["classes"]])
+        folds4 = folds_4q(q4, args.folds, args.seed)
+        foldse = folds_emotify(em, args.folds, args.seed)
+        res = baselines(q4, em, y4, ye, folds4, foldse, args.cache)
+        res["4q/majority"] = majority_cv(y4, folds4)
+        res["emotify/majority"] = majority_cv(ye, foldse)
+        (args.cache / "baseline_metrics.json").write_text(json.dumps(res, indent=1))
+        print(json.dumps(res, indent=1))
+        return 0
+    f4 = med.cache_features(q4, args.cache, ("musicnn",))
+    fe = med.cache_features(em, args.cache, ("musicnn",))
     x4, o4 = patch_table(f4["musicnn"])
     xe, oe = patch_table(fe["musicnn"])
     y4 = q4["quadrant"]
@@ -303,24 +414,8 @@ def main() -> int:
     }
     res = report["results"]
 
-    # majority baselines (of each training fold, scored on its test fold)
-    def majority(y, folds):
-        hits_q, hits_v, hits_a = [], [], []
-        for tr, te in folds:
-            m = np.bincount(y[tr], minlength=4).argmax()
-            vt, at = signs_of(y[tr])
-            hits_q += list(y[te] == m)
-            vte, ate = signs_of(y[te])
-            hits_v += list(vte == (vt.mean() > 0.5))
-            hits_a += list(ate == (at.mean() > 0.5))
-        return {
-            "quadrant_acc": float(np.mean(hits_q)),
-            "valence_sign_acc": float(np.mean(hits_v)),
-            "arousal_sign_acc": float(np.mean(hits_a)),
-        }
-
-    res["4q/majority"] = majority(y4, folds4)
-    res["emotify/majority"] = majority(ye, foldse)
+    res["4q/majority"] = majority_cv(y4, folds4)
+    res["emotify/majority"] = majority_cv(ye, foldse)
 
     # ---- musicnn heads, per set, all C; out-of-fold probabilities kept for calibration
     def cv_head(x, owner, y, folds, c, extra=None):
@@ -364,61 +459,31 @@ def main() -> int:
             "4q+emotify->4q": (x4, o4, y4, folds4, (xe, oe, ye)),
             "4q+emotify->emotify": (xe, oe, ye, foldse, (x4, o4, y4)),
         }.items():
+            if name not in args.settings:
+                continue
             pq, pv, pa, patch = cv_head(x, o, y, folds, c, extra)
             key = f"{name}/musicnn_head_C{c:g}"
             res[key] = summarise(y, pq, pv, pa)
             best.setdefault(name, []).append((c, res[key], patch))
             print(f"{key}: {json.dumps(res[key])}  {time.time() - t0:.0f}s", flush=True)
 
-    # pick C for the shipped (pooled) head by the mean held-out quadrant accuracy of both sets
+    # the settings whose out-of-fold results pick C and calibrate the shipped head
+    ship_settings = ("4q",) if args.ship == "4q" else ("4q+emotify->4q", "4q+emotify->emotify")
+    # pick C for the shipped head by its mean held-out quadrant accuracy
     scores = {
-        c: np.mean(
-            [
-                r["quadrant_acc"]
-                for n in ("4q+emotify->4q", "4q+emotify->emotify")
-                for cc, r, _ in best[n]
-                if cc == c
-            ]
-        )
+        c: np.mean([r["quadrant_acc"] for n in ship_settings for cc, r, _ in best[n] if cc == c])
         for c in args.c
     }
     c_ship = max(scores, key=scores.get)
     report["c_selected"] = c_ship
 
-    # ---- calibration on the pooled head's out-of-fold patch logits
+    # ---- calibration on the shipped setting's out-of-fold patch logits
     lq = np.concatenate(
-        [
-            p
-            for n in ("4q+emotify->4q", "4q+emotify->emotify")
-            for cc, _, p in best[n]
-            if cc == c_ship
-            for p in [p[0]]
-        ]
+        [p for n in ship_settings for cc, _, p in best[n] if cc == c_ship for p in [p[0]]]
     )
-    lv = np.concatenate(
-        [
-            p[1]
-            for n in ("4q+emotify->4q", "4q+emotify->emotify")
-            for cc, _, p in best[n]
-            if cc == c_ship
-        ]
-    )
-    la = np.concatenate(
-        [
-            p[2]
-            for n in ("4q+emotify->4q", "4q+emotify->emotify")
-            for cc, _, p in best[n]
-            if cc == c_ship
-        ]
-    )
-    yl = np.concatenate(
-        [
-            p[3]
-            for n in ("4q+emotify->4q", "4q+emotify->emotify")
-            for cc, _, p in best[n]
-            if cc == c_ship
-        ]
-    )
+    lv = np.concatenate([p[1] for n in ship_settings for cc, _, p in best[n] if cc == c_ship])
+    la = np.concatenate([p[2] for n in ship_settings for cc, _, p in best[n] if cc == c_ship])
+    yl = np.concatenate([p[3] for n in ship_settings for cc, _, p in best[n] if cc == c_ship])
     vs, as_ = signs_of(yl)
     t_q = fit_temperature(lq, yl)
     t_v = fit_temperature(np.stack([-lv / 2, lv / 2], 1), vs)
@@ -457,44 +522,7 @@ def main() -> int:
 
     # ---- baselines on the same folds
     if not args.no_baselines:
-        # the shipped CNN: class order happiness, sadness, fear/threat, peacefulness
-        order = [0, 2, 1, 3]  # to quadrant order Q1 happiness, Q2 fear, Q3 sadness, Q4 peace
-        p4 = np.stack([c.mean(0) for c in f4["cqt"]])[:, order]
-        pe = np.stack([c.mean(0) for c in fe["cqt"]])[:, order]
-        res["4q/cqt_cnn_shipped(trained on Emotify)"] = quad_metrics(y4, p4)
-        res["emotify/cqt_cnn_shipped(saw 294 of 300 tracks: optimistic)"] = quad_metrics(ye, pe)
-        s4, se = f4["seed003"], fe["seed003"]
-        for name, segx, y, folds in (("4q", s4, y4, folds4), ("emotify", se, ye, foldse)):
-            vsign, asign = signs_of(y)
-            target = np.stack([2 * vsign - 1, 2 * asign - 1], 1).astype(np.float32)
-            pred, va = np.zeros(len(y), int), np.zeros((len(y), 2))
-            for tr, te in folds:
-                p, v = seed003_fold(segx, y, target, tr, te)
-                pred[te], va[te] = p, v
-            res[f"{name}/seed003_svm+knn"] = {
-                "quadrant_acc": float((pred == y).mean()),
-                "valence_sign_acc_knn": float(((va[:, 0] > 0) == vsign).mean()),
-                "arousal_sign_acc_knn": float(((va[:, 1] > 0) == asign).mean()),
-                **{
-                    f"{k}_svm": v
-                    for k, v in sign_metrics(
-                        y, np.isin(pred, (0, 3)).astype(float), np.isin(pred, (0, 1)).astype(float)
-                    ).items()
-                },
-            }
-            print(name, "seed003", json.dumps(res[f"{name}/seed003_svm+knn"]), flush=True)
-        # cross-dataset for the seed-003 SVM too
-        for tag, (sa, ya), (sb, yb) in (
-            ("4q->emotify", (s4, y4), (se, ye)),
-            ("emotify->4q", (se, ye), (s4, y4)),
-        ):
-            allx = sa + sb
-            ally = np.concatenate([ya, yb])
-            tr, te = np.arange(len(ya)), np.arange(len(ya), len(ya) + len(yb))
-            p, _ = seed003_fold(allx, ally, np.zeros((len(ally), 2)), tr, te)
-            res[f"cross/{tag}/seed003_svm"] = {"quadrant_acc": float((p == yb).mean())}
-        res["cross/4q->emotify/cqt_cnn_shipped"] = {"note": "not applicable: trained on Emotify"}
-        res["cross/emotify->4q/cqt_cnn_shipped"] = res["4q/cqt_cnn_shipped(trained on Emotify)"]
+        res.update(baselines(q4, em, y4, ye, folds4, foldse, args.cache))
 
     # ---- final pooled head on everything, calibrated, exported
     # the six Emotify tracks of the ordering test (tests/unit/test_music_emotion_model.py) stay
@@ -504,8 +532,13 @@ def main() -> int:
     held = set(tme.ordering_test_tracks(em["ids"], em["shares"]))
     report["final_held_out_emotify_tracks"] = sorted(held)
     keep = np.array([em["ids"][i] not in held for i in oe])
-    final = Head(c_ship).fit(np.concatenate([x4, xe[keep]]),
-                             np.concatenate([y4[o4], ye[oe][keep]]))
+    if args.ship == "4q":
+        final = Head(c_ship).fit(x4, y4[o4])
+    else:
+        final = Head(c_ship).fit(
+            np.concatenate([x4, xe[keep]]), np.concatenate([y4[o4], ye[oe][keep]])
+        )
+    report["shipped"] = args.ship
     final.t_quadrant, final.t_valence, final.t_arousal = t_q, t_v, t_a
     path = args.out / "music_emotion_head.onnx"
     export_onnx(final, path)
