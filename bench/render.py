@@ -1,6 +1,7 @@
 """Render speed in times real time: SoundFont rendering of generated MIDI.
 
-Prints, per piece, the audio length, the time of :func:`scorer.music.render.render_midi`
+Prints, per SoundFont (TimGM6mb, and FluidR3_GM / MuseScore General when Debian installed
+them) and per piece, the audio length, the time of :func:`scorer.music.render.render_midi`
 (44.1 kHz stereo float: synthesis, tail, resampling, peak check) and, as the baseline measured
 in the same run, the bare synthesizer call (``midirenderer.render_wave_from``, 48 kHz 16-bit
 WAV bytes). Also times a whole-project stem mixdown.
@@ -12,10 +13,14 @@ from __future__ import annotations
 
 import argparse
 import io
+import sys
 import time
+from pathlib import Path
 
 import mido
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def piece(seconds: float, tracks: int, notes_per_beat: int, bpm: float = 120.0) -> mido.MidiFile:
@@ -47,38 +52,55 @@ def timed(fn, repeat: int) -> float:
     return best
 
 
+def cpu_timed(fn, repeat: int) -> float:
+    """Best CPU seconds of this process (what the work costs on a machine shared by many)."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.process_time()
+        fn()
+        best = min(best, time.process_time() - start)
+    return best
+
+
 def main() -> None:
     from midirenderer import render_wave_from
 
-    from scorer.music.render import load_soundfont, render_midi
+    from scorer.music.render import SYSTEM_SOUNDFONTS, load_soundfont, render_midi, timgm6mb
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per piece (best is kept)")
     args = parser.parse_args()
-    _, sf2 = load_soundfont()
-    render_midi(piece(1, 1, 1))  # warm-up: imports, SoundFont read
-
+    fonts = [("TimGM6mb", timgm6mb())]
+    fonts += [(path.stem, path) for path in SYSTEM_SOUNDFONTS if path.is_file()]
     rows = []
-    for name, seconds, tracks, density in (("solo melody", 30, 1, 2),
-                                           ("quartet", 60, 4, 2),
-                                           ("dense 12 parts", 60, 12, 4)):
-        mid = piece(seconds, tracks, density)
-        buf = io.BytesIO()
-        mid.save(file=buf)
-        data = buf.getvalue()
-        audio_len = len(render_midi(mid, tail=0.0)) / 44100
-        raw = timed(lambda data=data: render_wave_from(sf2, data), args.repeat)
-        full = timed(lambda mid=mid: render_midi(mid, tail=1.0), args.repeat)
-        rows.append((name, audio_len, raw, full))
+    for font, path in fonts:
+        _, sf2 = load_soundfont(path)
+        render_midi(piece(1, 1, 1), sf2=path)  # warm-up: imports, SoundFont read
+        for name, seconds, tracks, density in (("solo melody", 30, 1, 2),
+                                               ("quartet", 60, 4, 2),
+                                               ("dense 12 parts", 60, 12, 4)):
+            mid = piece(seconds, tracks, density)
+            buf = io.BytesIO()
+            mid.save(file=buf)
+            data = buf.getvalue()
+            audio_len = len(render_midi(mid, sf2=path, tail=0.0)) / 44100
+            raw = timed(lambda data=data, sf2=sf2: render_wave_from(sf2, data), args.repeat)
+            full = timed(lambda mid=mid, path=path: render_midi(mid, sf2=path, tail=1.0),
+                         args.repeat)
+            cpu = cpu_timed(lambda mid=mid, path=path: render_midi(mid, sf2=path, tail=1.0),
+                            args.repeat)
+            rows.append((font, name, audio_len, raw, full, cpu))
 
-    print(f"{'piece':16} {'audio s':>8} {'synth s':>8} {'x RT':>7} {'render s':>9} {'x RT':>7}"
-          f" {'vs synth':>9}")
-    for name, length, raw, full in rows:
-        print(f"{name:16} {length:8.1f} {raw:8.3f} {length / raw:7.1f} {full:9.3f} "
-              f"{length / full:7.1f} {full / raw:8.2f}x")
+    print(f"{'SoundFont':18} {'piece':16} {'audio s':>8} {'synth s':>8} {'x RT':>7} "
+          f"{'render s':>9} {'x RT':>7} {'vs synth':>9} {'CPU s':>7} {'x RT CPU':>9}")
+    for font, name, length, raw, full, cpu in rows:
+        print(f"{font:18} {name:16} {length:8.1f} {raw:8.3f} {length / raw:7.1f} {full:9.3f} "
+              f"{length / full:7.1f} {full / raw:8.2f}x {cpu:7.3f} {length / cpu:9.1f}")
     print("x RT = seconds of audio per second of compute (higher is faster); 'synth' is the bare"
           " midirenderer call (48 kHz int16), 'render' is render_midi (44.1 kHz float, tail, "
-          "resampling, peak check).")
+          "resampling, peak check); 'CPU' is render_midi's CPU time. TimGM6mb (the fallback) "
+          "is the baseline for the default FluidR3_GM when Debian's fluid-soundfont-gm is "
+          "installed.")
 
     from fractions import Fraction
 

@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "scorer.music.commands",
     "scorer.music.library_commands",
     "scorer.export.commands",
+    "scorer.batch_commands",
 )
 
 

@@ -43,6 +43,8 @@ class MediaInfo:
     audio_rate: int = 0
     audio_channels: int = 0
     start_timecode: str = ""
+    # container time of the first video frame (a Fraction as text; "" = not probed yet)
+    start_time: str = ""
     video_codec: str = ""
     audio_codec: str = ""
 
@@ -87,10 +89,26 @@ class Cue:
     hit_points: list[float] = field(default_factory=list)
     hit_error_ms: float = 0.0
     ducking: list[tuple[float, float]] = field(default_factory=list)
-    contributions: dict[str, float] = field(default_factory=dict)  # modality -> share 0..1
+    # modality -> its share of the fused emotion over the cue (0..1, summing to 1)
+    shares: dict[str, float] = field(default_factory=dict)
     locked: bool = False
     choice: str = ""  # id of the chosen suggestion
     title: str = ""
+    # the editor's own decisions, kept when the cue is re-planned (scorer.affect.edit)
+    target: tuple[float, float] | None = None  # valence, arousal set by hand (None: measured)
+    palette: str = ""  # instrumentation chosen by hand ("" = from the target)
+    style: str = ""  # melody style for generated music ("" = chosen from the cue)
+    # the music-fit contract (scorer.music.fit): every delivered file sits on this grid
+    meter: str = "4/4"  # of generated music; library pieces keep their own
+    bar_offset: float = 0.0  # quarter notes of pickup before bar 1's downbeat (0: on it)
+    tempo_map: list[tuple[float, float]] = field(default_factory=list)  # (beat, BPM) segments
+    # hit points placed by hand (clip seconds); None: the cuts inside the cue are its hits
+    hits: list[float] | None = None
+    # fades of the cue's music (s); None: the export's defaults (a click guard in, 0.3 s out)
+    fade_in: float | None = None
+    fade_out: float | None = None
+    # seconds this cue's music runs on past its end, fading out under the next cue's fade-in
+    crossfade: float = 0.0
 
     @property
     def duration(self) -> float:
@@ -110,6 +128,14 @@ class Suggestion:
     score: float = 0.0
     explanation: str = ""
     params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Marker:
+    """A marker the editor dropped on the timeline (M)."""
+
+    time: float
+    name: str = ""
 
 
 @dataclass
@@ -137,6 +163,9 @@ class Project:
     suggestions: list[Suggestion] = field(default_factory=list)
     music_captions: list[MusicCaption] = field(default_factory=list)
     cue_sheet: dict[str, Any] = field(default_factory=dict)
+    markers: list[Marker] = field(default_factory=list)
+    mark_in: float | None = None  # the editor's in and out points (I, O); None: unset
+    mark_out: float | None = None
     schema_version: int = SCHEMA_VERSION
 
     def cue(self, number: str) -> Cue:
@@ -165,6 +194,9 @@ class Project:
             "suggestions": [asdict(s) for s in self.suggestions],
             "music_captions": [asdict(c) for c in self.music_captions],
             "cue_sheet": self.cue_sheet,
+            "markers": [asdict(m) for m in self.markers],
+            "mark_in": self.mark_in,
+            "mark_out": self.mark_out,
         }
 
     @classmethod
@@ -183,6 +215,10 @@ class Project:
                 suggestions=[_build(Suggestion, s) for s in data.get("suggestions", [])],
                 music_captions=[_build(MusicCaption, c) for c in data.get("music_captions", [])],
                 cue_sheet=dict(data.get("cue_sheet", {})),
+                # projects saved before markers existed have none
+                markers=[_build(Marker, m) for m in data.get("markers", [])],
+                mark_in=_optional_time(data.get("mark_in")),
+                mark_out=_optional_time(data.get("mark_out")),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ProjectError(f"invalid project document ({type(exc).__name__}: {exc})",
@@ -199,6 +235,10 @@ def _build(cls, data: dict):
     return cls(**data)
 
 
+def _optional_time(value) -> float | None:
+    return None if value is None else float(value)
+
+
 def _segment(data: dict) -> TranscriptSegment:
     seg = _build(TranscriptSegment, data)
     seg.words = [_build(Word, w) for w in seg.words]
@@ -206,10 +246,20 @@ def _segment(data: dict) -> TranscriptSegment:
 
 
 def _cue(data: dict) -> Cue:
+    if isinstance(data, dict) and "contributions" in data:
+        # the field's earlier name (same meaning)
+        data = dict(data)
+        legacy = data.pop("contributions")
+        data.setdefault("shares", legacy)
     cue = _build(Cue, data)
     cue.tempo_range = tuple(cue.tempo_range)
     cue.dynamics = [tuple(p) for p in cue.dynamics]
     cue.ducking = [tuple(p) for p in cue.ducking]
+    cue.tempo_map = [tuple(p) for p in cue.tempo_map]
+    if cue.target is not None:
+        cue.target = (float(cue.target[0]), float(cue.target[1]))
+    if cue.hits is not None:
+        cue.hits = [float(h) for h in cue.hits]
     if cue.end <= cue.start:
         raise ValueError(f"cue {cue.number} ends ({cue.end}) before it starts ({cue.start})")
     return cue
@@ -283,7 +333,58 @@ def load(path: str | Path) -> Project:
     except UnicodeDecodeError as exc:
         raise ProjectError(f"not UTF-8 text (byte {exc.start}); not a Scorer project",
                            path) from exc
-    return loads(text, path)
+    project = loads(text, path)
+    folder = path.resolve().parent
+    for sug in project.suggestions:  # music beside the project is stored relative to it
+        if sug.path and not Path(sug.path).is_absolute():
+            sug.path = str(folder / sug.path)
+    return project
+
+
+def gather_music(project: Project, path: str | Path) -> list[str]:
+    """Copy every suggestion's music into the project's music folder; update the paths.
+
+    A project saved somewhere new (Save As, or an untitled project's first save) then carries
+    its music beside it, and moving the project with its folder keeps it working.
+
+    Returns:
+        Notes about music files that could not be found (their suggestions keep their path).
+    """
+    import shutil
+
+    target = music_folder(path)
+    notes = []
+    for sug in project.suggestions:
+        if not sug.path:
+            continue
+        src = Path(sug.path)
+        if not src.is_absolute():
+            src = Path(path).resolve().parent / src
+        if src.parent == target:
+            continue
+        if not src.is_file():
+            notes.append(f"{sug.cue}: music file not found ({src})")
+            continue
+        target.mkdir(parents=True, exist_ok=True)
+        dest = target / src.name
+        if not dest.exists() or dest.stat().st_size != src.stat().st_size:
+            shutil.copy2(src, dest)
+        sug.path = str(dest)
+    return notes
+
+
+def _portable_text(project: Project, path: Path) -> str:
+    """The document with music inside the project's folder written relative to it."""
+    folder = path.resolve().parent
+    doc = project.to_dict()
+    for sug in doc.get("suggestions", []):
+        p = sug.get("path") or ""
+        if p and Path(p).is_absolute():
+            try:
+                sug["path"] = Path(p).resolve().relative_to(folder).as_posix()
+            except ValueError:
+                pass  # music elsewhere (a library file) keeps its absolute path
+    return json.dumps(doc, ensure_ascii=False, indent=1)
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
@@ -343,7 +444,8 @@ def save(project: Project, path: str | Path) -> None:
     """
     path = Path(path)
     try:
-        atomic_write_bytes(path, dumps(project).encode("utf-8"))
+        gather_music(project, path)
+        atomic_write_bytes(path, _portable_text(project, path).encode("utf-8"))
     except OSError as exc:
         raise ProjectError(f"cannot save project ({exc.strerror or exc})", path) from exc
     autosave_path(path).unlink(missing_ok=True)

@@ -3,12 +3,21 @@
 Rates are Fractions (``Fraction(30000, 1001)`` for 29.97). Drop-frame timecode applies to
 29.97 and 59.94: frame numbers 0 and 1 (0-3 at 59.94) are skipped at the start of every minute
 except every tenth minute, so that timecode stays in step with the wall clock.
+
+Project times are container timestamps: a clip's first frame need not sit at 0 s (the Sintel
+trailer's is at 0.033 s). :func:`time_to_frame` is the one rule that turns such a time into a
+frame of the clip: subtract the first frame's time, then take the nearest frame boundary. Cue
+edges, hit points and shot cuts are frame boundaries stored as rounded floats, so "nearest" is
+what keeps them on their frame; every output (``scorer cues`` and every export) goes through it,
+usually by way of :class:`ClipTimebase`. (:func:`seconds_to_frame` answers another question,
+which frame is on screen at a playhead instant, for the player.)
 """
 
 from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from fractions import Fraction
 
 from scorer.errors import ScorerError
@@ -66,8 +75,36 @@ def frame_to_seconds(frame: int, rate: RateLike) -> Fraction:
     return Fraction(frame) / as_rate(rate)
 
 
+def _exact(seconds: Fraction | float | int | str) -> Fraction:
+    if isinstance(seconds, Fraction):
+        return seconds
+    return Fraction(seconds).limit_denominator(10**9)
+
+
+def time_to_frame(seconds: Fraction | float, rate: RateLike,
+                  origin: Fraction | float = 0) -> int:
+    """Return the clip frame an edit point falls on: the nearest frame boundary.
+
+    This is the one quantisation rule for every output (see the module docstring).
+
+    Args:
+        seconds: A time on the container's clock (as projects store times).
+        rate: Frame rate.
+        origin: The time of the clip's first frame on the same clock.
+
+    Returns:
+        Frame count from the clip's first frame; halves round up, so the rule is the same on
+        every platform and for negative times.
+    """
+    value = (_exact(seconds) - _exact(origin)) * as_rate(rate)
+    return math.floor(value + Fraction(1, 2))
+
+
 def seconds_to_frame(seconds: Fraction | float, rate: RateLike) -> int:
-    """Return the frame that contains a time (floor), robust to float error at boundaries."""
+    """Return the frame on screen at a playhead instant (floor), robust to float error.
+
+    For edit points (cue edges, hits, cuts) use :func:`time_to_frame`.
+    """
     value = Fraction(seconds) * as_rate(rate) if isinstance(seconds, Fraction) else None
     if value is None:
         value = Fraction(seconds).limit_denominator(10**9) * as_rate(rate)
@@ -168,6 +205,99 @@ def seconds_to_timecode(seconds: Fraction | float, rate: RateLike, drop_frame: b
 def timecode_to_seconds(timecode: str, rate: RateLike, drop_frame: bool | None = None) -> Fraction:
     """Return the exact time of a timecode label at a rate."""
     return frame_to_seconds(timecode_to_frames(timecode, rate, drop_frame), rate)
+
+
+@dataclass
+class ClipTimebase:
+    """A clip's frame grid: rate, timecode origin and the time of its first frame.
+
+    Attributes:
+        rate: Exact frame rate.
+        start_frame: Frame count of the clip's start timecode.
+        drop_frame: Whether timecode is drop-frame.
+        origin: Container time of the clip's first frame (seconds).
+    """
+
+    rate: Fraction
+    start_frame: int = 0
+    drop_frame: bool = False
+    origin: Fraction = Fraction(0)
+
+    def frame(self, seconds: Fraction | float) -> int:
+        """Return the clip frame of a project time (:func:`time_to_frame`)."""
+        return time_to_frame(seconds, self.rate, self.origin)
+
+    def seconds(self, frame: int) -> Fraction:
+        """Return the time of a clip frame from the clip's first frame (as a WAV or SRT has it)."""
+        return frame_to_seconds(frame, self.rate)
+
+    def snap(self, seconds: Fraction | float) -> Fraction:
+        """Return a project time moved onto its frame, measured from the first frame."""
+        return self.seconds(self.frame(seconds))
+
+    def timecode(self, frame: int) -> str:
+        """Timecode of a clip frame (start timecode added)."""
+        return frames_to_timecode(frame + self.start_frame, self.rate, self.drop_frame)
+
+    def time_timecode(self, seconds: Fraction | float) -> str:
+        """Timecode of a project time."""
+        return self.timecode(self.frame(seconds))
+
+    def duration_timecode(self, frames: int) -> str:
+        """A length in frames written as timecode (counted from 00:00:00:00)."""
+        return frames_to_timecode(frames, self.rate, self.drop_frame)
+
+    @property
+    def start_timecode(self) -> str:
+        """The clip's start timecode."""
+        return self.timecode(0)
+
+
+def clip_timebase(media, notes: list[str] | None = None, default_rate: RateLike = 25,
+                  drop_frame: bool | None = None) -> ClipTimebase:
+    """Read a clip's frame grid from a project's media description.
+
+    Args:
+        media: A ``MediaInfo`` (``fps``, ``start_timecode``, ``start_time``) or None.
+        notes: Gets a note when the rate is unknown or the start timecode unreadable.
+        default_rate: Rate used when the media has none.
+        drop_frame: Drop-frame or not (the project's ``export.drop_frame``); by default
+            drop-frame at 29.97 and 59.94, the broadcast norm.
+
+    Returns:
+        The timebase. The start label is read in the counting chosen, so the first frame
+        shows the clip's own start timecode.
+    """
+    notes = notes if notes is not None else []
+    rate = as_rate(default_rate)
+    fps = getattr(media, "fps", "") if media is not None else ""
+    try:
+        known = bool(fps) and Fraction(str(fps)) > 0
+    except (ValueError, ZeroDivisionError):
+        known = False
+    if known:
+        rate = as_rate(str(fps))  # the string, so "29.97" maps to 30000/1001
+    else:
+        notes.append(f"the project has no frame rate; timecode is at {float(rate):g} fps")
+    drop = is_drop_frame_rate(rate) if drop_frame is None else bool(drop_frame)
+    if drop and not is_drop_frame_rate(rate):
+        notes.append(f"drop-frame timecode does not exist at {float(rate):g} fps; non-drop used")
+        drop = False
+    start = 0
+    label = getattr(media, "start_timecode", "") if media is not None else ""
+    if label:
+        try:
+            start = timecode_to_frames(label, rate, drop)
+        except ScorerError as exc:
+            notes.append(f"start timecode ignored ({exc})")
+    origin = Fraction(0)
+    first = getattr(media, "start_time", "") if media is not None else ""
+    if first:
+        try:
+            origin = Fraction(str(first))
+        except (ValueError, ZeroDivisionError):
+            notes.append(f"first frame time ignored (not a number: {first!r})")
+    return ClipTimebase(rate=rate, start_frame=start, drop_frame=drop, origin=origin)
 
 
 def format_clock(seconds: float) -> str:

@@ -5,11 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: espeak-ng (speech fixtures and the demo clip), xvfb (GUI in a real window),
-# and the libraries Qt and OpenCV load at run time.
+# the libraries Qt and OpenCV load at run time, the PDF cue sheet's fonts (DejaVu for
+# accents and symbols, Droid Sans Fallback for CJK; without them it falls back to Helvetica),
+# and fluid-soundfont-gm (FluidR3_GM, MIT: the default SoundFont for rendering).
 DEB_PACKAGES=(espeak-ng xvfb xauth libgl1 libegl1 libglib2.0-0 libxkbcommon0 libxkbcommon-x11-0
               libfontconfig1 libdbus-1-3 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1
               libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0
-              libpulse0 libasound2)
+              libpulse0 libasound2 fonts-dejavu-core fonts-droid-fallback fluid-soundfont-gm)
 missing=()
 for pkg in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

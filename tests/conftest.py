@@ -40,3 +40,5 @@ def fail_on_error_logs(caplog):
 def isolated_user_data(tmp_path_factory, monkeypatch):
     """Keep user data (library index, built models, caches) out of the real home folder."""
     monkeypatch.setenv("SCORER_DATA_DIR", str(tmp_path_factory.getbasetemp() / "userdata"))
+    # per test: remembered production details must not leak from one test into the next
+    monkeypatch.setenv("SCORER_CONFIG_DIR", str(tmp_path_factory.mktemp("userconfig")))

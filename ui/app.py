@@ -57,6 +57,23 @@ def install_qt_logging() -> None:
     qInstallMessageHandler(_qt_message)
 
 
+def none_refcount_bug() -> bool:
+    """True if this PySide6 build drops a reference to None on void Qt calls.
+
+    PySide6 6.12.0 on Python 3.11 does (None is not immortal before 3.12): the app would abort
+    with "none_dealloc" seconds into playback. Checked on a few calls of a cheap painter path.
+    """
+    if sys.version_info >= (3, 12):
+        return False
+    from PySide6.QtGui import QPainterPath
+
+    path = QPainterPath()
+    before = sys.getrefcount(None)
+    for i in range(64):
+        path.lineTo(i, i)
+    return sys.getrefcount(None) < before - 32
+
+
 def create_app(argv: list[str] | None = None) -> QApplication:
     """Return the QApplication (creating it with Scorer's names if needed)."""
     app = QApplication.instance()
@@ -81,6 +98,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     install_qt_logging()
+    if none_refcount_bug():
+        import PySide6
+
+        print(f"scorer-gui: PySide6 {PySide6.__version__} on Python "
+              f"{sys.version_info.major}.{sys.version_info.minor} corrupts Python's None "
+              "and would crash during playback; install a supported version: "
+              "pip install 'PySide6<6.12' (or use Python 3.12+)", file=sys.stderr)
+        return 2
     app = create_app()
     from ui.mainwindow import MainWindow  # after Qt: it imports the core (and maybe cv2)
 

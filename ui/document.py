@@ -6,6 +6,7 @@ the setters here, which emit the signals the views redraw on.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 from pathlib import Path
@@ -19,6 +20,10 @@ from scorer.project import Cue, Project, Suggestion
 PROJECT_SUFFIX = ".scorer.json"
 
 
+# what an undoable edit may change (the snapshot commands keep these)
+SNAPSHOT_FIELDS = ("cues", "suggestions", "markers", "mark_in", "mark_out")
+
+
 def user_data_dir() -> Path:
     """Scorer's per-user data folder (``SCORER_DATA_DIR`` overrides, as in the core)."""
     from platformdirs import user_data_dir as _udd
@@ -26,11 +31,16 @@ def user_data_dir() -> Path:
     return Path(os.environ.get("SCORER_DATA_DIR") or _udd("scorer"))
 
 
+def untitled_folder() -> Path:
+    """The folder where projects that were never saved autosave."""
+    return (user_data_dir() / "untitled").resolve()
+
+
 def untitled_path(video: str | Path) -> Path:
     """Where an unsaved project of a video autosaves: one stable name per video file."""
     video = Path(video).resolve()
     digest = hashlib.sha1(str(video).encode("utf-8")).hexdigest()[:10]
-    folder = user_data_dir() / "untitled"
+    folder = untitled_folder()
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{video.stem}-{digest}{PROJECT_SUFFIX}"
 
@@ -51,6 +61,7 @@ class Document(QObject):
     cuesChanged = Signal()
     suggestionsChanged = Signal(str)
     cueSheetChanged = Signal()
+    marksChanged = Signal()
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -117,22 +128,48 @@ class Document(QObject):
 
         return float(Fraction(self.project.media.duration))
 
-    # --- setters used by undo commands --------------------------------------------------
-    def set_cue_times(self, number: str, start: float, end: float) -> None:
-        cue = self.cue(number)
-        cue.start, cue.end = float(start), float(end)
-        self.cueChanged.emit(number)
+    # --- snapshots and setters used by undo commands -------------------------------------
+    def snapshot(self) -> dict:
+        """A deep copy of what edits change: cues, suggestions, markers, in and out points."""
+        return {key: copy.deepcopy(getattr(self.project, key)) for key in SNAPSHOT_FIELDS}
 
-    def set_cue_fields(self, number: str, values: dict) -> None:
-        cue = self.cue(number)
-        for key, value in values.items():
-            setattr(cue, key, value)
-        self.cueChanged.emit(number)
+    def put_back(self, snapshot: dict) -> None:
+        """Put a snapshot back silently (an edit being turned into an undo command)."""
+        for key in SNAPSHOT_FIELDS:
+            setattr(self.project, key, snapshot[key])
 
-    def set_cue_choice(self, number: str, choice: str, locked: bool) -> None:
-        cue = self.cue(number)
-        cue.choice, cue.locked = choice, bool(locked)
-        self.cueChanged.emit(number)
+    def restore(self, snapshot: dict) -> None:
+        """Put a snapshot back and tell every view what changed."""
+        before = {c.number: c for c in self.project.cues}
+        marks = (self.project.markers, self.project.mark_in, self.project.mark_out)
+        self.project.markers = copy.deepcopy(snapshot["markers"])
+        self.project.mark_in, self.project.mark_out = snapshot["mark_in"], snapshot["mark_out"]
+        if marks != (self.project.markers, self.project.mark_in, self.project.mark_out):
+            self.marksChanged.emit()
+        self.project.cues = copy.deepcopy(snapshot["cues"])
+        old_sugs = self.project.suggestions
+        self.project.suggestions = copy.deepcopy(snapshot["suggestions"])
+        numbers = [c.number for c in self.project.cues]
+        if set(before) != set(numbers):
+            self.cuesChanged.emit()
+        for number in numbers:
+            if before.get(number) != self.cue(number):
+                self.cueChanged.emit(number)
+        changed = {s.cue for s in old_sugs} ^ {s.cue for s in self.project.suggestions}
+        old_by_id = {s.id: s for s in old_sugs}
+        new_by_id = {s.id: s for s in self.project.suggestions}
+        changed |= {s.cue for i, s in {**old_by_id, **new_by_id}.items()
+                    if old_by_id.get(i) != new_by_id.get(i)}
+        for number in sorted(changed):
+            self.suggestionsChanged.emit(number)
+
+    def replace_suggestions(self, numbers: list[str], items: list[Suggestion]) -> None:
+        """Replace the suggestions of the named cues with ``items``."""
+        wanted = set(numbers)
+        self.project.suggestions = [s for s in self.project.suggestions
+                                    if s.cue not in wanted] + list(items)
+        for number in sorted(wanted):
+            self.suggestionsChanged.emit(number)
 
     def add_suggestions(self, items: list[Suggestion]) -> None:
         self.project.suggestions.extend(items)

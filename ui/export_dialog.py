@@ -27,23 +27,13 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from scorer.export import cuesheet
 from scorer.timebase import format_clock
 from ui import core
 
-HEADER_FIELDS = (
-    ("production_title", "Production title"),
-    ("episode", "Episode"),
-    ("production_company", "Production company"),
-    ("composer", "Composer (default)"),
-    ("composer_society", "Composer society"),
-    ("publisher", "Publisher (default)"),
-    ("publisher_society", "Publisher society"),
-    ("usage", "Usage (default)"),
-)
-ROW_FIELDS = (("title", "Title"), ("composer", "Composer"), ("society", "Society"),
-              ("share", "Share %"), ("publisher", "Publisher"),
-              ("publisher_society", "Publ. society"), ("publisher_share", "Publ. share %"),
-              ("usage", "Usage"))
+# the cue sheet's fields are the core's (one list for the dialog, the CLI and the writers)
+HEADER_FIELDS = cuesheet.HEADER_FIELDS
+ROW_FIELDS = cuesheet.ROW_FIELDS
 FORMAT_TITLES = {
     "midi": "MIDI (all cues, SMPTE offset)", "wav": "Score stem WAV", "mp4": "Preview MP4",
     "cuesheet": "Cue sheet (CSV, XLSX, PDF)", "csv": "Cue sheet CSV",

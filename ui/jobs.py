@@ -18,7 +18,6 @@ import threading
 import time
 import traceback
 from dataclasses import asdict
-from pathlib import Path
 
 
 def worker_main(job_requests, queue, cancel_event) -> None:
@@ -88,8 +87,12 @@ def analyze_job(emit, cancel, path: str, project: dict, settings: dict) -> dict:
 
 
 def suggest_job(emit, cancel, project: dict, project_path: str, n: int, folders: list[str],
-                use_default: bool) -> list[dict]:
-    """Index the library folders (incrementally) and suggest music for every cue."""
+                use_default: bool, numbers: list[str] | None = None) -> dict:
+    """Index the library folders (incrementally) and suggest music for the cues.
+
+    Returns:
+        {"numbers": the cues re-suggested, "suggestions": their suggestions}.
+    """
     from scorer.music.library.index import LibraryIndex
     from scorer.music.library.suggest import suggest_project
     from scorer.project import Project
@@ -100,29 +103,26 @@ def suggest_job(emit, cancel, project: dict, project_path: str, n: int, folders:
         for folder in folders:
             index.add_folder(folder, progress=emit, cancel=cancel)
         result = suggest_project(doc, project_path, n=n, with_generated=True, progress=emit,
-                                 cancel=cancel, index=index, use_default=use_default)
+                                 cancel=cancel, index=index, use_default=use_default,
+                                 numbers=numbers)
     finally:
         index.close()
-    return [asdict(s) for s in result]
+    done = [c.number for c in doc.cues if not c.locked and (numbers is None or c.number in numbers)]
+    return {"numbers": done, "suggestions": [asdict(s) for s in result if s.cue in done]}
 
 
 def generate_job(emit, cancel, cue: dict, style: str, seed: int, temperature: float,
-                 target: str) -> dict:
-    """Generate music for one cue, save it as MIDI and score it like a library piece."""
-    from scorer.music.generate import generate_for_cue
+                 palette: str, folder: str) -> dict:
+    """Generate music for one cue (scorer.music.library.suggest.generated_suggestion)."""
+    from scorer.music.library.suggest import generated_suggestion
     from scorer.project import Project
-    from ui.core import score_music
 
     cue_obj = Project.from_dict({"cues": [cue]}).cues[0]
     emit("generate", 0.0)
-    score = generate_for_cue(cue_obj, style=style or None, seed=seed, temperature=temperature)
-    cancel.raise_if_set()
-    Path(target).parent.mkdir(parents=True, exist_ok=True)
-    score.save(target)
-    emit("score", 0.8)
-    fit, measured = score_music(cue_obj, target)
+    suggestion = generated_suggestion(cue_obj, folder, style=style, seed=seed,
+                                      temperature=temperature, palette=palette, cancel=cancel)
     emit("generate", 1.0)
-    return {"style": getattr(score, "style", style) or style, "fit": fit, "measured": measured}
+    return asdict(suggestion)
 
 
 def export_job(emit, cancel, project: dict, project_path: str | None, formats: list[str],
@@ -138,48 +138,14 @@ def export_job(emit, cancel, project: dict, project_path: str | None, formats: l
             "skipped_formats": list(report.skipped_formats)}
 
 
-def prepare_music(path: str, cue_start: float, cue_end: float,
-                  ducking: list[tuple[float, float]], sf2: str | None, out_dir: Path,
-                  cancel=None) -> Path:
-    """Render or decode a suggestion, fit it to the cue, duck it, write a WAV; return it.
-
-    Raises:
-        ScorerError: If the music cannot be rendered or read (the message names the file).
-        RuntimeError: If the core has no renderer.
-    """
-    import numpy as np
-    import soundfile
-
-    from ui import core
-
-    render = core.module("render")
-    if render is None or not hasattr(render, "load_music"):
-        raise RuntimeError(core.missing_message("render"))
-    audio = render.load_music(path, sr=SR, sf2=sf2 or None)
-    if cancel is not None:
-        cancel.raise_if_set()
-    n = max(1, int(round((cue_end - cue_start) * SR)))
-    mixdown = core.module("mixdown")
-    if mixdown is not None and hasattr(mixdown, "fit_cue"):
-        audio = mixdown.fit_cue(audio, n, SR)
-        # ducking regions are clip times; the WAV starts at the cue's start
-        regions = [(s - cue_start, e - cue_start) for s, e in ducking]
-        if regions:
-            audio = audio * mixdown.duck_envelope(n, regions, SR)[:, None]
-    else:
-        audio = np.asarray(audio, dtype=np.float32)[:n]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / f"audition-{Path(path).stem}-{int(cue_start * 1000)}.wav"
-    soundfile.write(str(target), np.asarray(audio, dtype=np.float32), SR, subtype="PCM_16")
-    return target
-
-
 def audition_job(emit, cancel, path: str, start: float, end: float, ducking: list,
                  sf2: str | None, out_dir: str) -> str:
     """Render (or decode) a suggestion fitted to its cue into a WAV for audition."""
+    from scorer.export.preview import write_cue_preview
+
     emit("render", 0.0)
-    wav = prepare_music(path, start, end, [tuple(r) for r in ducking], sf2, Path(out_dir),
-                        cancel)
+    wav = write_cue_preview(path, start, end, [tuple(r) for r in ducking], out_dir, sr=SR,
+                            sf2=sf2, cancel=cancel)
     emit("render", 1.0)
     return str(wav)
 

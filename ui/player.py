@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from scorer import timebase
+from ui import media_calls
 
 SHUTTLE_SPEEDS = (1.0, 2.0, 4.0, 8.0)
 BACK_TICK_MS = 40
@@ -142,7 +143,7 @@ class PlayerWidget(QWidget):
             except Exception:  # noqa: BLE001 - a bad tag is display-only
                 self.start_frame = 0
         self.video.clear()
-        self.player.setSource(QUrl.fromLocalFile(str(path)))
+        media_calls.call(self.player, "setSource", QUrl.fromLocalFile(str(path)))
         self.player.mediaStatusChanged.connect(self._first_frame,
                                                Qt.ConnectionType.SingleShotConnection)
         self._show_time(0.0)
@@ -150,7 +151,7 @@ class PlayerWidget(QWidget):
     def _first_frame(self, status) -> None:
         # show the first picture at once, as editing tools do, instead of a black frame
         if status == QMediaPlayer.MediaStatus.LoadedMedia and not self.is_playing():
-            self.player.pause()  # paused (not stopped) renders the frame at the position
+            media_calls.call(self.player, "pause")  # paused renders the frame
 
     # --- transport --------------------------------------------------------------------
     def position(self) -> float:
@@ -162,29 +163,45 @@ class PlayerWidget(QWidget):
 
     def play(self) -> None:
         self._back_timer.stop()
-        self.player.play()
+        media_calls.call(self.player, "play")
 
     def pause(self) -> None:
         self._back_timer.stop()
         self._shuttle = 0
-        self.player.pause()
+        media_calls.call(self.player, "pause")
         self._update_speed()
 
     def stop(self) -> None:
         self._back_timer.stop()
         self._shuttle = 0
-        # QMediaPlayer.stop() keeps the GIL while the FFmpeg backend's thread may need it
-        # to delete a wrapped object (a deadlock seen under load): call it only when playing
         if self.player.playbackState() != QMediaPlayer.PlaybackState.StoppedState:
-            self.player.stop()
+            media_calls.call(self.player, "stop")
         self._update_speed()
+
+    def set_enabled(self, enabled: bool) -> None:
+        """Transport controls only work with a clip loaded."""
+        self.play_button.setEnabled(enabled)
+        self.slider.setEnabled(enabled)
+
+    def release(self) -> None:
+        """Stop and let go of the media before the window goes.
+
+        The FFmpeg backend decodes on its own threads, which call back into the sink; they
+        are stopped and the source and sink detached while the widgets still exist, so no
+        frame is delivered to a half-destroyed window.
+        """
+        self._back_timer.stop()
+        self.stop()
+        media_calls.call(self.player, "setSource", QUrl())
+        self.player.setVideoSink(None)
+        self.video.clear()
 
     def play_pause(self) -> None:
         if self.is_playing() or self._back_timer.isActive():
             self.pause()
         else:
             self._shuttle = 1
-            self.player.setPlaybackRate(1.0)
+            media_calls.call(self.player, "setPlaybackRate", 1.0)
             self.play()
             self._update_speed()
 
@@ -200,10 +217,10 @@ class PlayerWidget(QWidget):
                                 min(len(SHUTTLE_SPEEDS), self._shuttle + direction))
         speed = SHUTTLE_SPEEDS[abs(self._shuttle) - 1]
         if self._shuttle > 0:
-            self.player.setPlaybackRate(speed)
+            media_calls.call(self.player, "setPlaybackRate", speed)
             self.play()
         else:
-            self.player.pause()
+            media_calls.call(self.player, "pause")
             self._back_timer.start()
         self._update_speed()
 
@@ -228,7 +245,7 @@ class PlayerWidget(QWidget):
 
     def seek(self, seconds: float, user: bool = False) -> None:
         """Move the playhead."""
-        self.player.setPosition(int(round(max(0.0, seconds) * 1000)))
+        media_calls.call(self.player, "setPosition", int(round(max(0.0, seconds) * 1000)))
         self._show_time(max(0.0, seconds))
         if user:
             self.userSeeked.emit(max(0.0, seconds))

@@ -182,5 +182,17 @@ class WindowState:
         self._qs.sync()
         return files
 
+    def remove_recent_file(self, path: str | Path) -> list[str]:
+        """Drop a file from the recent list (it failed to open) and return the list."""
+        path = str(Path(path).resolve())
+        files = [f for f in self.recent_files() if f != path]
+        self._qs.setValue("recent_files", json.dumps(files))
+        self._qs.sync()
+        return files
+
+    def clear_recent_files(self) -> None:
+        self._qs.setValue("recent_files", "[]")
+        self._qs.sync()
+
     def sync(self) -> None:
         self._qs.sync()

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from scorer.affect.cues import format_shares
 from scorer.timebase import format_clock
 from ui import core
 
@@ -70,6 +71,7 @@ class SuggestionsPanel(QWidget):
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.audition_button.clicked.connect(self._audition)
         self.stop_button.clicked.connect(self.stopRequested)
+        self.stop_button.setEnabled(False)  # until an audition plays
         self.lock_button.clicked.connect(self._lock)
 
         self.style = QComboBox(self)
@@ -156,16 +158,29 @@ class SuggestionsPanel(QWidget):
             f"({cue.duration:.1f} s)<br>target valence {cue.valence:+.2f}, arousal "
             f"{cue.arousal:+.2f} · {cue.tempo:.0f} BPM · {cue.key} {cue.mode}"
             + (f" · {cue.instrumentation.replace('_', ' ')}" if cue.instrumentation else "")
-            + (f"<br><b>Locked:</b> {cue.choice}" if cue.locked else ""))
+            + (f"<br>emotion from {format_shares(cue.shares)}" if cue.shares else "")
+            + (f"<br><b>Locked:</b> {self._title(cue.choice)}" if cue.locked else ""))
         for rank, s in enumerate(self.doc.suggestions_for(number), 1):
-            mark = "🔒 " if cue.locked and cue.choice == s.id else ""
+            mark = "[locked] " if cue.locked and cue.choice == s.id else ""
             item = QTreeWidgetItem([str(rank), s.source, mark + s.title, f"{s.score:.2f}"])
             item.setData(0, Qt.ItemDataRole.UserRole, s.id)
-            item.setToolTip(2, s.explanation or s.title)
+            tip = s.title + (f"\n\n{s.explanation}" if s.explanation else "")
+            for column in range(4):  # the title is often cut: the whole of it on hover
+                item.setToolTip(column, tip)
             self.tree.addTopLevelItem(item)
         if self.tree.topLevelItemCount():
             self.tree.setCurrentItem(self.tree.topLevelItem(0))
         self._update_enabled()
+
+    def _title(self, suggestion_id: str) -> str:
+        for s in self.doc.project.suggestions:
+            if s.id == suggestion_id:
+                return s.title
+        return "(no music chosen)" if not suggestion_id else suggestion_id
+
+    def set_auditioning(self, active: bool) -> None:
+        """Stop is only offered while an audition plays."""
+        self.stop_button.setEnabled(active)
 
     def current_id(self) -> str:
         item = self.tree.currentItem()

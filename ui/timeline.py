@@ -18,6 +18,7 @@ from PySide6.QtGui import (
     QColor,
     QCursor,
     QFont,
+    QLinearGradient,
     QPainter,
     QPainterPath,
     QPen,
@@ -30,6 +31,8 @@ from PySide6.QtWidgets import (
     QGraphicsScene,
     QGraphicsView,
 )
+
+from ui.marks import HitItem, MarksItem
 
 MARGIN = 84.0  # room for lane names at the left
 RULER_H = 22.0
@@ -47,6 +50,8 @@ CUT = QColor(120, 120, 120)
 CUE_FILL = QColor(90, 160, 110, 150)
 CUE_SELECTED = QColor(70, 190, 120, 210)
 PLAYHEAD = QColor(220, 40, 40)
+MUSIC_CHOSEN = QColor(170, 140, 220, 170)
+MUSIC_TOP = QColor(200, 185, 230, 140)
 
 
 def _tick_step(pps: float, min_px: float = 70.0) -> float:
@@ -75,6 +80,14 @@ class RulerItem(QGraphicsItem):
         font.setPointSizeF(7.5)
         painter.setFont(font)
         exposed = option.exposedRect
+        if view.rate:
+            # ticks on whole frames, a whole number of timecode seconds (or frames) apart, so
+            # labels read 00:00:15:00 and not 00:00:14:24 at 23.976 fps
+            nominal = round(float(view.rate))
+            frames = max(1, round(step * nominal))
+            if frames >= nominal:
+                frames = round(frames / nominal) * nominal
+            step = frames / float(view.rate)
         first = max(0, math.floor((exposed.left() - MARGIN) / view.pps / step))
         last = math.ceil((exposed.right() - MARGIN) / view.pps / step) + 1
         for i in range(first, last + 1):
@@ -141,13 +154,99 @@ class CurveItem(QGraphicsItem):
             painter.drawPath(path)
 
 
+class MusicLaneItem(QGraphicsItem):
+    """Where each cue's music plays (with its notes), ends early, and fades out."""
+
+    def __init__(self, view: TimelineView, top: float, items):
+        super().__init__()
+        self.view, self.top, self.items = view, top, items
+        tips = []
+        for i in items:
+            kind = "locked" if i.locked else "chosen" if i.chosen else "top-scored"
+            tip = f"{i.cue}: {i.title} ({kind} suggestion)"
+            if i.music_end < i.end - 0.05:
+                tip += f"; silent from {view.format_time(i.music_end)}"
+            tips.append(tip)
+        self.setToolTip("\n".join(tips) or "No music chosen yet")
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(0, self.top, self.view.x_of(self.view.duration) + MARGIN, LANE_H)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        view = self.view
+        painter.fillRect(QRectF(MARGIN, self.top, self.boundingRect().width() - MARGIN,
+                                LANE_H), QColor(250, 250, 250))
+        font = QFont(painter.font())
+        font.setPointSizeF(7.5)
+        painter.setFont(font)
+        for item in self.items:
+            x0, x1, xe = view.x_of(item.start), view.x_of(item.music_end), view.x_of(item.end)
+            body = QRectF(x0, self.top + 1, max(1.0, x1 - x0), LANE_H - 2)
+            painter.fillRect(body, MUSIC_CHOSEN if item.chosen or item.locked else MUSIC_TOP)
+            if xe - x1 > 1:  # the piece ends before the cue: silence, hatched
+                painter.fillRect(QRectF(x1, self.top + 1, xe - x1, LANE_H - 2),
+                                 QBrush(QColor(150, 150, 150), Qt.BrushStyle.BDiagPattern))
+            xf = view.x_of(item.fade_start)
+            if x1 - xf > 1:
+                fade = QLinearGradient(xf, 0, x1, 0)
+                fade.setColorAt(0, QColor(255, 255, 255, 0))
+                fade.setColorAt(1, QColor(255, 255, 255, 200))
+                painter.fillRect(QRectF(xf, self.top + 1, x1 - xf, LANE_H - 2), fade)
+            if item.notes:  # a small piano roll of the chosen MIDI
+                low = min(n.pitch for n in item.notes)
+                high = max(n.pitch for n in item.notes)
+                span = max(12, high - low)
+                painter.setPen(QPen(QColor(60, 30, 110, 200), 1.2))
+                for n in item.notes:
+                    y = self.top + LANE_H - 4 - (n.pitch - low) / span * (LANE_H - 8)
+                    painter.drawLine(QPointF(view.x_of(n.start), y),
+                                     QPointF(max(view.x_of(n.start) + 1, view.x_of(n.end)), y))
+            painter.setPen(QColor(40, 20, 70))
+            painter.drawText(body.adjusted(3, 0, -2, 0), Qt.AlignmentFlag.AlignTop
+                             | Qt.AlignmentFlag.AlignLeft, item.title)
+
+
+class WaveformItem(QGraphicsItem):
+    """The original sound track as a min/max waveform."""
+
+    def __init__(self, view: TimelineView, top: float, mins, maxs, bins_per_second: float):
+        super().__init__()
+        self.view, self.top = view, top
+        self.mins, self.maxs, self.bps = mins, maxs, bins_per_second
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(0, self.top, self.view.x_of(self.view.duration) + MARGIN, LANE_H)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        view = self.view
+        exposed = option.exposedRect
+        painter.fillRect(QRectF(MARGIN, self.top, self.boundingRect().width() - MARGIN,
+                                LANE_H), QColor(250, 250, 250))
+        if not len(self.maxs):
+            return
+        mid, half = self.top + LANE_H / 2, LANE_H / 2 - 2
+        painter.setPen(QPen(QColor(70, 110, 140), 1))
+        left = max(MARGIN, math.floor(exposed.left()))
+        right = min(view.x_of(view.duration), math.ceil(exposed.right()))
+        x = left
+        while x < right:
+            a = int((x - MARGIN) / view.pps * self.bps)
+            b = max(a + 1, int((x + 1 - MARGIN) / view.pps * self.bps))
+            if a >= len(self.maxs):
+                break
+            lo, hi = float(self.mins[a:b].min()), float(self.maxs[a:b].max())
+            painter.drawLine(QPointF(x, mid - hi * half), QPointF(x, mid - lo * half))
+            x += 1
+
+
 class CueItem(QGraphicsRectItem):
     """A cue block; drag an edge to move it (snaps to cuts), click to select."""
 
     def __init__(self, view: TimelineView, number: str, start: float, end: float, top: float,
-                 label: str):
+                 label: str, locked: bool = False):
         super().__init__()
         self.view, self.number, self.top, self.label = view, number, top, label
+        self.locked = locked
         self.start, self.end = start, end
         self._drag: str | None = None
         self._origin = 0.0
@@ -166,8 +265,19 @@ class CueItem(QGraphicsRectItem):
         painter.setPen(QPen(QColor(30, 90, 50), 2 if selected else 1))
         painter.drawRoundedRect(self.rect().adjusted(0.5, 0.5, -0.5, -0.5), 4, 4)
         painter.setPen(QColor(10, 40, 20))
-        painter.drawText(self.rect().adjusted(5, 0, -3, 0),
-                         Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, self.label)
+        text_rect = self.rect().adjusted(5, 0, -3, 0)
+        if self.locked:  # a padlock drawn with lines: emoji fonts are often missing
+            x, y = text_rect.left(), self.rect().center().y()
+            painter.setPen(QPen(QColor(10, 40, 20), 1.4))
+            painter.setBrush(QColor(10, 40, 20))
+            painter.drawRect(QRectF(x, y - 1, 9, 7))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawArc(QRectF(x + 1.5, y - 7, 6, 10), 0, 180 * 16)
+            text_rect = text_rect.adjusted(13, 0, 0, 0)
+        painter.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                         self.label)
+        self.setToolTip(f"Cue {self.number}" + (" (locked)" if self.locked else "")
+                        + ": drag an edge to move it")
 
     def edge_at(self, x: float) -> str | None:
         rect = self.rect()
@@ -213,6 +323,10 @@ class CueItem(QGraphicsRectItem):
             self.view.edgeDragged.emit(self.number, edge, float(new))
 
 
+def _label(cue) -> str:
+    return f"{cue.number} {cue.title}" if cue.title else cue.number
+
+
 class TimelineView(QGraphicsView):
     """The timeline view.
 
@@ -220,11 +334,13 @@ class TimelineView(QGraphicsView):
         seekRequested(float): The user clicked a time.
         cueSelected(str): The user selected a cue block.
         edgeDragged(str, str, float): A cue's "start"/"end" edge was dragged to a time.
+        hitMoved(str, float, float): A cue's hit point was dragged (cue, from, to).
     """
 
     seekRequested = Signal(float)
     cueSelected = Signal(str)
     edgeDragged = Signal(str, str, float)
+    hitMoved = Signal(str, float, float)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -240,8 +356,13 @@ class TimelineView(QGraphicsView):
         self.thumbnails: list[tuple[float, QPixmap]] = []
         self.selected_cue = ""
         self.cue_items: dict[str, CueItem] = {}
+        self.hit_items: dict[str, list[HitItem]] = {}
         self.lanes: list[tuple[str, float]] = []  # (name, top)
         self.format_time = lambda t: f"{t:.1f}s"
+        self.rate = None  # the clip's exact frame rate (Fraction), for ruler ticks on frames
+        self.music_items: list = []  # scorer.music.lane.LaneItem, one per cue with music
+        self.waveform = None  # (mins, maxs, bins per second) of the original sound
+        self._fitted = False  # the whole clip is shown: keep it so when the view resizes
         self._playhead_t = 0.0
         self.playhead: QGraphicsLineItem | None = None
         self.snap_line: QGraphicsLineItem | None = None
@@ -270,6 +391,17 @@ class TimelineView(QGraphicsView):
         self.duration = max(duration, 0.01)
         if fit:
             self.pps = self._fit_pps()
+            self._fitted = True
+        self.rebuild()
+
+    def set_music_lane(self, items: list) -> None:
+        """Show where each cue's music plays (:func:`scorer.music.lane.music_lane`)."""
+        self.music_items = list(items)
+        self.rebuild()
+
+    def set_waveform(self, mins, maxs, bins_per_second: float) -> None:
+        """Show the original sound track (:func:`scorer.media.waveform.waveform_envelope`)."""
+        self.waveform = (mins, maxs, bins_per_second)
         self.rebuild()
 
     def set_thumbnails(self, thumbnails: list[tuple[float, QPixmap]]) -> None:
@@ -280,6 +412,7 @@ class TimelineView(QGraphicsView):
         scene = self.scene()
         scene.clear()
         self.cue_items.clear()
+        self.hit_items.clear()
         self.lanes = []
         self.playhead = self.snap_line = None
         width = self.x_of(self.duration) + 20
@@ -302,11 +435,20 @@ class TimelineView(QGraphicsView):
         project = self.project
         if project is not None:
             for cue in project.cues:
-                label = cue.number + (" 🔒" if cue.locked else "")
-                item = CueItem(self, cue.number, cue.start, cue.end, y, label)
+                item = CueItem(self, cue.number, cue.start, cue.end, y, _label(cue),
+                               cue.locked)
                 scene.addItem(item)
                 self.cue_items[cue.number] = item
+                self._add_hits(cue)
         y += CUE_H + GAP
+        if project is not None:
+            scene.addItem(MusicLaneItem(self, y, self.music_items))
+            self.lanes.append(("music", y))
+            y += LANE_H + GAP
+            if self.waveform is not None:
+                scene.addItem(WaveformItem(self, y, *self.waveform))
+                self.lanes.append(("sound", y))
+                y += LANE_H + GAP
         if project is not None and project.fused is not None and len(project.fused):
             fused = project.fused
             for name, values, colour in (("valence", fused.valence, VALENCE),
@@ -328,6 +470,8 @@ class TimelineView(QGraphicsView):
             for cut in project.shots:
                 line = scene.addLine(self.x_of(cut), RULER_H, self.x_of(cut), bottom, pen)
                 line.setZValue(5)
+        if project is not None:
+            scene.addItem(MarksItem(self, RULER_H, bottom))
         self.snap_line = scene.addLine(0, RULER_H, 0, bottom, QPen(QColor(250, 200, 0), 2))
         self.snap_line.setZValue(20)
         self.snap_line.hide()
@@ -335,6 +479,7 @@ class TimelineView(QGraphicsView):
         self.playhead.setZValue(50)
         scene.setSceneRect(QRectF(0, 0, width, bottom + 2))
         self.set_playhead(self._playhead_t, follow=False)
+        self.viewport().update()  # the lane names are drawn in the foreground
 
     def update_cue(self, number: str) -> None:
         """Redraw one cue block from the project (after an edit or an undo)."""
@@ -343,9 +488,22 @@ class TimelineView(QGraphicsView):
             self.rebuild()
             return
         cue = self.project.cue(number)
-        item.label = cue.number + (" 🔒" if cue.locked else "")
+        item.label, item.locked = _label(cue), cue.locked
         item.set_times(cue.start, cue.end)
         item.update()
+        for hit in self.hit_items.pop(number, []):
+            self.scene().removeItem(hit)
+        self._add_hits(cue)
+
+    def _add_hits(self, cue) -> None:
+        items = [HitItem(self, cue.number, t, self.cue_top(), CUE_H) for t in cue.hit_points]
+        for hit in items:
+            self.scene().addItem(hit)
+        self.hit_items[cue.number] = items
+
+    def update_marks(self) -> None:
+        """Redraw markers and in/out points (after an edit or an undo)."""
+        self.scene().update()
 
     # --- editing helpers ----------------------------------------------------------------
     def snap(self, t: float) -> float:
@@ -410,6 +568,7 @@ class TimelineView(QGraphicsView):
         anchor_t = self._playhead_t if anchor_t is None else anchor_t
         old_view_x = self.mapFromScene(self.x_of(anchor_t), 0).x()
         self.pps = max(2.0, min(2000.0, self.pps * factor))
+        self._fitted = False
         self.rebuild()
         self.horizontalScrollBar().setValue(int(self.x_of(anchor_t) - old_view_x))
 
@@ -418,6 +577,13 @@ class TimelineView(QGraphicsView):
 
     def zoom_fit(self) -> None:
         if self.duration > 0:
+            self.pps = self._fit_pps()
+            self._fitted = True
+            self.rebuild()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._fitted and self.project is not None and abs(self._fit_pps() - self.pps) > 1e-3:
             self.pps = self._fit_pps()
             self.rebuild()
 
@@ -432,8 +598,10 @@ class TimelineView(QGraphicsView):
         event.accept()
 
     def mousePressEvent(self, event) -> None:
-        item = self.itemAt(event.position().toPoint())
-        if isinstance(item, CueItem) or event.button() != Qt.MouseButton.LeftButton:
+        # the playhead and the marker lines lie over the cues: look at everything under the press
+        under = self.items(event.position().toPoint())
+        on_item = any(isinstance(i, (CueItem, HitItem)) for i in under)
+        if on_item or event.button() != Qt.MouseButton.LeftButton:
             super().mousePressEvent(event)
             return
         self.seekRequested.emit(self.t_of(self.mapToScene(event.position().toPoint()).x()))
@@ -452,4 +620,13 @@ class TimelineView(QGraphicsView):
             painter.setPen(QColor(40, 40, 40))
             painter.drawText(QRectF(3, y, MARGIN - 8, 16),
                              Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
+        # legend of the curve colours, in the corner above the lane names
+        painter.fillRect(QRectF(0, 0, MARGIN - 4, RULER_H), QColor(235, 235, 235))
+        for row, (text, colour) in enumerate((("valence", VALENCE), ("arousal", AROUSAL))):
+            y = 6 + row * 10
+            painter.setPen(QPen(colour, 2))
+            painter.drawLine(QPointF(4, y), QPointF(16, y))
+            painter.setPen(QColor(40, 40, 40))
+            painter.drawText(QRectF(19, y - 6, MARGIN - 24, 12),
+                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
         painter.restore()

@@ -159,7 +159,11 @@ class VAPlane(QWidget):
         font.setPointSizeF(7.5)
         font.setBold(True)
         painter.setFont(font)
-        for cue in self.project.cues:
+        metrics = painter.fontMetrics()
+        placed: list[QRectF] = []
+        # the selected cue first, so its label always shows; the others only where they fit
+        order = sorted(self.project.cues, key=lambda c: c.number != self.selected_cue)
+        for cue in order:
             if self._drag == cue.number and self._drag_pos is not None:
                 v, a = self._drag_pos
             else:
@@ -169,8 +173,19 @@ class VAPlane(QWidget):
             painter.setPen(QPen(QColor(20, 80, 40), 2.5 if selected else 1.2))
             painter.setBrush(QColor(90, 190, 120, 230 if selected else 160))
             painter.drawEllipse(p, HANDLE_R, HANDLE_R)
+            w, h = metrics.horizontalAdvance(cue.number) + 2, metrics.height()
+            spots = (QRectF(p.x() + HANDLE_R + 2, p.y() - h / 2, w, h),
+                     QRectF(p.x() - HANDLE_R - 2 - w, p.y() - h / 2, w, h),
+                     QRectF(p.x() - w / 2, p.y() - HANDLE_R - h, w, h),
+                     QRectF(p.x() - w / 2, p.y() + HANDLE_R, w, h))
+            spot = next((r for r in spots if not any(r.intersects(o) for o in placed)),
+                        spots[0] if selected else None)
+            if spot is None:
+                continue  # crowded: the handle's tooltip still names it
+            placed.append(spot)
             painter.setPen(QColor(10, 40, 20))
-            painter.drawText(QPointF(p.x() + HANDLE_R + 2, p.y() + 4), cue.number)
+            painter.drawText(spot, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                             cue.number)
 
     # --- dragging -----------------------------------------------------------------------
     def mousePressEvent(self, event) -> None:
@@ -184,8 +199,10 @@ class VAPlane(QWidget):
 
     def mouseMoveEvent(self, event) -> None:
         if self._drag is None:
-            over = self._cue_at(event.position()) is not None
-            self.setCursor(Qt.CursorShape.OpenHandCursor if over else Qt.CursorShape.ArrowCursor)
+            number = self._cue_at(event.position())
+            self.setCursor(Qt.CursorShape.OpenHandCursor if number else
+                           Qt.CursorShape.ArrowCursor)
+            self.setToolTip(f"Cue {number}: drag to retarget" if number else "")
             return
         self._drag_pos = self.to_va(event.position())
         self.update()

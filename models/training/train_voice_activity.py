@@ -1,4 +1,4 @@
-"""Fit the speech-activity logistic regression of scorer/audio/activity.py.
+"""Fit the speech-activity logistic regression (the baseline in speech_activity_lr.py).
 
 Speech windows: RAVDESS recordings (clips of one actor joined into a stream) and espeak-ng
 synthetic speech in several voices (sentences other than the tests'), alone and with Emotify
@@ -11,7 +11,8 @@ Run (about 3 minutes):
 
     .venv/bin/python models/training/train_voice_activity.py
 
-Prints the held-out accuracy and the coefficients to paste into scorer/audio/activity.py.
+Prints the held-out accuracy and the coefficients to paste into speech_activity_lr.py (the
+baseline that Silero VAD replaced in the app).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
+
+import speech_activity_lr as LR  # noqa: E402
 
 from scorer.audio import activity as A  # noqa: E402
 
@@ -122,7 +125,7 @@ def espeak(rng: np.random.Generator, sentence: str) -> np.ndarray:
 def windows(y: np.ndarray):
     ff = A.frame_features(y)
     times = A.window_times(len(y) / SR)
-    feats, level = A.window_features(ff, times)
+    feats, level = LR.window_features(ff, times)
     loud = np.percentile(level, 95) if len(level) else 0
     keep = (level > A.GATE_DBFS) & (level > loud - A.GATE_BELOW_PEAK_DB)
     return feats[keep]

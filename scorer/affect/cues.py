@@ -22,6 +22,11 @@ Per cue:
   cue's hit points (the cuts inside it). It first minimises the number of hits more than
   ``tolerance_ms`` (30 ms) from a beat, then the mean absolute error, then the distance from the
   range's centre. ``Cue.hit_error_ms`` is the **mean** absolute hit-to-beat error in ms.
+- tempo map, meter, bar-1 offset (the music-fit contract, :mod:`scorer.music.fit`): bar 1's
+  downbeat at the cue's start in 4/4; from the tempo, a map of tempo segments that puts every
+  hit reachable by a change of at most 8 % exactly on a beat, and the cue's end on a beat.
+  Generated music is written on this grid; library pieces on one built the same way from
+  their own tempo and meter.
 - key, mode and register from valence: major for valence >= 0, minor below; brighter (sharper)
   keys for higher valence and darker (flatter) minor keys for lower valence; the melody's centre
   note rises with valence (60 + 10 * valence), since high pitch goes with happiness and low
@@ -31,7 +36,8 @@ Per cue:
 - dynamics: (time, level 0..1) points from the fused arousal, 0.5 + 0.4 * arousal.
 - ducking: (start, end) stretches where people speak (prosody "speech" activity >= 0.5, or a
   transcript segment), so the mix can dip the music under dialogue.
-- contributions: each modality's confidence-weighted mean share of the fusion over the cue.
+- shares: each modality's confidence-weighted mean share of the fusion over the cue, for the
+  editor ("faces 55 %, voice 30 %, music 15 %", :func:`format_shares`).
 
 Settings (``project.settings["cues"]`` overrides): ``min_length`` 6 s, ``max_length`` 90 s,
 ``snap`` 4 s, ``sensitivity`` 0.25 (a V or A step of this size held for ``min_length`` on both
@@ -51,8 +57,9 @@ import ruptures as rpt
 from scorer.affect.circumplex import quadrant
 from scorer.affect.fusion import fuse_project, project_duration, shares
 from scorer.errors import ScorerError
+from scorer.music.fit import DEFAULT_METER, hit_tempo_map
 from scorer.project import Cue, Project
-from scorer.timebase import format_clock, seconds_to_timecode, timecode_to_frames
+from scorer.timebase import clip_timebase, format_clock
 from scorer.track import Track
 
 REEL = 1
@@ -410,16 +417,25 @@ def _mean_feature(track: Track | None, feature: str, a: float, b: float) -> floa
 
 def fill_cue(cue: Cue, fused: Track, cuts: list[float], regions: list[tuple[float, float]],
              words: Track | None, settings: CueSettings) -> Cue:
-    """Fill a cue's targets and musical parameters from the analysis (in place; returned)."""
+    """Fill a cue's targets and musical parameters from the analysis (in place; returned).
+
+    The editor's decisions stored on the cue are kept: a hand-set ``target`` replaces the
+    measured valence/arousal, a hand-chosen ``palette`` the instrumentation preset, and
+    hand-placed ``hits`` the cuts as hit points (the tempo is fitted to them either way).
+    """
     a, b = cue.start, cue.end
     m = (fused.times >= a) & (fused.times < b)
     conf = fused.confidence[m]
-    cue.valence, cue.arousal = (round(x, 3) for x in _mean_va(fused, a, b))
+    if cue.target is not None:
+        cue.valence, cue.arousal = (round(float(np.clip(x, -1, 1)), 3) for x in cue.target)
+    else:
+        cue.valence, cue.arousal = (round(x, 3) for x in _mean_va(fused, a, b))
     total = float(conf.sum())
-    cue.contributions = {
+    cue.shares = {
         name: round(float((share[m] * conf).sum() / total), 3) if total > 0 else 0.0
         for name, share in sorted(shares(fused).items())}
-    cue.hit_points = [round(float(c), 4) for c in cuts if a + 1e-6 < c < b - 1e-6]
+    marks = cuts if cue.hits is None else cue.hits
+    cue.hit_points = sorted(round(float(c), 4) for c in marks if a + 1e-6 < c < b - 1e-6)
     cpm = len(cue.hit_points) / (b - a) * 60.0 if b > a else None
     wps = _mean_feature(words, "words_per_second", a, b)
     low, high = tempo_range(cue.arousal, wps, cpm, settings.tempo_width)
@@ -428,11 +444,20 @@ def fill_cue(cue: Cue, fused: Track, cuts: list[float], regions: list[tuple[floa
                                       settings.tolerance_ms)
     cue.tempo = round(tempo, 3)
     cue.hit_error_ms = round(mean_err, 2)
+    cue.meter = DEFAULT_METER
+    cue.bar_offset = 0.0
+    cue.tempo_map = hit_tempo_map([h - a for h in cue.hit_points], cue.tempo, b - a)
     cue.key, cue.mode = key_for(cue.valence)
     cue.register = register_for(cue.valence)
-    cue.instrumentation = instrumentation_for(cue.valence, cue.arousal)
+    cue.instrumentation = (cue.palette if cue.palette in INSTRUMENTATION
+                           else instrumentation_for(cue.valence, cue.arousal))
     cue.programs = dict(INSTRUMENTATION[cue.instrumentation])
     cue.dynamics = dynamics_curve(fused, a, b, cue.arousal)
+    if cue.target is not None:  # the level follows the picture, centred on the new target
+        measured = _mean_va(fused, a, b)[1]
+        shift = 0.4 * (cue.arousal - measured)
+        cue.dynamics = [(t, round(float(np.clip(v + shift, 0.1, 1.0)), 3))
+                        for t, v in cue.dynamics]
     cue.ducking = [(round(s, 3), round(e, 3)) for s, e in _clip_regions(regions, a, b)]
     return cue
 
@@ -526,13 +551,27 @@ def _timecode_formatter(project: Project):
         rate = Fraction(0)
     if rate <= 0:  # audio-only clip: no frames to count
         return format_clock
-    start = 0
-    if media.start_timecode:
-        try:
-            start = timecode_to_frames(media.start_timecode, rate)
-        except ScorerError:
-            start = 0
-    return lambda seconds: seconds_to_timecode(seconds, rate, start_frame=start)
+    # the same frame grid and rule as every export (first frame's time, nearest boundary)
+    export = project.settings.get("export", {}) if isinstance(project.settings, dict) else {}
+    drop = export.get("drop_frame") if isinstance(export, dict) else None
+    return clip_timebase(media, drop_frame=None if drop is None else bool(drop)).time_timecode
+
+
+def format_shares(shares: dict[str, float], limit: int = 4, floor: float = 0.05) -> str:
+    """Say which modalities a cue's emotion came from: "faces 55 %, voice 30 %, music 15 %".
+
+    Args:
+        shares: Modality -> share (0..1), as in ``Cue.shares``.
+        limit: Most modalities named (the largest shares).
+        floor: Shares under this are left out.
+
+    Returns:
+        The text, largest first; "-" when no modality had a share.
+    """
+    ranked = sorted(((v, k) for k, v in shares.items() if v >= floor), reverse=True)[:limit]
+    if not ranked:
+        return "-"
+    return ", ".join(f"{name} {round(100 * value):d} %" for value, name in ranked)
 
 
 def format_cue_table(project: Project) -> str:
@@ -540,17 +579,19 @@ def format_cue_table(project: Project) -> str:
 
     Columns: number, in, out (timecode at the clip's frame rate, from its start timecode; a
     clock "M:SS.mmm" for audio-only clips), duration (s), valence, arousal, tempo (BPM), key,
-    instrumentation, hit error (mean, ms). A locked cue's number carries a "*".
+    instrumentation, hit error (mean, ms), and where the emotion came from (the modalities'
+    shares). A locked cue's number carries a "*".
     """
     fmt = _timecode_formatter(project)
-    header = ("cue", "in", "out", "dur s", "V", "A", "tempo", "key", "instruments", "hit ms")
+    header = ("cue", "in", "out", "dur s", "V", "A", "tempo", "key", "instruments", "hit ms",
+              "emotion from")
     rows = [header]
     for cue in project.cues:
         rows.append((
             cue.number + ("*" if cue.locked else ""), fmt(cue.start), fmt(cue.end),
             f"{cue.duration:.2f}", f"{cue.valence:+.2f}", f"{cue.arousal:+.2f}",
             f"{cue.tempo:.1f}", f"{cue.key} {cue.mode}", cue.instrumentation,
-            f"{cue.hit_error_ms:.1f}" if cue.hit_points else "-"))
+            f"{cue.hit_error_ms:.1f}" if cue.hit_points else "-", format_shares(cue.shares)))
     if len(rows) == 1:
         return "no cues planned"
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]

@@ -1,5 +1,13 @@
 """Fusion of every modality's Track into one valence/arousal trajectory.
 
+Two methods (``project.settings["fusion"]["method"]``, see :func:`fusion_method`):
+
+- **fitted** (:func:`fuse_fitted`): each modality's confidence is calibrated from evidence on the
+  clip and the modalities are combined by a logistic model, both fitted on the composite
+  benchmark (``scorer.affect.fusion_model``, ``models/fusion.json``, card ``models/fusion.md``).
+  The default ("auto") whenever it beat the presets on the benchmark's held-out part.
+- **presets** (:func:`fuse_tracks`, described below): hand-set content-type weights.
+
 Each modality's Track is averaged into fixed windows (1 s by default, ``Track.resample``), then
 the windows are combined as a weighted mean in which a modality's weight is its content-type
 preset weight times its confidence in that window::
@@ -85,6 +93,8 @@ DEFAULT_WEIGHT = 0.5
 
 FUSED = "fused"
 SHARE_PREFIX = "share_"
+CONFIDENCE_PREFIX = "confidence_"
+METHODS = ("auto", "fitted", "presets")
 
 
 def preset_weights(content_type: str | None,
@@ -216,6 +226,47 @@ def fuse_tracks(tracks: Mapping[str, Track], duration: float, weights: Mapping[s
     return Track(FUSED, times, smoothed[:, 0], smoothed[:, 1], sconf, features=features)
 
 
+def fuse_fitted(tracks: Mapping[str, Track], duration: float, model,
+                window: float = 1.0, smoothing: float = 1.0,
+                scale: Mapping[str, float] | None = None) -> Track:
+    """Fuse modality Tracks with a fitted model (calibrated confidences, logistic combination).
+
+    Args:
+        tracks: Modality name -> Track. A track named "fused" is ignored.
+        duration: Clip length in seconds.
+        model: A :class:`scorer.affect.fusion_model.FusionModel`.
+        window: Window length in seconds.
+        smoothing: Gaussian sigma in seconds for temporal smoothing (0: none).
+        scale: Modality -> factor on its coefficients (the user's overrides; 0 switches off).
+
+    Returns:
+        A Track named "fused" like :func:`fuse_tracks` makes, whose features also hold each
+        modality's calibrated confidence as ``confidence_<modality>``.
+    """
+    times = window_times(max(duration, 0.0), window)
+    n = len(times)
+    used = {name: track for name, track in tracks.items() if name != FUSED and len(track)}
+    grid = model.grid(used, times, window)
+    if not grid:
+        silent = Track.silent(FUSED, times)
+        silent.features = {"valence_raw": np.zeros(n), "arousal_raw": np.zeros(n)}
+        return silent
+    calibrated = model.calibrated(used, grid, times)
+    valence, arousal, conf, share = model.combine(grid, calibrated, scale)
+    names = sorted(share)
+    stacked = np.column_stack([valence, arousal] + [share[m] for m in names])
+    smoothed, sconf = smooth(times, stacked, conf, smoothing)
+    features = {"valence_raw": valence, "arousal_raw": arousal}
+    sshare = smoothed[:, 2:]
+    norm = sshare.sum(axis=1, keepdims=True)
+    sshare = np.divide(sshare, norm, out=np.zeros_like(sshare), where=norm > 1e-9)
+    for i, name in enumerate(names):
+        features[SHARE_PREFIX + name] = sshare[:, i]
+    for name, c in sorted(calibrated.items()):
+        features[CONFIDENCE_PREFIX + name] = c
+    return Track(FUSED, times, smoothed[:, 0], smoothed[:, 1], sconf, features=features)
+
+
 def _valence_weight(track: Track, times: np.ndarray) -> np.ndarray:
     """Return how much a track's valence counts (0..1) at ``times``.
 
@@ -242,11 +293,42 @@ def project_duration(project: Project) -> float:
     return duration
 
 
+def fusion_method(project: Project) -> str:
+    """Return the fusion method a project's settings ask for: "fitted" or "presets".
+
+    ``settings["fusion"]["method"]``: "presets" (hand-set content-type weights), "fitted" (the
+    model in ``models/fusion.json``) or "auto" (the default: the fitted model when it beat the
+    presets on the held-out benchmark, the presets otherwise or when it is missing).
+
+    Raises:
+        ScorerError: For an unknown method, or "fitted" when the model is missing.
+    """
+    from scorer.affect.fusion_model import load
+    from scorer.errors import ModelError
+
+    opts = dict(project.settings.get("fusion", {}) or {})
+    method = str(opts.get("method", "auto")).strip().lower()
+    if method not in METHODS:
+        raise ScorerError(f"unknown fusion method {method!r}; choose one of "
+                          f"{', '.join(METHODS)}")
+    if method == "presets":
+        return method
+    try:
+        model = load()
+    except ModelError:
+        if method == "fitted":
+            raise
+        return "presets"
+    return "fitted" if method == "fitted" or model.default else "presets"
+
+
 def fuse_project(project: Project) -> Track:
     """Fuse the project's tracks into ``project.fused`` with its settings.
 
     Reads ``settings["content_type"]``, ``settings["fusion_weights"]`` and
-    ``settings["fusion"]`` (``window``, ``smoothing``).
+    ``settings["fusion"]`` (``window``, ``smoothing``, ``method``: see :func:`fusion_method`).
+    With the fitted model the content type is not used (the benchmark has no content types to
+    fit on) and ``fusion_weights`` scale each modality's coefficients.
 
     Returns:
         The fused Track (also stored in ``project.fused``).
@@ -262,8 +344,16 @@ def fuse_project(project: Project) -> Track:
         raise ScorerError(f"fusion settings must be numbers: {opts}") from exc
     weights = preset_weights(project.settings.get("content_type"),
                              project.settings.get("fusion_weights"))
-    project.fused = fuse_tracks(project.tracks, project_duration(project), weights,
-                                window=window, smoothing=smoothing)
+    if fusion_method(project) == "fitted":
+        from scorer.affect.fusion_model import load
+
+        overrides = project.settings.get("fusion_weights") or {}
+        scale = {str(k): float(weights[str(k)]) for k in overrides}
+        project.fused = fuse_fitted(project.tracks, project_duration(project), load(),
+                                    window=window, smoothing=smoothing, scale=scale)
+    else:
+        project.fused = fuse_tracks(project.tracks, project_duration(project), weights,
+                                    window=window, smoothing=smoothing)
     return project.fused
 
 

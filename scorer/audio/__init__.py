@@ -37,6 +37,20 @@ def _setting(settings, name: str, default):
     return getattr(settings, name, default)
 
 
+def speech_snr_db(level: np.ndarray, speech: np.ndarray) -> np.ndarray:
+    """Speech-band level of each window over the background (dB, -10..60).
+
+    The background is the median level of the windows without speech (music, effects or room
+    tone between the lines); where every window is speech, the quietest tenth stands in.
+    """
+    level = np.asarray(level, dtype=np.float64)
+    if not len(level):
+        return np.zeros(0)
+    quiet = level[np.asarray(speech) < 0.5]
+    floor = float(np.median(quiet)) if len(quiet) else float(np.percentile(level, 10))
+    return np.clip(level - floor, -10.0, 60.0)
+
+
 def analyze_audio(audio: np.ndarray, sr: int, project, settings=None, progress=None,
                   cancel=None) -> None:
     """Analyse the sound track and write tracks and transcript into the project.
@@ -66,7 +80,7 @@ def analyze_audio(audio: np.ndarray, sr: int, project, settings=None, progress=N
         import librosa
 
         audio = librosa.resample(audio, orig_sr=sr, target_sr=activity.SR)
-    times, speech, _level, ff = activity.detect(audio, activity.SR, cancel)
+    times, speech, level, ff = activity.detect(audio, activity.SR, cancel)
     sub("activity")(1.0)
     spans = activity.regions(times, speech)
     log.info("speech in %d regions, %.1f s of %.1f s", len(spans),
@@ -74,6 +88,8 @@ def analyze_audio(audio: np.ndarray, sr: int, project, settings=None, progress=N
 
     project.tracks["prosody"] = prosody.prosody_track(audio, times, speech, ff, cancel,
                                                       sub("prosody"))
+    # evidence for the fusion's calibration: how far speech stands above the background
+    project.tracks["prosody"].features["snr_db"] = speech_snr_db(level, speech)
     try:
         project.tracks["voice"] = voice.voice_track(audio, times, speech, spans, cancel,
                                                     sub("voice"))

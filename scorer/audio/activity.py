@@ -1,30 +1,27 @@
 """Speech activity: where people speak, told apart from music and effects.
 
-Per analysis window (1 s, hop 0.5 s) a handful of speech-versus-music cues are measured from
-one short-time spectrum pass (20 ms hop):
+Silero VAD (``models/silero_vad.onnx``, MIT, from the ``silero-vad`` wheel on PyPI; see its
+card) reads the track in 32 ms chunks at 16 kHz, carrying its recurrent state from chunk to
+chunk, and gives a speech probability per chunk. Speech starts where the probability reaches
+``ONSET`` and ends where it stays under ``OFFSET`` for ``MIN_SILENCE_S``; bursts shorter than
+``MIN_SPEECH_S`` are dropped (hysteresis, as Silero's own segmenter does). Long tracks are cut
+into ``STREAM_S`` pieces run side by side as one batch, each started ``WARMUP_S`` early so its
+state has settled when its own audio begins.
 
-- energy spread and the share of low-energy frames (speech pauses between syllables; sustained
-  music does not),
-- the 4 Hz modulation of the speech-band envelope (syllable rate; Scheirer & Slaney 1997),
-- voicing from the spectrum's autocorrelation: the share of voiced frames, how often voicing
-  switches on and off (speech alternates voiced/unvoiced sounds, held chords stay voiced, drums
-  stay unvoiced) and how steady the period is (held notes keep one pitch, intonation glides),
-- spectral flatness, the spread of spectral flux and of the spectral centroid (formants move),
-- the share of quiet frames over 2 s and how much louder voiced frames are than the others
-  (vowels carry speech's energy).
-
-A logistic regression over these cues (coefficients in ``_WEIGHTS``) gives the speech
-probability; it was fitted by ``models/training/train_voice_activity.py`` on RAVDESS speech
-(alone and mixed with music under it) against Emotify music and generated drums, chords and
-noise, split by actor and by track; espeak-ng voices widen the range of speech. Windows
-quieter than the energy gate are never speech.
+Analysis windows (1 s, hop 0.5 s) get a calibrated speech probability from the share of the
+window inside speech segments and the mean chunk probability (a two-input logistic
+calibration fitted on held-out clips by ``models/training/eval_speech_activity.py``). Windows
+quieter than the energy gate are never speech. The per-frame spectrum measurements
+(:func:`frame_features`, 20 ms hop) are made here too, because prosody reads them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+
+from scorer import models
 
 SR = 16000
 HOP = 320  # 20 ms
@@ -34,23 +31,33 @@ FPS = SR // HOP
 WINDOW_S = 1.0
 STEP_S = 0.5
 CONTEXT_S = 2.0  # modulation needs a longer look than the window itself
-GATE_DBFS = -50.0  # windows whose speech band is quieter than this are silence
+# windows whose speech band is quieter than this are silence (quiet, calm RAVDESS lines sit
+# near -58 dBFS; the model itself ignores low noise, so the gate only guards true silence)
+GATE_DBFS = -65.0
 GATE_BELOW_PEAK_DB = 45.0  # ... or this far below the loud parts of the track
 FRAME_BLOCK = 1000  # frames measured at once (20 s): ~45 MB of temporaries at any length
 
-FEATURE_NAMES = ("energy_std", "low_energy", "mod4hz", "voiced", "voicing_switch",
-                 "period_steady", "flatness", "flux_std", "centroid_std", "context_low_energy",
-                 "voiced_louder")
+MODEL = "silero_vad"
+CHUNK = 512  # 32 ms: the only chunk size the 16 kHz model takes
+CONTEXT = 64  # samples of the previous chunk prepended to each one, as the model was run
+CHUNK_S = CHUNK / SR
+STATE_SHAPE = (2, 128)  # per stream: the model's recurrent state
+ONSET = 0.5  # speech starts at this chunk probability
+OFFSET = 0.35  # ... and ends below this one
+MIN_SPEECH_S = 0.25  # shorter bursts are dropped
+MIN_SILENCE_S = 0.1  # shorter dips below OFFSET do not end speech
+SPEECH_PAD_S = 0.03  # kept each side of a segment (consonants at the edges)
+STREAM_S = 30.0  # pieces of a long track run side by side in one batch
+WARMUP_S = 1.0  # each piece after the first starts this early; its outputs there are dropped
+CANCEL_EVERY = 64  # chunks between cancel checks
 
-# fitted by models/training/train_voice_activity.py (held-out window accuracy 0.83: speech
-# recall 0.83, non-speech 0.84, before the 3-window median); means/scales standardise
-_MEANS = np.array([7.626, 0.1932, 0.3668, 0.769, 6.511, 0.4432, 0.0668, 0.7631, 0.2689, 0.2313,
-                   1.8269])
-_SCALES = np.array([7.9456, 0.2581, 0.1862, 0.2618, 5.6593, 0.2288, 0.1077, 0.944, 0.2422,
-                    0.2646, 4.7466])
-_WEIGHTS = np.array([1.1044, -0.8104, 0.2997, -0.1611, -0.0341, -0.2624, -1.7333, -1.5015, 0.7063,
-                     1.873, 0.8599])
-_BIAS = 0.3563
+# window calibration: p = sigmoid(CAL_COVER * share in speech + CAL_MEAN * mean chunk
+# probability + CAL_BIAS), fitted by models/training/eval_speech_activity.py on RAVDESS actors
+# 1-15 (odd), Emotify tracks not divisible by 3 and 4Q calibration artists, speech clean and
+# 0-20 dB under music; held-out expected calibration error 0.039 (see silero_vad.md)
+CAL_COVER = -2.12
+CAL_MEAN = 6.856
+CAL_BIAS = -2.406
 
 
 @dataclass
@@ -75,9 +82,11 @@ def frame_features(audio: np.ndarray, cancel=None) -> FrameFeatures:
     lag_lo, lag_hi = SR // 400, SR // 70
     # the window's own autocorrelation: dividing by it unbiases long lags
     win_ac = np.fft.irfft(np.abs(np.fft.rfft(window, N_FFT)) ** 2, N_FFT)
-    win_ac = (win_ac / win_ac[0])[lag_lo:lag_hi + 1]
-    out = {k: np.zeros(n_frames, dtype=np.float32) for k in
-           ("band_db", "voicing", "period", "flatness", "flux", "centroid")}
+    win_ac = (win_ac / win_ac[0])[lag_lo : lag_hi + 1]
+    out = {
+        k: np.zeros(n_frames, dtype=np.float32)
+        for k in ("band_db", "voicing", "period", "flatness", "flux", "centroid")
+    }
     prev_log = None
     block = FRAME_BLOCK
     for start in range(0, n_frames, block):
@@ -91,11 +100,11 @@ def frame_features(audio: np.ndarray, cancel=None) -> FrameFeatures:
         piece = np.zeros(hi - lo, dtype=np.float32)
         a, b = max(lo, 0), min(hi, len(audio))
         if b > a:
-            piece[a - lo:b - lo] = audio[a:b]
-        idx = (np.arange(stop - start)[:, None] * HOP + np.arange(WIN)[None, :])
+            piece[a - lo : b - lo] = audio[a:b]
+        idx = np.arange(stop - start)[:, None] * HOP + np.arange(WIN)[None, :]
         frames = piece[idx] * window
         spec = np.fft.rfft(frames, n=N_FFT, axis=1)
-        power = (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
+        power = (spec.real**2 + spec.imag**2).astype(np.float32)
         pb = power[:, band] + 1e-12
         energy = pb.sum(1)
         # Hann window power gain, so a full-scale sine reads about 0 dBFS
@@ -108,7 +117,7 @@ def frame_features(audio: np.ndarray, cancel=None) -> FrameFeatures:
         low[:, freqs < 60] = 0
         ac = np.fft.irfft(low, n=N_FFT, axis=1)
         r0 = ac[:, :1] + 1e-12
-        seg = ac[:, lag_lo:lag_hi + 1] / r0 / win_ac
+        seg = ac[:, lag_lo : lag_hi + 1] / r0 / win_ac
         out["voicing"][start:stop] = np.clip(seg.max(1), 0, 1)
         out["period"][start:stop] = lag_lo + seg.argmax(1)
         log_spec = np.log(pb)
@@ -128,70 +137,161 @@ def window_times(duration: float) -> np.ndarray:
     return np.arange(WINDOW_S / 2, duration - WINDOW_S / 2 + 1e-9, STEP_S)
 
 
-def window_features(ff: FrameFeatures, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Speech cues per window and its speech-band level.
+def chunk_probabilities(audio: np.ndarray, cancel=None) -> np.ndarray:
+    """Silero's speech probability for every 32 ms chunk of 16 kHz mono audio.
 
-    Returns:
-        (features of shape (len(times), len(FEATURE_NAMES)), level dBFS per window).
+    Raises:
+        ModelError: If ``silero_vad.onnx`` is missing or damaged.
+        Cancelled: If cancelled.
     """
-    n = len(ff.band_db)
-    feats = np.zeros((len(times), len(FEATURE_NAMES)))
+    audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+    n_chunks = -(-len(audio) // CHUNK)
+    if n_chunks == 0:
+        return np.zeros(0, dtype=np.float32)
+    sess = models.session(MODEL)
+    piece = max(1, int(round(STREAM_S / CHUNK_S)))
+    n_streams = -(-n_chunks // piece)
+    warm = int(round(WARMUP_S / CHUNK_S)) if n_streams > 1 else 0
+    steps = piece + warm if n_streams > 1 else n_chunks
+    # stream k covers chunks [k*piece - warm, k*piece - warm + steps); zeros outside the track
+    padded = np.zeros(((n_streams - 1) * piece + steps) * CHUNK, dtype=np.float32)
+    padded[warm * CHUNK : warm * CHUNK + len(audio)] = audio
+    starts = np.arange(n_streams) * piece * CHUNK
+    state = np.zeros((STATE_SHAPE[0], n_streams, STATE_SHAPE[1]), dtype=np.float32)
+    context = np.zeros((n_streams, CONTEXT), dtype=np.float32)
+    rate = np.array(SR, dtype=np.int64)
+    out = np.zeros((n_streams, steps), dtype=np.float32)
+    gather = starts[:, None] + np.arange(CHUNK)[None, :]
+    for step in range(steps):
+        if cancel is not None and step % CANCEL_EVERY == 0:
+            cancel.raise_if_set()
+        chunk = padded[gather + step * CHUNK]
+        prob, state = sess.run(
+            None, {"input": np.concatenate([context, chunk], axis=1), "state": state, "sr": rate}
+        )
+        out[:, step] = prob[:, 0]
+        context = chunk[:, -CONTEXT:]
+    return out[:, warm:].reshape(-1)[:n_chunks]
+
+
+def speech_mask(probs: np.ndarray) -> np.ndarray:
+    """Speech (True) per chunk after hysteresis and minimum durations."""
+    mask = np.zeros(len(probs), dtype=bool)
+    min_silence = int(round(MIN_SILENCE_S / CHUNK_S))
+    min_speech = int(round(MIN_SPEECH_S / CHUNK_S))
+    pad = int(round(SPEECH_PAD_S / CHUNK_S))
+    segments, start, below = [], None, 0
+    for i, p in enumerate(probs):
+        if start is None:
+            if p >= ONSET:
+                start, below = i, 0
+            continue
+        below = below + 1 if p < OFFSET else 0
+        if below >= min_silence:
+            segments.append((start, i - below + 1))
+            start = None
+    if start is not None:
+        segments.append((start, len(probs) - below if below else len(probs)))
+    for a, b in segments:
+        if b - a >= min_speech:
+            mask[max(0, a - pad) : min(len(probs), b + pad)] = True
+    return mask
+
+
+def mask_segments(mask: np.ndarray) -> list[tuple[float, float]]:
+    """(start, end) seconds of each run of speech chunks."""
+    edges = np.flatnonzero(np.diff(np.r_[0, mask.astype(np.int8), 0]))
+    return [
+        (float(a * CHUNK_S), float(b * CHUNK_S))
+        for a, b in zip(edges[::2], edges[1::2], strict=True)
+    ]
+
+
+def window_statistics(
+    mask: np.ndarray, probs: np.ndarray, times: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Share of each window inside speech and its mean chunk probability."""
+    cover, mean = np.zeros(len(times)), np.zeros(len(times))
+    for i, t in enumerate(times):
+        a = max(0, int(np.floor((t - WINDOW_S / 2) / CHUNK_S)))
+        b = min(len(probs), int(np.ceil((t + WINDOW_S / 2) / CHUNK_S)))
+        if b > a:
+            cover[i], mean[i] = mask[a:b].mean(), probs[a:b].mean()
+    return cover, mean
+
+
+def window_level(ff: FrameFeatures, times: np.ndarray) -> np.ndarray:
+    """Speech-band level (dBFS) of each window, -120 where it holds no frame."""
     level = np.full(len(times), -120.0)
     half = int(WINDOW_S * FPS / 2)
-    half_ctx = int(CONTEXT_S * FPS / 2)
-    mod_freqs = np.fft.rfftfreq(2 * half_ctx, 1 / FPS)
-    mod_band = (mod_freqs >= 2.5) & (mod_freqs <= 8.0)
-    mod_all = (mod_freqs >= 0.5) & (mod_freqs <= 20.0)
+    power = 10 ** (ff.band_db / 10)
     for i, t in enumerate(times):
         c = int(round(t * FPS))
-        a, b = max(0, c - half), min(n, c + half)
-        if b - a < 5:
-            continue
-        db = ff.band_db[a:b]
-        lin = 10 ** (db / 10)
-        level[i] = 10 * np.log10(lin.mean() + 1e-12)
-        active = db > level[i] - 25
-        voiced = (ff.voicing[a:b] > 0.5) & active
-        ca, cb = max(0, c - half_ctx), min(n, c + half_ctx)
-        env = np.sqrt(10 ** (ff.band_db[ca:cb] / 10))
-        env = np.pad(env - env.mean(), (0, 2 * half_ctx - (cb - ca)))
-        mspec = np.abs(np.fft.rfft(env * np.hanning(len(env)))) ** 2
-        mod = mspec[mod_band].sum() / (mspec[mod_all].sum() + 1e-12)
-        per = ff.period[a:b]
-        both = voiced[1:] & voiced[:-1]
-        ctx = ff.band_db[ca:cb]
-        ctx_level = 10 * np.log10(np.mean(10 ** (ctx / 10)) + 1e-12)
-        unvoiced = active & ~voiced
-        louder = (db[voiced].mean() - db[unvoiced].mean()
-                  if voiced.sum() >= 3 and unvoiced.sum() >= 3 else 0.0)
-        steady = (np.abs(np.diff(per)) <= 0.02 * per[1:])[both].mean() if both.any() else 0.0
-        feats[i] = (
-            db.std(),
-            (db < level[i] - 10).mean(),
-            mod,
-            voiced.mean(),
-            np.abs(np.diff(voiced.astype(np.int8))).sum() / WINDOW_S,
-            steady,
-            ff.flatness[a:b][active].mean() if active.any() else 1.0,
-            ff.flux[a:b].std(),
-            ff.centroid[a:b][active].std() if active.sum() > 1 else 0.0,
-            (ctx < ctx_level - 10).mean(),
-            louder,
-        )
-    return feats, level
+        a, b = max(0, c - half), min(len(power), c + half)
+        if b - a >= 5:
+            level[i] = 10 * np.log10(power[a:b].mean() + 1e-12)
+    return level
 
 
-def speech_probability(feats: np.ndarray, level: np.ndarray) -> np.ndarray:
-    """Logistic-regression speech probability per window; 0 below the energy gate."""
-    if len(feats) == 0:
-        return np.zeros(0)
-    z = (feats - _MEANS) / _SCALES
-    p = 1 / (1 + np.exp(-(z @ _WEIGHTS + _BIAS)))
-    if len(p) >= 3:  # speech lasts: a median over three windows removes lone flips
-        p = np.median(np.vstack([np.r_[p[:1], p[:-1]], p, np.r_[p[1:], p[-1:]]]), axis=0)
+def calibrate(cover: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Calibrated window speech probability from its two Silero statistics."""
+    return 1 / (1 + np.exp(-(CAL_COVER * cover + CAL_MEAN * mean + CAL_BIAS)))
+
+
+def gate(level: np.ndarray) -> np.ndarray:
+    """True where a window is loud enough to hold speech at all."""
+    if len(level) == 0:
+        return np.zeros(0, dtype=bool)
     loud = np.percentile(level, 95)
-    gate = (level > GATE_DBFS) & (level > loud - GATE_BELOW_PEAK_DB)
-    return np.where(gate, p, 0.0)
+    return (level > GATE_DBFS) & (level > loud - GATE_BELOW_PEAK_DB)
+
+
+@dataclass
+class SpeechActivity:
+    """Everything speech activity measured on one track.
+
+    Attributes:
+        times: Window centres (1 s windows, 0.5 s apart).
+        speech: Calibrated speech probability per window (0 below the energy gate).
+        level: Speech-band level per window, dBFS.
+        frames: Per-frame spectrum measurements (20 ms hop), for prosody.
+        chunk_probs: Silero's probability per 32 ms chunk.
+        segments: (start, end) seconds of speech after hysteresis, at 32 ms resolution.
+    """
+
+    times: np.ndarray
+    speech: np.ndarray
+    level: np.ndarray
+    frames: FrameFeatures
+    chunk_probs: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    segments: list[tuple[float, float]] = field(default_factory=list)
+
+
+def analyze(audio: np.ndarray, sr: int = SR, cancel=None) -> SpeechActivity:
+    """Find speech in 16 kHz mono audio.
+
+    Raises:
+        ValueError: If ``sr`` is not 16 kHz.
+        ModelError: If the Silero model is missing or damaged.
+        Cancelled: If cancelled.
+    """
+    if sr != SR:
+        raise ValueError(f"speech activity expects {SR} Hz audio, got {sr} Hz")
+    audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+    ff = frame_features(audio, cancel)
+    times = window_times(len(audio) / SR)
+    level = window_level(ff, times)
+    probs = chunk_probabilities(audio, cancel)
+    mask = speech_mask(probs)
+    loud = gate(level)
+    if len(times):
+        # silence below the gate is never speech, whatever the model hears in it
+        centres = (np.arange(len(probs)) + 0.5) * CHUNK_S
+        nearest = np.clip(np.round((centres - times[0]) / STEP_S).astype(int), 0, len(times) - 1)
+        mask &= loud[nearest]
+    cover, mean = window_statistics(mask, probs, times)
+    speech = np.where(loud, calibrate(cover, mean), 0.0)
+    return SpeechActivity(times, speech, level, ff, probs, mask_segments(mask))
 
 
 def detect(audio: np.ndarray, sr: int = SR, cancel=None):
@@ -199,17 +299,19 @@ def detect(audio: np.ndarray, sr: int = SR, cancel=None):
 
     Raises:
         ValueError: If ``sr`` is not 16 kHz.
+        ModelError: If the Silero model is missing or damaged.
     """
-    if sr != SR:
-        raise ValueError(f"speech activity expects {SR} Hz audio, got {sr} Hz")
-    ff = frame_features(audio, cancel)
-    times = window_times(len(audio) / SR)
-    feats, level = window_features(ff, times)
-    return times, speech_probability(feats, level), level, ff
+    result = analyze(audio, sr, cancel)
+    return result.times, result.speech, result.level, result.frames
 
 
-def regions(times: np.ndarray, prob: np.ndarray, threshold: float = 0.5,
-            pad: float = 0.25, min_gap: float = 0.6) -> list[tuple[float, float]]:
+def regions(
+    times: np.ndarray,
+    prob: np.ndarray,
+    threshold: float = 0.5,
+    pad: float = 0.25,
+    min_gap: float = 0.6,
+) -> list[tuple[float, float]]:
     """Merge speech windows into (start, end) regions in seconds."""
     spans: list[list[float]] = []
     for t, p in zip(times, prob, strict=True):

@@ -186,15 +186,26 @@ def _stamp(seconds: float, sep: str) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
 
 
+def _milliseconds(seconds: float) -> int:
+    return max(0, int(round(seconds * 1000)))
+
+
 def srt_text(captions: list[Caption]) -> str:
-    """SubRip text."""
-    blocks = [f"{i}\n{_stamp(c.start, ',')} --> {_stamp(c.end, ',')}\n{c.text}\n"
-              for i, c in enumerate(captions, 1)]
-    return "\n".join(blocks)
+    """SubRip text, written by the ``srt`` library (times to the millisecond)."""
+    import datetime
+
+    import srt
+
+    return srt.compose([
+        srt.Subtitle(i, datetime.timedelta(milliseconds=_milliseconds(c.start)),
+                     datetime.timedelta(milliseconds=_milliseconds(c.end)), c.text)
+        for i, c in enumerate(captions, 1)], reindex=False)
 
 
 def vtt_text(captions: list[Caption]) -> str:
-    """WebVTT text."""
-    blocks = [f"{i}\n{_stamp(c.start, '.')} --> {_stamp(c.end, '.')}\n{c.text}\n"
-              for i, c in enumerate(captions, 1)]
-    return "WEBVTT\n\n" + "\n".join(blocks)
+    """WebVTT text, written by webvtt-py."""
+    import webvtt
+
+    return webvtt.WebVTT(captions=[
+        webvtt.Caption(_stamp(c.start, "."), _stamp(c.end, "."), c.text) for c in captions]
+    ).content

@@ -63,7 +63,7 @@ def register(subparsers) -> None:
     p.add_argument("midi", help="MIDI file")
     p.add_argument("-o", "--output", required=True, help="WAV file to write")
     p.add_argument("--soundfont", help="SF2 SoundFont (default: General MIDI from pretty_midi)")
-    p.add_argument("--rate", type=int, default=44100, help="sample rate (default 44100)")
+    p.add_argument("--rate", type=int, default=48000, help="sample rate (default 48000)")
     p.add_argument("--tail", type=float, default=1.0, help="seconds after the last note")
     p.add_argument("--force", action="store_true", help="replace an existing WAV")
     p.set_defaults(handler=_cmd_render)

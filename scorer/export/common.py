@@ -1,8 +1,10 @@
 """What every exporter shares: the music chosen per cue, the clip's timebase, staged writes.
 
-Timing: every export places a cue at whole frames of the clip, ``round(start * fps)`` to
-``round(end * fps)``, so the cue sheet, the MIDI markers, the timeline and the captions agree
-to the frame. Timecode adds the clip's start timecode and is drop-frame at 29.97 and 59.94.
+Timing: every export places a cue at whole frames of the clip through one rule,
+:func:`scorer.timebase.time_to_frame` (the first frame's time subtracted, then the nearest frame
+boundary), so the cue sheet, the MIDI markers, the timeline, the audio and the captions agree
+with ``scorer cues`` to the frame. Timecode adds the clip's start timecode and is drop-frame at
+29.97 and 59.94.
 
 Writes: an export stages every file as a hidden temp file in the output folder and renames them
 into place only when all of them have been written, so a failure (read-only folder, full disk,
@@ -34,6 +36,8 @@ class ExportReport:
         notes: Human-readable notes (cues skipped, fields missing, formats not produced).
         cues: Numbers of the cues whose music was exported.
         skipped_formats: Formats asked for that could not be produced.
+        loudness: Measured levels (LUFS) when audio was written: "dialogue", "target",
+            "music" (the cues where they play, before ducking), "offset" (music - dialogue).
     """
 
     out_dir: Path
@@ -41,6 +45,7 @@ class ExportReport:
     notes: list[str] = field(default_factory=list)
     cues: list[str] = field(default_factory=list)
     skipped_formats: list[str] = field(default_factory=list)
+    loudness: dict = field(default_factory=dict)
 
     def text(self) -> str:
         """Return a short summary for the terminal."""
@@ -72,61 +77,43 @@ class CueMusic:
     out_frame: int
 
 
-@dataclass
-class Timebase:
-    """The clip's rate and timecode origin.
+Timebase = timebase.ClipTimebase  # the clip's frame grid; one quantisation rule for all
 
-    Attributes:
-        rate: Exact frame rate.
-        start_frame: Frame count of the clip's start timecode.
-        drop_frame: Whether timecode is drop-frame.
+
+def project_timebase(project: Project, notes: list[str] | None = None,
+                     project_path: str | Path | None = None) -> Timebase:
+    """Read the clip's frame grid (25 fps and 00:00:00:00 when unknown).
+
+    A project made before the first frame's time was recorded gets it from the clip itself
+    when the clip can be found (so its cuts land on their frames); else 0 s with a note.
     """
-
-    rate: Fraction
-    start_frame: int = 0
-    drop_frame: bool = False
-
-    def frame(self, seconds: float) -> int:
-        """Return the nearest frame to a time on the clip."""
-        return round(Fraction(seconds).limit_denominator(10**6) * self.rate)
-
-    def seconds(self, frame: int) -> Fraction:
-        """Return the exact time of a frame on the clip."""
-        return timebase.frame_to_seconds(frame, self.rate)
-
-    def timecode(self, frame: int) -> str:
-        """Timecode of a clip frame (start timecode added)."""
-        return timebase.frames_to_timecode(frame + self.start_frame, self.rate, self.drop_frame)
-
-    def duration_timecode(self, frames: int) -> str:
-        """A length in frames written as timecode (counted from 00:00:00:00)."""
-        return timebase.frames_to_timecode(frames, self.rate, self.drop_frame)
-
-    @property
-    def start_timecode(self) -> str:
-        """The clip's start timecode."""
-        return self.timecode(0)
-
-
-def project_timebase(project: Project, notes: list[str] | None = None) -> Timebase:
-    """Read the clip's rate and start timecode (25 fps and 00:00:00:00 when unknown)."""
     notes = notes if notes is not None else []
-    info = project.media
-    rate = DEFAULT_RATE
-    if info is not None and info.fps and Fraction(info.fps) > 0:
-        rate = timebase.as_rate(info.fps)  # the string, so "29.97" maps to 30000/1001
-    else:
-        notes.append("the project has no frame rate; timecode is at 25 fps")
-    drop = timebase.is_drop_frame_rate(rate)
-    start = 0
-    if info is not None and info.start_timecode:
-        try:
-            # read the label in the counting we write (a ':' label at 29.97 is still taken as
-            # drop-frame), so the first frame shows the clip's own start timecode
-            start = timebase.timecode_to_frames(info.start_timecode, rate, drop)
-        except ScorerError as exc:
-            notes.append(f"start timecode ignored ({exc})")
-    return Timebase(rate=rate, start_frame=start, drop_frame=drop)
+    ensure_first_frame_time(project, project_path, notes)
+    return timebase.clip_timebase(project.media, notes, DEFAULT_RATE, drop_frame_setting(project))
+
+
+def drop_frame_setting(project: Project) -> bool | None:
+    """The project's ``export.drop_frame`` choice (None: the rate's norm)."""
+    settings = project.settings.get("export", {}) if isinstance(project.settings, dict) else {}
+    value = settings.get("drop_frame") if isinstance(settings, dict) else None
+    return None if value is None else bool(value)
+
+
+def ensure_first_frame_time(project: Project, project_path: str | Path | None = None,
+                            notes: list[str] | None = None) -> None:
+    """Fill ``project.media.start_time`` from the clip when an older project lacks it."""
+    media = project.media
+    if media is None or media.start_time or not media.has_video or not media.path:
+        return
+    path = resolve_path(media.path, project_path)
+    try:
+        from scorer.media.decode import first_frame_time
+
+        media.start_time = str(first_frame_time(path))
+    except ScorerError:
+        if notes is not None:
+            notes.append("the clip's first-frame time is unknown (clip not found); frames "
+                         "count from 0 s")
 
 
 def clip_duration(project: Project) -> float:

@@ -1,8 +1,11 @@
 """The score as one Standard MIDI File: type 1, 480 PPQ, every cue at its place on the clip.
 
 Track 0 is the conductor track: the SMPTE offset (the clip's start timecode), the tempo map
-(each cue's tempo from its cue start), time and key signatures, a marker per cue ("1M1 Title")
-and a cue point at every hit point. Every cue's own MIDI follows in tracks named after the cue;
+(each cue's own tempo map from its cue start), time signatures (each cue's meter: its
+suggestion's, else its file's; every cue starts on a bar line, the stretch before it closed by
+a short bar of whole 16ths), key signatures, a marker per cue ("1M1 Title") and, at every hit
+point (on its frame, as the timelines have it), a marker (FF 06, which DAWs import) and a cue
+point (FF 07). Every cue's own MIDI follows in tracks named after the cue;
 its events are placed by their time in seconds, so they sound exactly where they did in the
 cue's own file, and notes still sounding at the cue's end are released there.
 """
@@ -17,9 +20,11 @@ import mido
 
 from scorer.errors import InputError
 from scorer.export.common import CueMusic, Timebase
+from scorer.music.fit import parse_meter
 from scorer.project import Project
 
 PPQ = 480
+CHARSET = "utf-8"
 DEFAULT_TEMPO_BPM = 120.0
 _SKIP_META = {"set_tempo", "time_signature", "key_signature", "smpte_offset", "end_of_track",
               "marker", "cue_marker", "track_name", "instrument_name"}
@@ -60,6 +65,11 @@ class TempoMap:
         """Return the tick nearest to a time in seconds."""
         i = max(0, bisect_right(self.times, seconds + 1e-9) - 1)
         return max(0, self._ticks_after(i, seconds))
+
+    def seconds(self, tick: int) -> float:
+        """Return the time in seconds of a tick."""
+        i = max(0, bisect_right(self.ticks, tick) - 1)
+        return self._seconds(i, tick)
 
     def changes(self) -> list[tuple[int, int]]:
         """Return (tick, tempo) for every tempo change."""
@@ -112,15 +122,77 @@ def _read(music: CueMusic) -> mido.MidiFile:
         raise InputError(f"not a readable MIDI file ({exc})", music.path) from exc
 
 
-def _time_signature(params: dict) -> tuple[int, int]:
-    value = params.get("time_signature") or params.get("meter") or (4, 4)
-    if isinstance(value, str):
-        match = re.match(r"^\s*(\d+)\s*/\s*(\d+)\s*$", value)
-        value = (int(match.group(1)), int(match.group(2))) if match else (4, 4)
-    num, den = int(value[0]), int(value[1])
-    if num < 1 or den not in (1, 2, 4, 8, 16, 32):
-        return 4, 4
+def _time_signature(params: dict, mid: mido.MidiFile | None = None,
+                    default: str = "4/4") -> tuple[int, int]:
+    """The cue's meter: the suggestion's, else its MIDI file's first one, else the cue's."""
+    value = params.get("time_signature") or params.get("meter")
+    if not value and mid is not None:
+        for track in mid.tracks:
+            for msg in track:
+                if msg.type == "time_signature":
+                    value = (msg.numerator, msg.denominator)
+                    break
+            if value:
+                break
+    return parse_meter(value or default)
+
+
+def _tempo_segments(mid: mido.MidiFile, length: float) -> list[tuple[float, int]]:
+    """(seconds from the file's start, tempo) of every tempo change inside ``length``."""
+    out = [(seconds, msg.tempo) for _, seconds, msg in _source_events(mid)
+           if msg.type == "set_tempo" and seconds < length - 1e-6]
+    return sorted(out)
+
+
+def _short_bar(sixteenths: int) -> tuple[int, int]:
+    """The time signature of a bar of ``sixteenths`` 16th notes (8 -> 2/4, 6 -> 3/8)."""
+    num, den = sixteenths, 16
+    while num % 2 == 0 and den > 4:
+        num, den = num // 2, den // 2
     return num, den
+
+
+def _align_bars(segments: list[tuple[float, int]], starts: list[tuple[float, tuple[int, int]]],
+                ppq: int = PPQ) -> tuple[list[tuple[float, int]], list[tuple[float, int, int]]]:
+    """Put every cue's start on a bar line: a short bar closes the stretch before it.
+
+    The stretch before a cue rarely holds whole bars of the meter in force, so the cue would
+    begin mid-bar in a sequencer. Its last, partial bar becomes a bar of whole 16th notes
+    (its own time signature) whose tempo makes it last exactly until the cue: the music
+    still sounds where it did (events are placed by time), and bar 1 of every cue is a bar.
+
+    Args:
+        segments: (seconds, tempo) of the tempo map.
+        starts: (seconds, meter) of each cue's start, in time order.
+        ppq: Ticks per quarter note.
+
+    Returns:
+        (the tempo segments with the short bars' tempi, [(seconds, numerator, denominator)]
+        time signatures at the short bars and the cue starts).
+    """
+    signatures: list[tuple[float, int, int]] = []
+    anchor, meter = 0.0, starts[0][1] if starts else (4, 4)
+    signatures.append((0.0, *meter))
+    for start, cue_meter in starts:
+        if start > 1e-6:
+            tmap = TempoMap(segments, ppq)
+            a_tick, s_tick = tmap.tick(anchor), tmap.tick(start)
+            bar = int(round(ppq * 4 * meter[0] / meter[1]))
+            rem = (s_tick - a_tick) % bar
+            if 2 < rem < bar - 2:  # off a bar line by more than a rounding
+                if rem < ppq // 8 and s_tick - rem - bar >= a_tick:
+                    rem += bar  # a sliver joins the bar before it (e.g. 17/16, not 1/16)
+                t0 = tmap.seconds(s_tick - rem)
+                sixteenths = max(1, round(rem / (ppq / 4)))
+                tempo = int(round((start - t0) * 1e6 / (sixteenths / 4)))
+                segments = [seg for seg in segments if not t0 - 1e-9 <= seg[0] < start - 1e-9]
+                segments.append((t0, tempo))
+                segments.sort()
+                signatures.append((t0, *_short_bar(sixteenths)))
+        if start > 1e-6 or cue_meter != meter:
+            signatures.append((start, *cue_meter))
+        anchor, meter = start, cue_meter
+    return segments, signatures
 
 
 def _key(key: str, mode: str) -> str | None:
@@ -170,17 +242,26 @@ def build_midi(project: Project, cues: list[CueMusic], tb: Timebase,
     notes = notes if notes is not None else []
     sources: dict[str, mido.MidiFile] = {}
     segments: list[tuple[float, int]] = []
+    starts: list[tuple[float, tuple[int, int]]] = []
     for music in cues:
-        tempo = None
+        start = float(tb.seconds(music.in_frame))
+        length = float(tb.seconds(music.out_frame)) - start
+        own: list[tuple[float, int]] = []
         if music.kind == "midi":
             sources[music.cue.number] = _read(music)
-            tempo = _first_tempo(sources[music.cue.number])
-        if tempo is None:
+            own = _tempo_segments(sources[music.cue.number], length)
+        if not own or own[0][0] > 1e-6:
             tempo = mido.bpm2tempo(music.cue.tempo if music.cue.tempo > 0 else DEFAULT_TEMPO_BPM)
-        segments.append((float(tb.seconds(music.in_frame)), int(tempo)))
+            first = _first_tempo(sources[music.cue.number]) if own else None
+            own.insert(0, (0.0, int(first or tempo)))
+        segments += [(start + t, int(tempo)) for t, tempo in own]
+        starts.append((start, _time_signature(music.suggestion.params,
+                                              sources.get(music.cue.number),
+                                              getattr(music.cue, "meter", "4/4"))))
     if not segments or segments[0][0] > 0:
         first = segments[0][1] if segments else mido.bpm2tempo(DEFAULT_TEMPO_BPM)
         segments.insert(0, (0.0, first))
+    segments, signatures = _align_bars(sorted(segments), starts)
     tmap = TempoMap(segments)
 
     conductor: list[tuple[int, int, mido.MetaMessage]] = [
@@ -189,36 +270,43 @@ def build_midi(project: Project, cues: list[CueMusic], tb: Timebase,
     ]
     for tick, tempo in tmap.changes():
         conductor.append((tick, 1, mido.MetaMessage("set_tempo", tempo=tempo)))
-    signature = None
     if not cues:
         conductor.append((0, 1, mido.MetaMessage("time_signature", numerator=4, denominator=4)))
+    last_sig = None
+    for seconds, num, den in signatures:
+        tick = tmap.tick(seconds)
+        if last_sig is not None and last_sig[0] == tick:
+            conductor.remove(last_sig[1])  # a later signature at the same tick wins
+        row = (tick, 1, mido.MetaMessage("time_signature", numerator=num, denominator=den))
+        conductor.append(row)
+        last_sig = (tick, row)
     tracks: list[mido.MidiTrack] = []
     for music in cues:
         cue = music.cue
         start = float(tb.seconds(music.in_frame))
         end = float(tb.seconds(music.out_frame))
         tick = tmap.tick(start)
-        ts = _time_signature(music.suggestion.params)
-        if ts != signature or tick == 0:
-            conductor.append((tick, 1, mido.MetaMessage("time_signature", numerator=ts[0],
-                                                        denominator=ts[1])))
-            signature = ts
         key = _key(cue.key, cue.mode)
         if key:
             conductor.append((tick, 1, mido.MetaMessage("key_signature", key=key)))
         label = f"{cue.number} {cue.title or music.suggestion.title}".strip()
         conductor.append((tick, 2, mido.MetaMessage("marker", text=label)))
         for i, hit in enumerate(sorted(cue.hit_points), 1):
-            if start <= hit <= end:
-                conductor.append((tmap.tick(hit), 3,
-                                  mido.MetaMessage("cue_marker", text=f"{cue.number} hit {i}")))
+            frame = tb.frame(hit)  # on its frame, as the timelines and cue sheet have it
+            if music.in_frame <= frame <= music.out_frame:
+                tick = tmap.tick(float(tb.seconds(frame)))
+                text = f"{cue.number} hit {i}"
+                # FF 06 markers are what DAWs import; FF 07 cue points kept for older tools
+                conductor.append((tick, 3, mido.MetaMessage("marker", text=text)))
+                conductor.append((tick, 3, mido.MetaMessage("cue_marker", text=text)))
         if music.kind != "midi":
             notes.append(f"{cue.number}: music is audio ({music.path.name}); the MIDI file has "
                          "only its marker")
             continue
         tracks += _cue_tracks(cue.number, sources[cue.number], start, end, tmap)
 
-    mid = mido.MidiFile(type=1, ticks_per_beat=PPQ)
+    # text events as UTF-8 (what DAWs read today; Latin-1 cannot hold "Dvořák", "—" or CJK)
+    mid = mido.MidiFile(type=1, ticks_per_beat=PPQ, charset=CHARSET)
     mid.tracks.append(_to_track(conductor))
     mid.tracks.extend(tracks)
     return mid

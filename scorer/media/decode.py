@@ -31,11 +31,20 @@ def _check_path(path: str | Path) -> Path:
     return path
 
 
+def _open_av(path: Path):
+    # Tags in odd encodings must not stop a read; PyAV 19 removed the keyword and no longer
+    # raises on such tags, so it is only passed where it is accepted.
+    try:
+        return av.open(str(path), metadata_errors="ignore")
+    except TypeError:
+        return av.open(str(path))
+
+
 def open_container(path: str | Path):
     """Open a media file with PyAV, turning FFmpeg's errors into a clear MediaError."""
     path = _check_path(path)
     try:
-        return av.open(str(path), metadata_errors="ignore")
+        return _open_av(path)
     except av.error.InvalidDataError as exc:
         raise MediaError("not a readable video or audio file (FFmpeg: invalid data; "
                          "the file may be truncated or not media at all)", path) from exc
@@ -111,7 +120,27 @@ def probe(path: str | Path) -> MediaInfo:
             info.audio_channels = int(audio.codec_context.channels or 0)
             info.audio_codec = audio.codec_context.name
         info.start_timecode = _timecode(container, video)
+        info.start_time = str(_first_frame_time(video)) if video is not None else "0"
         return info
+
+
+def _first_frame_time(video) -> Fraction:
+    """Container time of the first frame: project times count from the container's zero."""
+    if video.start_time is not None and video.time_base:
+        return Fraction(video.start_time) * Fraction(video.time_base)
+    return Fraction(0)
+
+
+def first_frame_time(path: str | Path) -> Fraction:
+    """Return the container time of a clip's first video frame (0 without video).
+
+    Raises:
+        MediaError: If the file cannot be opened.
+    """
+    path = _check_path(path)
+    with open_container(path) as container:
+        video = container.streams.video[0] if container.streams.video else None
+        return _first_frame_time(video) if video is not None else Fraction(0)
 
 
 def _duration(container, video, audio) -> Fraction:

@@ -1,13 +1,17 @@
 """Arranger: a generated melody -> harmony, bass, pad and (for high arousal) percussion.
 
-Times are in beats (quarter notes) from the start of the cue; the arrangement is exactly
-``cue.duration * cue.tempo / 60`` beats long in 4/4. The melody arrives in C major / A minor
-(the model's key) and is transposed to the cue's key and centred on its register.
+Times are in beats (quarter notes) from the start of the cue, bar 1's downbeat at beat 0; the
+arrangement is exactly as many beats long as the cue's grid (tempo map, :mod:`scorer.music.fit`)
+puts into its length, in the cue's meter (4/4 by default; 2/4, 3/4 and 6/8 too). A last bar
+shorter than a beat is folded into the one before, so the closing tonic always sounds. The
+melody arrives in C major / A minor (the model's key) and is transposed to the cue's key and
+centred on its register.
 
 Harmony: one diatonic chord per bar chosen by dynamic programming over how well each chord's
 notes cover the melody notes of the bar (weighted by duration), a small preference for the
 primary chords, and bonuses for common progressions; the last two bars are forced to an
-authentic cadence (V - I). Rhythm density of the accompaniment follows the arousal bucket.
+authentic cadence (V - I), and the final tonic is held by every part to the cue's last
+beat. Rhythm density of the accompaniment follows the arousal bucket.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import numpy as np
 
 from scorer.errors import ScorerError
 from scorer.music.corpus import decode_tokens
+from scorer.music.fit import Grid, bar_beats, parse_meter
 
 BAR = 4.0  # beats per bar (4/4)
 STEP = 0.25  # beats per token
@@ -81,6 +86,8 @@ class Arrangement:
     parts: list[Part]
     chords: list[str]
     markers: list[tuple[float, str]] = field(default_factory=list)  # (beat, text)
+    tempo_map: list[tuple[float, float]] = field(default_factory=list)  # (beat, BPM)
+    meter: str = "4/4"
 
 
 def key_pitch_class(key: str) -> int:
@@ -124,7 +131,8 @@ def level_at(dynamics: list[tuple[float, float]], t: float, default: float) -> f
     return float(np.clip(np.interp(t, times, levels), 0.0, 1.0))
 
 
-def choose_chords(melody: list[tuple[int | None, int, int]], mode: str, bars: int) -> list[str]:
+def choose_chords(melody: list[tuple[int | None, int, int]], mode: str, bars: int,
+                  steps_per_bar: int = 16) -> list[str]:
     """Pick one chord per bar for a melody of (relative pitch, start step, steps) events."""
     names = list(CHORDS[mode])
     weight = np.zeros((bars, 12))
@@ -133,10 +141,12 @@ def choose_chords(melody: list[tuple[int | None, int, int]], mode: str, bars: in
             continue
         s = start
         while s < start + length:  # split notes over bar lines
-            bar = int(s // 16)
-            if bar >= bars:
+            bar = min(int(s // steps_per_bar), bars - 1)
+            if s >= bars * steps_per_bar + steps_per_bar:
                 break
-            end = min(start + length, (bar + 1) * 16)
+            end = min(start + length, (bar + 1) * steps_per_bar)
+            if end <= s:  # inside the folded last bar
+                end = start + length
             weight[bar, pitch % 12] += end - s
             s = end
     fit = np.zeros((bars, len(names)))
@@ -183,7 +193,9 @@ def _voice(pcs: tuple[int, ...], low: int, high: int) -> list[int]:
 def arrange(tokens: list[str], *, mode: str, key: str, tempo: float, beats: float,
             register: int, arousal: float, programs: dict[str, int], style: str,
             dynamics: list[tuple[float, float]] | None = None, cue_start: float = 0.0,
-            title: str = "", hit_points: list[float] | None = None) -> Arrangement:
+            title: str = "", hit_points: list[float] | None = None,
+            tempo_map: list[tuple[float, float]] | None = None,
+            meter: str = "4/4") -> Arrangement:
     """Arrange a melody (tokens in C major / A minor) for a cue.
 
     Args:
@@ -202,13 +214,21 @@ def arrange(tokens: list[str], *, mode: str, key: str, tempo: float, beats: floa
         cue_start: Clip time of beat 0, to read the dynamics.
         title: Name for the conductor track.
         hit_points: Clip times (s) of cuts inside the cue, written as MIDI markers.
+        tempo_map: (beat, BPM) segments (:func:`scorer.music.fit.hit_tempo_map`); None keeps
+            ``tempo`` throughout.
+        meter: Time signature ("4/4", "3/4", "2/4", "6/8").
 
     Returns:
         The arrangement.
     """
     if beats <= 0 or tempo <= 0:
         raise ScorerError(f"cannot arrange {beats:.2f} beats at {tempo:.1f} BPM")
-    bars = max(1, math.ceil(beats / BAR - 1e-9))
+    grid = Grid(list(tempo_map) if tempo_map else [(0.0, tempo)])
+    meter = "{}/{}".format(*parse_meter(meter))
+    bar_len = bar_beats(meter)
+    steps_per_bar = max(1, int(round(bar_len / STEP)))
+    # a last bar shorter than one beat is folded into the bar before it
+    bars = max(1, math.ceil((beats - 1.0) / bar_len - 1e-9))
     events = decode_tokens(tokens)
     shift = transpose_shift(key, mode, register, [p for p, _, _ in events if p is not None])
     bucket = 0 if arousal < -1 / 3 else (2 if arousal > 1 / 3 else 1)
@@ -216,12 +236,13 @@ def arrange(tokens: list[str], *, mode: str, key: str, tempo: float, beats: floa
     dynamics = dynamics or []
 
     # the dynamics level on a 16th-note grid, read once (per-note interpolation is slow)
-    grid = np.arange(math.ceil(beats / STEP) + 1) * STEP
+    steps = np.arange(math.ceil(beats / STEP) + 1) * STEP
     if dynamics:
-        levels = np.clip(np.interp(cue_start + grid * 60.0 / tempo, [p[0] for p in dynamics],
-                                   [p[1] for p in dynamics]), 0.0, 1.0).tolist()
+        levels = np.clip(np.interp(cue_start + grid.seconds_array(steps),
+                                   [p[0] for p in dynamics], [p[1] for p in dynamics]),
+                         0.0, 1.0).tolist()
     else:
-        levels = [default_level] * len(grid)
+        levels = [default_level] * len(steps)
 
     def velocity(role: str, beat: float, accent: float = 1.0) -> int:
         level = levels[min(len(levels) - 1, int(beat / STEP))]
@@ -246,43 +267,67 @@ def arrange(tokens: list[str], *, mode: str, key: str, tempo: float, beats: floa
     for pitch, start, length in events:
         if pitch is not None:
             beat = start * STEP
-            add("melody", pitch + shift, beat, length * STEP, 1.1 if beat % BAR == 0 else 1.0)
+            add("melody", pitch + shift, beat, length * STEP,
+                1.1 if beat % bar_len == 0 else 1.0)
 
-    chords = choose_chords(events, mode, bars)
+    chords = choose_chords(events, mode, bars, steps_per_bar)
     table = CHORDS[mode]
     melody_low = min((n.pitch for n in parts["melody"].notes), default=register - 5)
     # accompaniment sits under the melody but not in the bass's octave (muddy below ~E3)
     harm_high = max(min(melody_low - 1, register - 3), 52)
+    pulse = 1.5 if meter.endswith("/8") and bar_len % 1.5 == 0 else 1.0  # 6/8: dotted beats
     for bar, name in enumerate(chords):
         pcs = tuple((pc + shift) % 12 for pc in table[name])
         root = pcs[0]
-        t0 = bar * BAR
+        t0 = bar * bar_len
         voiced = _voice(pcs, harm_high - 11, harm_high)
-        step = {0: 4.0, 1: 2.0, 2: 1.0}[bucket]
-        for k in range(int(BAR / step)):
-            for p in voiced:
-                add("harmony", p, t0 + k * step, step * 0.95, 1.1 if k == 0 else 1.0)
         bass_root = 36 + (root - 36) % 12
         fifth = bass_root + 7 if bass_root + 7 <= 52 else bass_root - 5
+        if bar == bars - 1:  # the closing tonic: every part holds it to the end
+            hold = beats - t0
+            for p in voiced:
+                add("harmony", p, t0, hold, 1.1)
+            add("bass", bass_root, t0, hold, 1.1)
+            for p in _voice(pcs, 55, 66):
+                add("pad", p, t0, hold)
+            if with_drums:
+                add("drums", 49, t0, min(hold, 2.0))
+                add("drums", 36, t0, 0.5, 1.1)
+            continue
+        step = {0: bar_len, 1: max(pulse, bar_len / 2), 2: pulse}[bucket]
+        for k in range(max(1, int(round(bar_len / step)))):
+            for p in voiced:
+                add("harmony", p, t0 + k * step, step * 0.95, 1.1 if k == 0 else 1.0)
         if bucket == 0:
-            add("bass", bass_root, t0, BAR)
+            add("bass", bass_root, t0, bar_len)
         elif bucket == 1:
-            add("bass", bass_root, t0, 2.0, 1.1)
-            add("bass", fifth, t0 + 2.0, 2.0)
+            half = bar_len / 2 if bar_len >= 2 else bar_len
+            add("bass", bass_root, t0, half, 1.1)
+            if half < bar_len:
+                add("bass", fifth, t0 + half, half)
         else:
-            for k, p in enumerate((bass_root, bass_root, fifth, bass_root + 12)):
-                add("bass", p, t0 + k, 0.9, 1.1 if k == 0 else 1.0)
+            pattern = (bass_root, bass_root, fifth, bass_root + 12)
+            n_pulses = max(1, int(round(bar_len / pulse)))
+            for k in range(n_pulses):
+                add("bass", pattern[k % 4], t0 + k * pulse, 0.9 * pulse, 1.1 if k == 0 else 1.0)
         for p in _voice(pcs, 55, 66):
-            add("pad", p, t0, BAR)
+            add("pad", p, t0, bar_len)
         if with_drums:
             if bar == 0:
                 add("drums", 49, 0.0, 1.0)  # crash on the downbeat
-            for k in range(4):
-                add("drums", 36 if k % 2 == 0 else 38, t0 + k, 0.5, 1.1 if k == 0 else 1.0)
-            for k in range(8):
+            n_pulses = max(1, int(round(bar_len / pulse)))
+            for k in range(n_pulses):
+                add("drums", 36 if k % 2 == 0 else 38, t0 + k * pulse, 0.5,
+                    1.1 if k == 0 else 1.0)
+            for k in range(int(round(bar_len / 0.5))):
                 add("drums", 42, t0 + k * 0.5, 0.25, 0.8)
     ordered = [parts[r] for r in roles if r in parts]
-    markers = [((t - cue_start) * tempo / 60.0, f"hit {t:.3f} s") for t in hit_points or []
-               if 0.0 <= (t - cue_start) * tempo / 60.0 < beats]
+    markers = []
+    for t in hit_points or []:
+        beat = grid.beat(t - cue_start)
+        if 0.0 <= beat < beats:
+            markers.append((round(beat, 6), f"hit {t:.3f} s"))
     return Arrangement(title=title, tempo=tempo, beats=beats, key=key, mode=mode,
-                       parts=ordered, chords=chords, markers=markers)
+                       parts=ordered, chords=chords, markers=markers,
+                       tempo_map=[(float(b), float(t)) for b, t in grid.segments] if tempo_map
+                       else [], meter=meter)

@@ -15,17 +15,31 @@ from scorer.project import music_folder
 
 def explain(score, cue) -> str:
     """Say in words how a generated score was made for its cue."""
-    from scorer.music.melody import arousal_bucket
+    from scorer.affect.circumplex import quadrant
+    from scorer.music.melody import CINEMATIC, THEME_STYLE, arousal_bucket
 
     density = ("sparse", "moderate", "busy")[arousal_bucket(cue.arousal)]
     roles = [p.role for p in score.arrangement.parts] if score.arrangement else []
+    chords = f"{' '.join(score.chords[:8])}{' ...' if len(score.chords) > 8 else ''}"
+    grid = (f"{cue.tempo:.1f} BPM with {len(cue.hit_points)} hit(s) on beats"
+            if cue.hit_points else f"{cue.tempo:.1f} BPM")
+    perf = getattr(score, "performance", None) or {}
+    performed = (f"; performed at dynamics x{perf['velocity']:g}, melody articulation "
+                 f"{perf['articulation']:g}" if perf else "")
+    if score.style == CINEMATIC:
+        names = [p.name.lower() for p in score.arrangement.parts] if score.arrangement else []
+        return (f"Theme from the {THEME_STYLE} LSTM ({cue.mode}, sparse), stated for eight bars "
+                f"and restated; cinematic texture for a {quadrant(cue.valence, cue.arousal)} "
+                f"cue: {', '.join(names)}, layers entering with the scene's intensity, swells "
+                f"into hits and accents on them; seed {score.seed}, temperature "
+                f"{score.temperature:g}; chords {chords} ending V-I; {grid} in {cue.key} "
+                f"{cue.mode}, {cue.meter}, exactly {cue.duration:.2f} s{performed}.")
     drums = "; percussion for high arousal" if "drums" in roles else ""
     return (f"Melody from the {score.style} LSTM conditioned on {cue.mode} mode and {density} "
             f"note density (arousal {cue.arousal:+.2f}), seed {score.seed}, temperature "
-            f"{score.temperature:g}; harmonised {' '.join(score.chords[:8])}"
-            f"{' ...' if len(score.chords) > 8 else ''} ending on a V-I cadence; "
-            f"{cue.tempo:.1f} BPM in {cue.key} {cue.mode}, exactly {cue.duration:.2f} s; "
-            f"{', '.join(roles)}{drums}.")
+            f"{score.temperature:g}; harmonised {chords} ending on a V-I cadence; "
+            f"{grid} in {cue.key} {cue.mode}, {cue.meter}, exactly {cue.duration:.2f} s; "
+            f"{', '.join(roles)}{drums}{performed}.")
 
 
 def score_project(path: Path, style: str | None = None, seed: int = 0, temperature: float = 1.0,
@@ -117,7 +131,7 @@ def register(subparsers) -> None:
     """Add ``scorer score`` to the CLI."""
     p = subparsers.add_parser("score", help="generate arranged MIDI music for a project's cues")
     p.add_argument("project", help="project file (.scorer.json)")
-    p.add_argument("--style", help="melody style (folk, irish, chorale); default: router")
+    p.add_argument("--style", help="style (cinematic, folk, irish, chorale); default: router")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--temperature", type=float, default=1.0, help="sampling temperature")
     p.add_argument("--cue", action="append", help="only this cue (repeatable), e.g. 1M2")

@@ -11,7 +11,15 @@ from scorer.progress import cancellable
 def _cmd_add(args) -> int:
     from scorer.music.library.index import LibraryIndex
 
-    with LibraryIndex(args.index) as index, cancellable() as (bar, cancel):
+    if args.ray or args.address:
+        from scorer.music.library.ray_index import RayLibraryIndex
+        from scorer.ray_support import require_ray
+
+        require_ray()
+        index = RayLibraryIndex(args.index, address=args.address)
+    else:
+        index = LibraryIndex(args.index)
+    with index, cancellable() as (bar, cancel):
         report = index.add_folder(args.folder, progress=bar, cancel=cancel,
                                   workers=args.workers)
     print(report.summary())
@@ -92,7 +100,11 @@ def register(subparsers) -> None:
     lib_sub.required = True
     p = lib_sub.add_parser("add", help="index a folder of MIDI, MusicXML, ABC, WAV, MP3, FLAC")
     p.add_argument("folder")
-    p.add_argument("--workers", type=int, default=2, help="worker processes (1 or 2)")
+    p.add_argument("--workers", type=int, default=2,
+                   help="worker processes (1 or 2; with --ray, the CPUs of the local Ray)")
+    p.add_argument("--ray", action="store_true",
+                   help="read the files with Ray Data (needs the dist extra)")
+    p.add_argument("--address", help="join this Ray cluster (implies --ray)")
     p.add_argument("--index", help="library file (default: in the user data folder)")
     p.set_defaults(handler=_cmd_add)
     p = lib_sub.add_parser("remove", help="forget a folder (the music files are not touched)")

@@ -23,6 +23,8 @@ from scorer.music.corpus import HOLD, REST, START, VOCAB
 
 DEFAULT_STYLE = "folk"
 STYLE_ORDER = ("folk", "irish", "chorale")
+CINEMATIC = "cinematic"  # an orchestral texture over a theme from THEME_STYLE's model
+THEME_STYLE = "folk"
 SEEDS_DIR = Path(__file__).resolve().parents[2] / "resources" / "seeds"
 _models: dict[str, MelodyModel] = {}
 _lock = threading.Lock()
@@ -131,7 +133,11 @@ class MelodyModel:
 
 
 def available_styles() -> list[str]:
-    """Return the styles whose melody model is installed, in router order."""
+    """Return the styles that can be generated, in router order.
+
+    Each melody style needs its model; the cinematic style (:mod:`scorer.music.cinematic`)
+    takes its theme from the folk model and is available with it.
+    """
     from scorer.models import find_model
 
     styles = []
@@ -141,6 +147,8 @@ def available_styles() -> list[str]:
         except ModelError:
             continue
         styles.append(style)
+    if THEME_STYLE in styles:
+        styles.append(CINEMATIC)
     return styles
 
 
@@ -148,10 +156,12 @@ def route_style(valence: float, arousal: float, instrumentation: str = "",
                 styles: list[str] | None = None) -> str:
     """Choose a style for a cue (the source paper's model router).
 
-    Solemn, slow cues (low arousal, not positive) go to the chorale model; lively cues (high
-    arousal) to the Irish dance-tune model; everything else to the folk model. Words in the
-    instrumentation ("chorale", "choir", "organ"; "irish", "celtic", "fiddle", "reel") win. A
-    style whose model is not installed falls back to the first available one.
+    Words in the instrumentation ("chorale", "choir", "organ"; "irish", "celtic", "fiddle",
+    "reel"; "folk", "guitar") choose those idioms. Otherwise a cue gets film underscore, the
+    cinematic style, when it is among ``styles``; without it, solemn, slow cues (low arousal,
+    not positive) go to the chorale model, lively cues (high arousal) to the Irish dance-tune
+    model and everything else to the folk model. A style that is not installed falls back to
+    the first available one.
     """
     styles = available_styles() if styles is None else styles
     if not styles:
@@ -162,6 +172,10 @@ def route_style(valence: float, arousal: float, instrumentation: str = "",
         wish = "chorale"
     elif any(w in words for w in ("irish", "celtic", "fiddle", "reel", "jig")):
         wish = "irish"
+    elif any(w in words for w in ("folk", "guitar", "song")):
+        wish = "folk"
+    elif CINEMATIC in styles:  # film underscore unless the cue asks for a folk idiom
+        wish = CINEMATIC
     elif arousal <= -0.3 and valence <= 0.1:
         wish = "chorale"
     elif arousal >= 0.45:

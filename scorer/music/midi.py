@@ -1,7 +1,8 @@
 """Arrangement -> Standard MIDI File (type 1) with mido.
 
-Track 0 is the conductor: name, tempo map, time signature, key signature and a marker at
-every hit point (cut) inside the cue. Every part is its
+Track 0 is the conductor: name, time signature, key signature, the tempo map (a tempo change
+at every segment of the cue's grid, so hit points fall on beats) and a marker at every hit
+point (cut) inside the cue. Every part is its
 own named track with its General MIDI program on its channel (percussion on channel 10, index
 9). Every track ends exactly at the arrangement's length, so the file lasts exactly the cue.
 """
@@ -13,6 +14,7 @@ import io
 import mido
 
 from scorer.music.arrange import Arrangement, key_pitch_class
+from scorer.music.fit import parse_meter
 
 TICKS_PER_BEAT = 480
 # key signature names mido accepts, by pitch class (flats where a key is usually written so)
@@ -37,16 +39,22 @@ def to_midi(arr: Arrangement, tpq: int = TICKS_PER_BEAT) -> mido.MidiFile:
     end = to_ticks(arr.beats, tpq)
     conductor = mido.MidiTrack()
     conductor.append(mido.MetaMessage("track_name", name=arr.title or "Scorer cue", time=0))
-    conductor.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(arr.tempo), time=0))
-    conductor.append(mido.MetaMessage("time_signature", numerator=4, denominator=4,
-                                      clocks_per_click=24, notated_32nd_notes_per_beat=8,
-                                      time=0))
-    conductor.append(mido.MetaMessage("key_signature", key=key_signature_name(arr.key, arr.mode),
-                                      time=0))
+    num, den = parse_meter(arr.meter)
+    conductor.append(mido.MetaMessage("time_signature", numerator=num, denominator=den,
+                                      clocks_per_click=24 if den <= 4 else 36,
+                                      notated_32nd_notes_per_beat=8, time=0))
+    if arr.key:
+        conductor.append(mido.MetaMessage("key_signature",
+                                          key=key_signature_name(arr.key, arr.mode), time=0))
+    # the tempo map (hit points on beats) and the hit markers, in time order
+    meta = [(to_ticks(b, tpq), 0, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm)))
+            for b, bpm in (arr.tempo_map or [(0.0, arr.tempo)])]
+    meta += [(to_ticks(b, tpq), 1, mido.MetaMessage("marker", text=text))
+             for b, text in arr.markers]  # hit points (cuts) the editor will want to see
     now = 0
-    for beat, text in sorted(arr.markers):  # hit points (cuts) the editor will want to see
-        tick = min(end, to_ticks(beat, tpq))
-        conductor.append(mido.MetaMessage("marker", text=text, time=tick - now))
+    for tick, _, msg in sorted(meta, key=lambda row: (row[0], row[1])):
+        tick = min(end, tick)
+        conductor.append(msg.copy(time=tick - now))
         now = tick
     conductor.append(mido.MetaMessage("end_of_track", time=end - now))
     mid.tracks.append(conductor)

@@ -5,8 +5,10 @@ the SF2 and MIDI as bytes and returns 16-bit 48 kHz stereo WAV bytes, rendering 
 end-of-track event; we extend the end by ``tail`` seconds so that releases and reverb ring out,
 then resample to the rate asked for (44.1 kHz by default) with a polyphase filter.
 
-The default SoundFont is ``TimGM6mb.sf2`` (General MIDI, GPL-2 "with font exception"), which
-ships inside the ``pretty_midi`` wheel; a user may pass any SF2 file.
+The default SoundFont is Debian's FluidR3_GM (``fluid-soundfont-gm``, MIT; an orchestral General
+MIDI set that scripts/setup.sh installs) when present, else ``TimGM6mb.sf2`` (General MIDI,
+GPL-2 "with font exception", small and thin) from the ``pretty_midi`` wheel; the user's own SF2
+comes from ``--soundfont``, the GUI's preference or the ``SCORER_SOUNDFONT`` variable.
 
 Nothing here clips: when a render peaks above ``-1 dBFS`` it is scaled down to it; a quieter
 render is left as it is, so relative levels between renders stay true.
@@ -34,8 +36,17 @@ MAX_RENDER_SECONDS = 1800.0
 MIDI_SUFFIXES = (".mid", ".midi", ".smf", ".kar")
 
 
-def default_soundfont() -> Path:
-    """Return the General MIDI SoundFont that ships inside the installed ``pretty_midi``.
+# General MIDI SoundFonts that Debian packages install, best first for orchestral writing:
+# fluid-soundfont-gm (FluidR3_GM, MIT; scripts/setup.sh installs it), musescore-general-soundfont
+SYSTEM_SOUNDFONTS = (
+    Path("/usr/share/sounds/sf2/FluidR3_GM.sf2"),
+    Path("/usr/share/sounds/sf2/MuseScore_General.sf2"),
+)
+SOUNDFONT_ENV = "SCORER_SOUNDFONT"  # the user's own SF2, for every render without --soundfont
+
+
+def timgm6mb() -> Path:
+    """Return TimGM6mb, the small General MIDI SoundFont inside the installed ``pretty_midi``.
 
     Raises:
         ScorerError: If pretty_midi (or its SoundFont) is not installed.
@@ -50,6 +61,27 @@ def default_soundfont() -> Path:
         raise ScorerError("pretty_midi is installed without TimGM6mb.sf2; pass --soundfont",
                           path)
     return path
+
+
+def default_soundfont() -> Path:
+    """Return the SoundFont used when none is passed.
+
+    In order: the file named by the ``SCORER_SOUNDFONT`` environment variable (the user's
+    preference; the GUI passes its own preference explicitly), FluidR3_GM or MuseScore General
+    when Debian installed them, else TimGM6mb from ``pretty_midi``.
+
+    Raises:
+        ScorerError: If none is there.
+    """
+    import os
+
+    own = os.environ.get(SOUNDFONT_ENV, "").strip()
+    if own:
+        return Path(own).expanduser()
+    for path in SYSTEM_SOUNDFONTS:
+        if path.is_file():
+            return path
+    return timgm6mb()
 
 
 @functools.lru_cache(maxsize=4)
@@ -160,7 +192,7 @@ def limit_peak(audio: np.ndarray, ceiling_db: float = PEAK_CEILING_DB) -> np.nda
 
 
 def render_midi(midi: str | Path | bytes | mido.MidiFile, sf2: str | Path | None = None,
-                sr: int = DEFAULT_RATE, tail: float = 1.0) -> np.ndarray:
+                sr: int = DEFAULT_RATE, tail: float = 1.0, limit: bool = True) -> np.ndarray:
     """Synthesize a MIDI file to stereo float32 audio.
 
     Args:
@@ -168,9 +200,11 @@ def render_midi(midi: str | Path | bytes | mido.MidiFile, sf2: str | Path | None
         sf2: SoundFont file; the General MIDI font from pretty_midi when None.
         sr: Output sample rate.
         tail: Seconds rendered after the last MIDI event (releases, reverb).
+        limit: Scale the result down to a -1 dBFS peak; off for stems, whose parts must keep
+            their balance so that they sum to the whole.
 
     Returns:
-        Array of shape (n, 2), float32, peak at most -1 dBFS.
+        Array of shape (n, 2), float32, peak at most -1 dBFS when ``limit``.
 
     Raises:
         InputError: If the MIDI or SoundFont cannot be read or rendered.
@@ -193,7 +227,7 @@ def render_midi(midi: str | Path | bytes | mido.MidiFile, sf2: str | Path | None
     if audio.shape[1] == 1:
         audio = np.repeat(audio, 2, axis=1)
     audio = _resample(audio[:, :2], int(rate), int(sr))
-    return limit_peak(audio)
+    return limit_peak(audio) if limit else audio.astype(np.float32, copy=False)
 
 
 def wav_bytes(audio: np.ndarray, sr: int = DEFAULT_RATE, subtype: str = "PCM_24") -> bytes:

@@ -14,8 +14,6 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
 
 def write_clip(path: Path, seconds: float = 4.0, fps: int = 25, size=(160, 96),
                cut: float | None = None) -> Path:
@@ -89,10 +87,16 @@ def isolated_qsettings(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def screenshots() -> Path:
-    """Folder for screenshots a person can look at (the README shows one)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+def screenshots(tmp_path_factory) -> Path:
+    """Folder for screenshots a person can look at.
+
+    A temporary folder by default: tests never rewrite tracked files. To refresh the
+    documentation's pictures on purpose, run with ``SCORER_SCREENSHOTS=docs/screenshots``.
+    """
+    chosen = os.environ.get("SCORER_SCREENSHOTS")
+    folder = Path(chosen).resolve() if chosen else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def write_library(folder: Path) -> Path:
@@ -143,13 +147,17 @@ def window(qtbot, library, monkeypatch):
     settings["library/use_default"] = False
     settings["library/folders"] = [str(library)]
     win = MainWindow(settings)
-    qtbot.addWidget(win)
     win.resize(1280, 820)
     win.show()
     qtbot.waitExposed(win)
     yield win
+    # closed here, not by qtbot.addWidget (which closes before this teardown, while the
+    # edits are still unsaved, and then deletes the window under its own close)
     win.doc.undo_stack.setClean()  # no "save changes?" question at teardown
     win.close()
+    assert getattr(win, "_closed", False), "the window refused to close"
+    win.deleteLater()
+    qtbot.wait(50)
 
 
 def drop_file(widget, path: Path) -> None:
@@ -161,7 +169,7 @@ def drop_file(widget, path: Path) -> None:
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
     centre = widget.rect().center()
-    enter = QDragEnterEvent(QPointF(centre), Qt.DropAction.CopyAction, mime,
+    enter = QDragEnterEvent(centre, Qt.DropAction.CopyAction, mime,
                             Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(widget, enter)
     assert enter.isAccepted(), "the window refused the drag"
@@ -176,12 +184,3 @@ def wait_idle(qtbot, win, timeout_ms: int = 90_000) -> None:
 
     qtbot.waitUntil(lambda: win.analysis_task is None and not running_tasks(),
                     timeout=timeout_ms)
-
-
-def pytest_collection_modifyitems(config, items):
-    """Keep the GUI suite out of the default run for now: a widget teardown can deadlock
-    inside QMediaPlayer (PySide keeps the GIL while the FFmpeg backend thread needs it).
-    Run it on purpose with ``scripts/test.sh -m slow tests/gui``."""
-    for item in items:
-        if "tests/gui/" in str(item.fspath).replace("\\", "/"):
-            item.add_marker(pytest.mark.slow)

@@ -115,7 +115,7 @@ def test_drop_analyse_audition_edit_undo_export(window, qtbot, clip, tmp_path, s
     seen = {}
 
     def fill_dialog():
-        dialog = win._export_dialog
+        dialog = win.exporter.dialog
         seen["formats"] = list(dialog.format_boxes)
         dialog.folder.setText(str(out_dir))
         dialog.header_table.item(0, 0).setText("Test Production")

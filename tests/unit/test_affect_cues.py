@@ -7,12 +7,19 @@ import pytest
 
 from scorer import project as project_io
 from scorer.affect import cues as cue_mod
+from scorer.affect import fusion as fusion_module
 from scorer.affect.circumplex import quadrant
 from scorer.affect.fusion import fuse_project
 from scorer.cli import main
 from scorer.errors import ScorerError
 from scorer.project import Cue, MediaInfo, Project, TranscriptSegment
 from scorer.track import Track
+
+
+@pytest.fixture(autouse=True)
+def preset_fusion(monkeypatch):
+    """These tests are about cue planning: fuse with the presets, not the fitted model."""
+    monkeypatch.setattr(fusion_module, "fusion_method", lambda project: "presets")
 
 
 def step_track(name, change, duration, before, after, rate=4.0, conf=1.0):
@@ -130,7 +137,7 @@ def test_cue_fields_follow_valence_and_arousal():
     assert tense.tempo_range[0] <= tense.tempo <= tense.tempo_range[1]
     assert np.mean([lv for _, lv in tense.dynamics]) > np.mean([lv for _, lv in calm.dynamics])
     assert tense.dynamics[0][0] == tense.start and tense.dynamics[-1][0] == tense.end
-    assert tense.contributions == {"faces": 1.0}
+    assert tense.shares == {"faces": 1.0}
     assert tense.hit_points == [7.0] and calm.hit_points == [26.0, 33.0]
     errors = cue_mod.hit_errors(np.array(calm.hit_points) - calm.start, calm.tempo) * 1000
     assert calm.hit_error_ms == pytest.approx(errors.mean(), abs=0.05)

@@ -7,12 +7,20 @@ import wave
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from scorer import pipeline
 from scorer import project as project_io
+from scorer.affect import fusion
 from scorer.track import Track
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def preset_fusion(monkeypatch):
+    """The hook is under test, not the fusion method: fuse with the presets."""
+    monkeypatch.setattr(fusion, "fusion_method", lambda project: "presets")
 
 
 def write_wav(path, seconds=12.0, sr=16000):
@@ -45,7 +53,7 @@ def test_analyze_stores_fused_track_and_cues(tmp_path, monkeypatch):
     cue = project.cues[0]
     assert cue.end == 12.0 and cue.valence < 0 < cue.arousal
     assert cue.ducking and cue.ducking[0][0] == 0.0 and cue.ducking[0][1] <= 4.5
-    assert cue.contributions == {"prosody": 1.0}
+    assert cue.shares == {"prosody": 1.0}
     path = tmp_path / "p.scorer.json"
     project_io.save(project, path)
     again = project_io.load(path)

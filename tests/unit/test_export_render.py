@@ -70,7 +70,7 @@ def test_render_to_wav_reads_back(tmp_path):
 def test_user_soundfont_and_bad_soundfont(tmp_path):
     make_midi(tmp_path / "a.mid", beats=2)
     copy = tmp_path / "my font.sf2"
-    shutil.copy(render.default_soundfont(), copy)
+    shutil.copy(render.timgm6mb(), copy)  # small, so the copy is quick
     assert np.abs(render.render_midi(tmp_path / "a.mid", sf2=copy)).max() > 0
     bad = tmp_path / "bad.sf2"
     bad.write_bytes(b"RIFF\0\0\0\0WAVEnot a soundfont")
@@ -119,3 +119,18 @@ def test_duck_envelope_depth_and_ramps():
     assert to_db[int(6.5 * sr)] == pytest.approx(-5, abs=0.2)  # halfway up the release
     assert to_db[int(7.2 * sr)] == pytest.approx(0, abs=0.01)
     assert np.all(np.diff(to_db[int(3.4 * sr): int(4.0 * sr)]) <= 1e-6)  # monotone ramp
+
+
+def test_default_soundfont_prefers_the_user_then_fluid_then_timgm(tmp_path, monkeypatch):
+    monkeypatch.delenv(render.SOUNDFONT_ENV, raising=False)
+    monkeypatch.setattr(render, "SYSTEM_SOUNDFONTS", (tmp_path / "FluidR3_GM.sf2",))
+    assert render.default_soundfont() == render.timgm6mb()  # nothing installed: the fallback
+    shutil.copy(render.timgm6mb(), tmp_path / "FluidR3_GM.sf2")
+    assert render.default_soundfont() == tmp_path / "FluidR3_GM.sf2"
+    own = tmp_path / "mine.sf2"
+    monkeypatch.setenv(render.SOUNDFONT_ENV, str(own))
+    assert render.default_soundfont() == own
+    make_midi(tmp_path / "a.mid", beats=2)
+    with pytest.raises(InputError, match="not found") as info:  # named, not silently replaced
+        render.render_midi(tmp_path / "a.mid")
+    assert "mine.sf2" in str(info.value)

@@ -58,9 +58,18 @@ def test_longer_piece_is_cut_at_a_bar_and_closes_on_a_cadence(tmp_path):
                                 programs={"melody": 40, "bass": 42}), out)
     res = pretty_midi.PrettyMIDI(str(out))
     assert res.get_end_time() == pytest.approx(7.0, abs=0.01)
-    assert info["cut"] == pytest.approx(4.5) and info["cadence"]  # 3 bars + closing chord
-    last = [n for i in res.instruments for n in i.notes if n.start >= info["cut"] - 1e-3]
-    assert last and {n.pitch % 12 for n in last} <= {0, 4, 7}
+    # 7 s at 160 BPM is 18.7 beats: the tempo is nudged (< 2 %) so the cue ends on beat 19;
+    # three bars of the tune, the dominant in bar 4, the tonic from bar 5 to the end
+    beat = 7.0 / 19
+    assert info["cut"] == pytest.approx(12 * beat, abs=1e-3) and info["cadence"]
+    dominant = [n for i in res.instruments for n in i.notes
+                if abs(n.start - 12 * beat) < 1e-3]
+    tonic = [n for i in res.instruments for n in i.notes if abs(n.start - 16 * beat) < 1e-3]
+    assert {n.pitch % 12 for n in dominant} <= {7, 11, 2} and len(dominant) >= 2
+    assert {n.pitch % 12 for n in tonic} <= {0, 4, 7} and len(tonic) >= 2
+    assert min(tonic, key=lambda n: n.pitch).pitch % 12 == 0  # tonic in the bass
+    assert min(dominant, key=lambda n: n.pitch).pitch % 12 == 7
+    assert all(n.end == pytest.approx(7.0, abs=0.01) for n in tonic)
     assert {i.program for i in res.instruments} == {40, 42}
 
 
@@ -69,8 +78,12 @@ def test_shorter_piece_is_looped_to_the_cue(tmp_path):
     out = tmp_path / "loop.mid"
     info = adapt_midi(src, Plan(length=80.0, from_tonic="A", from_mode="minor",
                                 to_tonic="A", to_mode="minor"), out)
-    assert info["loops"] == 3
-    assert pretty_midi.PrettyMIDI(str(out)).get_end_time() == pytest.approx(80.0, abs=0.01)
+    # 80 s is 75 beats: two whole passes of the 32-beat tune end a phrase at beat 64, the
+    # dominant is held from there and the tonic from beat 72
+    assert info["loops"] == 2 and info["cadence"]
+    res = pretty_midi.PrettyMIDI(str(out))
+    assert res.get_end_time() == pytest.approx(80.0, abs=0.01)
+    assert res.time_signature_changes[0].numerator == 4
 
 
 @pytest.mark.slow  # librosa's first use imports scipy.signal & co: slow on a busy machine

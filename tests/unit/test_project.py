@@ -2,6 +2,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -141,3 +142,29 @@ def test_saved_file_has_normal_permissions(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert path.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_saved_project_carries_its_music_and_survives_a_move(tmp_path):
+    import shutil
+
+    from scorer.project import music_folder
+
+    elsewhere = tmp_path / "hidden" / "untitled_music"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "1M1_generated_0.mid").write_bytes(b"MThd-fake")
+    project = Project(title="p", cues=[Cue("1M1", 0.0, 4.0)], suggestions=[
+        Suggestion("g", "1M1", "generated", "Take", path=str(elsewhere / "1M1_generated_0.mid")),
+        Suggestion("m", "1M1", "library", "Missing", path=str(tmp_path / "gone.mid"))])
+    target = tmp_path / "work" / "film.scorer.json"
+    target.parent.mkdir()
+    project_io.save(project, target)
+    copied = music_folder(target) / "1M1_generated_0.mid"
+    assert copied.read_bytes() == b"MThd-fake"
+    raw = target.read_text()
+    assert '"film_music/1M1_generated_0.mid"' in raw  # stored relative to the project
+    assert str(tmp_path / "gone.mid") in raw  # a file that was not found keeps its path
+    moved = tmp_path / "moved"
+    shutil.move(str(target.parent), str(moved))
+    back = project_io.load(moved / "film.scorer.json")
+    assert Path(back.suggestions[0].path) == moved / "film_music" / "1M1_generated_0.mid"
+    assert Path(back.suggestions[0].path).is_file()

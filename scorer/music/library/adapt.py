@@ -7,21 +7,30 @@ MIDI (and MusicXML/ABC, rendered to MIDI by music21):
   cue's, then by octaves so the melody sits near ``cue.register``; when the modes differ the
   third and sixth (and in minor -> major the seventh) degrees are moved by a semitone
   (a modal transformation, the textbook way of turning a tune minor or major);
-- length: a piece longer than the cue is cut at the last phrase end (every four bars) or bar
-  line that leaves room for a closing bar; a shorter one is looped whole (bar-aligned) and cut
-  the same way; the closing bar is a tonic chord (a cadence onto the cue's key) held to the cue's
-  end with a decrescendo;
+- grid (the music-fit contract, :mod:`scorer.music.fit`): the piece keeps its own meter and
+  starts on one of its downbeats (a score's pickup is skipped) at the cue's start; it plays at
+  its stretched tempo on a tempo map that puts the cue's hit points on beats and its end on one;
+- length: the body (whole bars, looped when the piece is shorter than the cue) stops at a bar
+  line, preferably a phrase end (every four bars); then an authentic cadence in the cue's key:
+  the dominant (with the leading note) and the tonic, held by melody, bass and inner voices to
+  the cue's last beat; a piece without a bass gets a cadence part;
 - instruments: the tune is replayed on the cue's instruments (``cue.programs``: melody, bass,
   harmony...), as in the source paper, where the generated melody is played on any instrument;
-- dynamics: velocities follow ``cue.dynamics`` (0.5 = as written).
+- dynamics: velocities follow ``cue.dynamics`` (0.5 = as written);
+- performance: overall dynamics, the melody's articulation and octave are chosen so that the
+  delivered file's measured V/A comes closest to the cue's (:mod:`scorer.music.perform`).
 
-Audio: cut or looped at bar lines (four beats) with short crossfades, time-stretched and
-pitch-shifted with librosa (shifts above four semitones are skipped: they sound artificial),
-trimmed to the cue and faded out.
+Audio: started on a detected downbeat (the beat phase with the strongest accents), fitted to
+the cue's length by its own sections (intro, body repeated or cut at bar lines, its ending
+ringing out; a piece too short for that is looped at bar lines with short crossfades),
+time-stretched segment by segment onto the cue's grid (hit points on beats) and
+pitch-shifted with librosa; a shift above four semitones is refused and the result says so
+(it would sound artificial), as is a change of mode.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 from dataclasses import dataclass
@@ -30,8 +39,12 @@ from pathlib import Path
 import numpy as np
 
 from scorer.errors import ExportError
+from scorer.music.arrange import Arrangement, Note, Part
+from scorer.music.fit import Grid, bar_beats, hit_tempo_map, parse_meter
 from scorer.music.library import features as feat
 from scorer.music.library.rules import PITCH_NAMES
+from scorer.music.midi import midi_bytes, to_midi
+from scorer.music.perform import shape
 from scorer.project import atomic_write_bytes
 
 PHRASE_BARS = 4
@@ -83,6 +96,9 @@ class Plan:
     register: int | None = None
     programs: dict | None = None
     dynamics: list | None = None  # (seconds from the start of the cue, level 0..1)
+    hits: list | None = None  # hit points, seconds from the start of the cue
+    grid: Grid | None = None  # a ready grid (else built from the tempo and the hits)
+    target: tuple[float, float] | None = None  # cue V/A: the performance aims at it
 
 
 def plan_for_cue(entry, cue, tempo_factor: float = 1.0, change_mode: bool = True) -> Plan:
@@ -92,7 +108,9 @@ def plan_for_cue(entry, cue, tempo_factor: float = 1.0, change_mode: bool = True
     plan = Plan(tempo_factor=tempo_factor, semitones=transposition(entry.key, cue.key),
                 from_tonic=entry.key, from_mode=entry.mode, to_tonic=cue.key, to_mode=cue.mode,
                 change_mode=change_mode and entry.mode != cue.mode, length=cue.duration,
-                register=cue.register, programs=dict(cue.programs) or None, dynamics=dyn)
+                register=cue.register, programs=dict(cue.programs) or None, dynamics=dyn,
+                hits=[h - cue.start for h in cue.hit_points],
+                target=(cue.valence, cue.arousal))
     plan.start = best_start(entry, cue, cue.duration * tempo_factor)
     return plan
 
@@ -114,17 +132,54 @@ def best_start(entry, cue, needed: float) -> float:
 
 def load_midi(entry):
     """Return the entry's music as a PrettyMIDI (scores are rendered by music21)."""
+    return load_source(entry)[0]
+
+
+def _score_pickup(score) -> float:
+    """Quarter notes before bar 1's downbeat in a music21 score (0 without an anacrusis)."""
+    parts = list(getattr(score, "parts", []) or [])
+    if not parts:
+        return 0.0
+    measures = list(parts[0].getElementsByClass("Measure"))
+    if len(measures) < 2:
+        return 0.0
+    first = measures[0]
+    try:
+        bar = float(first.barDuration.quarterLength)
+    except (AttributeError, TypeError, ValueError):
+        return 0.0
+    length = float(first.duration.quarterLength)
+    if 0 < length < bar - 1e-6:
+        return float(measures[1].offset)
+    return 0.0
+
+
+def load_source(entry):
+    """Return (PrettyMIDI, pickup in quarter notes) for an indexed symbolic piece.
+
+    A score's pickup (anacrusis) comes from its first measure being shorter than the meter;
+    a MIDI file is taken to start on a downbeat, as its time signature says. The last few
+    pieces are kept in memory (parsing a score takes a while and a cue's pool shares pieces
+    with its neighbours'); nothing changes the returned object.
+    """
+    stat = Path(entry.path).stat()
+    return _load_source(entry.path, entry.ref or "", entry.kind, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _load_source(path: str, ref: str, kind: str, mtime_ns: int, size: int):
     import pretty_midi
 
-    if entry.kind == "midi":
-        return pretty_midi.PrettyMIDI(entry.path)
+    if kind == "midi":
+        return pretty_midi.PrettyMIDI(path), 0.0
     from music21.midi import translate
 
-    score = feat.parse_score(entry.path, int(entry.ref) if entry.ref else None)
+    score = feat.parse_score(path, int(ref) if ref else None)
     if hasattr(score, "scores") and not hasattr(score, "parts"):
         score = score.scores[0]
+    pickup = _score_pickup(score)
     data = translate.streamToMidiFile(score).writestr()
-    return pretty_midi.PrettyMIDI(io.BytesIO(data))
+    return pretty_midi.PrettyMIDI(io.BytesIO(data)), pickup
 
 
 def _roles(insts) -> dict[int, str]:
@@ -154,18 +209,6 @@ def _program(programs: dict, role: str, default: int) -> int:
     return default
 
 
-def _bar_times(pm, length: float) -> np.ndarray:
-    try:
-        bars = np.asarray(pm.get_downbeats(), dtype=np.float64)
-    except (ValueError, IndexError):
-        bars = np.zeros(0)
-    if len(bars) < 2:
-        _, tempi = pm.get_tempo_changes()
-        bar = 4 * 60.0 / (tempi[0] if len(tempi) else 120.0)
-        bars = np.arange(0.0, length + bar, bar)
-    return bars
-
-
 def _cut_point(bars: np.ndarray, limit: float) -> float:
     """Latest phrase end (every four bars from 0), else bar line, at or before ``limit``."""
     bars = np.unique(np.concatenate([[0.0], np.asarray(bars, dtype=np.float64)]))
@@ -178,34 +221,101 @@ def _cut_point(bars: np.ndarray, limit: float) -> float:
     return float(bars[idx[-1]])
 
 
-def adapt_midi(pm, plan: Plan, out_path: str | Path) -> dict:
-    """Write ``pm`` fitted by ``plan`` as a MIDI file (atomically); returns what was done."""
-    import pretty_midi
+def source_meter(pm) -> tuple[int, int]:
+    """The piece's meter: its first time signature, 4/4 when it has none."""
+    if pm.time_signature_changes:
+        ts = pm.time_signature_changes[0]
+        return parse_meter((ts.numerator, ts.denominator))
+    return 4, 4
 
+
+def _phrase_line(bar_lines: list[float], limit: float, bar: float) -> float:
+    """The latest bar line at or before ``limit``, or a phrase end a bar before it.
+
+    A phrase end (every four bars from the start) within a bar of ``limit`` wins: the body
+    then ends with its phrase and the dominant is held a little longer.
+    """
+    lines = [b for b in bar_lines if b <= limit + 1e-6]
+    if not lines:
+        return 0.0
+    best = lines[-1]
+    phrases = [b for b in lines if round(b / bar) % PHRASE_BARS == 0 and b > 0]
+    if phrases and best - phrases[-1] <= bar + 1e-6:
+        return phrases[-1]
+    return best
+
+
+def adapt_midi(pm, plan: Plan, out_path: str | Path, pickup: float = 0.0) -> dict:
+    """Write ``pm`` fitted by ``plan`` as a MIDI file (atomically); returns what was done.
+
+    The delivered file keeps the piece's meter, starts on one of its downbeats (bar 1's, or the
+    bar ``plan.start`` falls in) at the cue's start, sits on the grid of ``plan.grid`` (hit
+    points on beats) and, when ``plan.length`` is set, ends exactly there on an authentic
+    cadence: the body stops at a bar line, the cue's dominant chord follows, and the tonic is
+    held by melody, bass and harmony to the last beat.
+
+    Args:
+        pm: The piece (PrettyMIDI).
+        plan: What to do.
+        out_path: The MIDI file to write.
+        pickup: Quarter notes of anacrusis before the piece's first downbeat.
+    """
+    tpq = pm.resolution
     _, tempi = pm.get_tempo_changes()
-    src_tempo = float(tempi[0]) if len(tempi) else 120.0
-    end = pm.get_end_time()
-    bars = _bar_times(pm, end)
-    bar_len = float(np.median(np.diff(bars))) if len(bars) > 1 else 2.0
-    start = max(0.0, float(bars[bars <= plan.start + 1e-6][-1])) if plan.start > 0 else 0.0
-    # the segment that may be looped: from start to the end of the last bar with notes
-    seg_end = float(bars[bars >= end - 1e-3][0]) if (bars >= end - 1e-3).any() else end
-    seg_len = max(seg_end - start, bar_len)
-    seg_bars = np.concatenate([bars[(bars >= start) & (bars < seg_end)] - start, [seg_len]])
-    needed = plan.length * plan.tempo_factor if plan.length else None  # in source time
-    info = {"loops": 1, "cut": None, "cadence": False}
-    if needed is None:
-        cut, reps = end - start, 1
+    src_tempo = float(tempi[0]) if len(tempi) and tempi[0] > 0 else 120.0
+    meter = source_meter(pm)
+    bar = bar_beats(meter)
+    f = plan.tempo_factor if plan.tempo_factor > 0 else 1.0
+    target_tempo = float(np.clip(src_tempo * f, 20.0, 400.0))
+    if plan.grid is not None:
+        grid = plan.grid
+    elif plan.length:
+        grid = Grid(hit_tempo_map(plan.hits or [], target_tempo, plan.length))
     else:
-        reps = max(1, math.ceil((needed - bar_len) / seg_len)) if needed > seg_len else 1
-        all_bars = np.unique(np.concatenate([seg_bars + k * seg_len for k in range(reps)]))
-        room = needed - bar_len if needed >= 2 * bar_len else needed
-        cut = _cut_point(all_bars, room)
-        info.update(loops=reps, cut=round(cut / plan.tempo_factor, 3))
+        grid = Grid.constant(target_tempo)
+
+    def beat_of(seconds: float) -> float:
+        return pm.time_to_tick(seconds) / tpq
+
+    end_b = beat_of(pm.get_end_time())
+    first = min(max(0.0, pickup), max(0.0, end_b - bar))
+    onsets = sorted(beat_of(n.start) for inst in pm.instruments if not inst.is_drum
+                    for n in inst.notes)
+    if onsets and first + 1e-3 < onsets[0] < first + bar - 1e-3 and onsets[0] + bar < end_b:
+        # a first bar that opens with rests is a pickup written as a whole bar: bar 1 is next
+        first += bar
+    start_b = first
+    if plan.start > 0:
+        start_b = max(first, first + bar * math.floor((beat_of(plan.start) - first) / bar + 1e-6))
+    # the body that may repeat: whole bars from the start to the bar line after the music
+    # (a last bar left short by a pickup is filled with rest, so repeats keep the meter)
+    seg_bars = max(1, math.ceil((end_b - start_b) / bar - 0.02))
+    seg_len = seg_bars * bar
+    total = grid.beat(plan.length) if plan.length else end_b - start_b
+    info = {"loops": 1, "cut": None, "cadence": False, "meter": f"{meter[0]}/{meter[1]}",
+            "downbeat": round(start_b, 3)}
+    tonic_bar = dominant = total
+    if plan.length and total >= bar + 1.0:
+        # the tonic from the last bar line that leaves it at least a beat, the dominant before
+        tonic_bar = bar * math.floor((total - 1.0) / bar + 1e-9)
+        lines = [k * bar for k in range(int(tonic_bar / bar))]
+        dominant = _phrase_line(lines, tonic_bar - bar, bar) if tonic_bar >= bar else 0.0
+        if tonic_bar - dominant > 3 * bar or dominant <= 0:
+            dominant = max(0.0, tonic_bar - bar)
+    elif plan.length:  # shorter than a bar and a beat: dominant on the first half
+        dominant, tonic_bar = 0.0, total / 2
+    body_end = dominant
+    reps = max(1, math.ceil(body_end / seg_len - 1e-9)) if seg_len > 0 else 1
+    if body_end < seg_len * reps - 1e-6 or reps > 1:
+        info["cut"] = round(grid.seconds(body_end), 3)
+    info["loops"] = reps
+
     roles = _roles(pm.instruments)
     programs = plan.programs or {}
     degree = mode_map(plan.from_mode, plan.to_mode) if plan.change_mode else {}
     src_pc = pitch_class(plan.from_tonic)
+    key_pc = (src_pc + plan.semitones) % 12
+    mode = plan.to_mode if plan.change_mode else plan.from_mode
 
     def repitch(p: int) -> int:
         if degree:
@@ -218,114 +328,248 @@ def adapt_midi(pm, plan: Plan, out_path: str | Path) -> dict:
     if plan.register is not None and melody and not plan.octaves:
         mean = np.mean([repitch(n.pitch) for n in pm.instruments[melody[0]].notes])
         octave = int(np.clip(12 * round((plan.register - mean) / 12), -24, 24))
-    f = plan.tempo_factor
-    out = pretty_midi.PrettyMIDI(initial_tempo=src_tempo * f, resolution=480)
-    if pm.time_signature_changes:
-        ts = pm.time_signature_changes[0]
-        out.time_signature_changes.append(pretty_midi.TimeSignature(ts.numerator,
-                                                                    ts.denominator, 0.0))
-    total = needed if needed is not None else end - start
+
+    level = _level_reader(plan.dynamics, grid)
+    parts: list[Part] = []
+    channels = iter([c for c in range(16) if c != 9])
+    by_role: dict[str, Part] = {}
     for i, inst in enumerate(pm.instruments):
         role = roles.get(i)
         program = _program(programs, role, inst.program) if role else inst.program
-        new = pretty_midi.Instrument(program=program, is_drum=inst.is_drum, name=role or inst.name)
+        channel = 9 if inst.is_drum else next(channels, 15)
+        part = Part(role=role or "other", name=role or inst.name or "part", program=program,
+                    channel=channel)
+        starts = np.array([beat_of(n.start) for n in inst.notes])
+        ends = np.array([beat_of(n.end) for n in inst.notes])
         for k in range(reps):
-            for n in inst.notes:
-                if not start - 1e-6 <= n.start < seg_end:
+            for n, b0, b1 in zip(inst.notes, starts, ends, strict=True):
+                if not start_b - 1e-6 <= b0 < start_b + seg_len - 1e-6:
                     continue
-                t0 = n.start - start + k * seg_len
-                if t0 >= cut - 1e-6:
+                t0 = b0 - start_b + k * seg_len
+                if t0 >= body_end - 1e-6:
                     continue
-                t1 = min(n.end - start + k * seg_len, cut)
+                t1 = min(b1 - start_b + k * seg_len, body_end, (k + 1) * seg_len)
                 pitch = n.pitch if inst.is_drum else repitch(n.pitch) + octave
-                new.notes.append(pretty_midi.Note(n.velocity, int(np.clip(pitch, 0, 127)),
-                                                  t0 / f, max(t1, t0 + 0.01) / f))
-        out.instruments.append(new)
-    if needed is not None and total - cut > 0.25 * bar_len:
-        _cadence(out, roles, plan, cut / f, total / f, octave)
+                part.notes.append(Note(int(np.clip(pitch, 0, 127)), t0, max(t1 - t0, 0.05),
+                                       _velocity(n.velocity, level(t0))))
+        parts.append(part)
+        if role and role not in by_role:
+            by_role[role] = part
+    if plan.length and total - body_end > 0.25:
+        _cadence(parts, by_role, programs, channels, key_pc, mode, dominant, tonic_bar, total,
+                 plan.register or 60, level)
         info["cadence"] = True
-    if plan.dynamics:
-        _apply_dynamics(out, plan.dynamics)
-    for inst in out.instruments:
-        inst.notes.sort(key=lambda n: (n.start, n.pitch))
-    buf = io.BytesIO()
-    out.write(buf)
+    for part in parts:
+        part.notes.sort(key=lambda n: (n.start, n.pitch))
+    arr = Arrangement(title=Path(out_path).stem, tempo=target_tempo, beats=total,
+                      key=PITCH_NAMES[key_pc], mode=mode,
+                      parts=[p for p in parts if p.notes], chords=[],
+                      tempo_map=list(grid.segments), meter=f"{meter[0]}/{meter[1]}")
+    if plan.target is not None and arr.parts:
+        arr, info["performance"] = shape(arr, *plan.target)
     try:
-        atomic_write_bytes(out_path, buf.getvalue())
+        atomic_write_bytes(out_path, midi_bytes(to_midi(arr)))
     except OSError as exc:
         raise ExportError(f"cannot write adapted music ({exc.strerror or exc})", out_path) from exc
-    info.update(tempo=round(src_tempo * f, 2), semitones=plan.semitones, octave_shift=octave,
+    info.update(tempo=round(target_tempo, 2), semitones=plan.semitones, octave_shift=octave,
                 mode_change=f"{plan.from_mode}->{plan.to_mode}" if degree else "",
-                length=round(out.get_end_time(), 3), start=round(start, 3))
+                length=round(grid.seconds(total), 3), start=round(pm.tick_to_time(
+                    int(round(start_b * tpq))), 3))
     return info
 
 
-def _cadence(out, roles, plan: Plan, t0: float, t1: float, octave: int) -> None:
-    """Close on the cue's tonic chord, held to the end with a decrescendo."""
-    import pretty_midi
-
-    tonic = pitch_class(plan.to_tonic)
-    third = 3 if plan.to_mode == "minor" else 4
-    by_role = {roles.get(i): inst for i, inst in enumerate(out.instruments)}
-    reg = plan.register or 60
-    chord = [tonic + 48 + o for o in (0, third, 7)]
-    chord = [p + 12 * round((reg - 7 - np.mean(chord)) / 12) for p in chord]
-    targets = []
-    if "melody" in by_role:
-        top = tonic + 12 * round((reg - tonic) / 12)
-        targets.append((by_role["melody"], [top]))
-    if "harmony" in by_role:
-        targets.append((by_role["harmony"], chord))
-    elif "bass" not in by_role and "melody" in by_role:
-        targets.append((by_role["melody"], chord))
-    if "bass" in by_role:
-        targets.append((by_role["bass"], [tonic + 36]))
-    elif "melody" in by_role and "harmony" in by_role:
-        targets.append((by_role["harmony"], [tonic + 36]))
-    if not targets and out.instruments:
-        targets.append((out.instruments[0], chord))
-    elif not targets:
-        inst = pretty_midi.Instrument(program=0, name="cadence")
-        out.instruments.append(inst)
-        targets.append((inst, chord))
-    for inst, pitches in targets:
-        for p in pitches:
-            inst.notes.append(pretty_midi.Note(72, int(np.clip(p, 0, 127)), t0, t1))
-
-
-def _apply_dynamics(out, points: list) -> None:
+def _level_reader(points: list | None, grid: Grid):
+    """Dynamics level (0..1; 0.5 = as written) at a beat, from (seconds, level) points."""
+    if not points:
+        return lambda beat: 0.5
     times = np.array([p[0] for p in points], dtype=np.float64)
     levels = np.array([p[1] for p in points], dtype=np.float64)
     order = np.argsort(times)
     times, levels = times[order], levels[order]
-    for inst in out.instruments:
-        for n in inst.notes:
-            level = float(np.interp(n.start, times, levels))
-            n.velocity = int(np.clip(n.velocity * (0.4 + 1.2 * level), 1, 127))
+    return lambda beat: float(np.interp(grid.seconds(beat), times, levels))
+
+
+def _velocity(velocity: int, level: float) -> int:
+    return int(np.clip(velocity * (0.4 + 1.2 * level), 1, 127))
+
+
+def _nearest(pc: int, target: float) -> int:
+    """The pitch of class ``pc`` nearest to ``target``."""
+    base = int(round(target))
+    return min((base + d for d in range(-6, 7) if (base + d) % 12 == pc % 12),
+               key=lambda p: abs(p - target))
+
+
+def _cadence(parts, by_role, programs, channels, tonic: int, mode: str, dominant: float,
+             tonic_bar: float, total: float, register: int, level) -> None:
+    """Dominant -> tonic in the cue's key: V (with the leading note) then I held to the end.
+
+    The melody steps from the leading note or the second degree to the tonic; the bass from
+    the dominant's root down a fifth (or up a fourth) to the tonic; the inner voices move to
+    the nearest notes of each chord. A piece without a bass gets a cadence part.
+    """
+    third = 3 if mode == "minor" else 4
+    v_chord = [(tonic + 7) % 12, (tonic + 11) % 12, (tonic + 2) % 12]
+    i_chord = [tonic % 12, (tonic + third) % 12, (tonic + 7) % 12]
+    melody = by_role.get("melody")
+    bass = by_role.get("bass")
+    harmony = by_role.get("harmony")
+    if bass is None:
+        bass = Part(role="bass", name="cadence", program=_program(programs, "harmony", 48),
+                    channel=next(channels, 15))
+        parts.append(bass)
+        harmony = harmony or bass
+    last_mel = [n.pitch for n in melody.notes if n.start < dominant] if melody else []
+    top = last_mel[-1] if last_mel else register
+    v_top = min((_nearest((tonic + 11) % 12, top), _nearest((tonic + 2) % 12, top)),
+                key=lambda p: abs(p - top))
+    i_top = _nearest(tonic, v_top)
+    bass_prev = [n.pitch for n in bass.notes if n.start < dominant]
+    low = bass_prev[-1] if bass_prev else register - 24
+    v_root = _nearest((tonic + 7) % 12, min(low, register - 12))
+    i_root = _nearest(tonic, v_root - 3)
+    v_len, i_len = tonic_bar - dominant, total - tonic_bar
+    vel_v, vel_i = _velocity(80, level(dominant)), _velocity(84, level(tonic_bar))
+    if melody is not None and v_len > 0:
+        melody.notes.append(Note(v_top, dominant, v_len, vel_v))
+    if melody is not None:
+        melody.notes.append(Note(i_top, tonic_bar, i_len, vel_i))
+    if v_len > 0:
+        bass.notes.append(Note(v_root, dominant, v_len, vel_v))
+    bass.notes.append(Note(i_root, tonic_bar, i_len, vel_i))
+    if harmony is not None:
+        centre = (v_root + v_top) / 2 if melody is not None else register - 5
+        voiced = sorted(_nearest(pc, centre + off) for pc, off in zip(v_chord, (-4, 0, 4),
+                                                                      strict=True))
+        moved = sorted(min((_nearest(pc, p) for pc in i_chord), key=lambda q: abs(q - p))
+                       for p in voiced)
+        if len({q % 12 for q in moved}) < 3:  # keep a full triad: missing note near the middle
+            missing = [pc for pc in i_chord if pc not in {q % 12 for q in moved}]
+            moved[1] = _nearest(missing[0], moved[1])
+        for p, q in zip(voiced, sorted(moved), strict=True):
+            if v_len > 0:
+                harmony.notes.append(Note(p, dominant, v_len, _velocity(70, level(dominant))))
+            harmony.notes.append(Note(q, tonic_bar, i_len, _velocity(72, level(tonic_bar))))
 
 
 # ---------------------------------------------------------------- audio
 
 
+def downbeat_phase(y: np.ndarray, sr: int, beats: np.ndarray, per_bar: int = 4) -> int:
+    """Which of the first ``per_bar`` beats is a downbeat: the phase with the most onset energy.
+
+    Downbeats carry the strongest accents (bass notes, kicks, chord changes) in most music, so
+    the beat phase whose beats have the highest mean onset strength is taken as bar 1.
+    """
+    import librosa
+
+    if len(beats) < 2 * per_bar:
+        return 0
+    hop = 512
+    env = librosa.onset.onset_strength(y=y, sr=sr, hop_length=hop)
+    frames = np.clip(np.round(np.asarray(beats) * sr / hop).astype(int), 0, len(env) - 1)
+    strength = env[frames]
+    means = [float(strength[p::per_bar].mean()) for p in range(per_bar)]
+    return int(np.argmax(means))
+
+
+def rearrange_sections(y: np.ndarray, sr: int, bars: np.ndarray, total_beats: float,
+                       phrase: int = PHRASE_BARS) -> tuple[np.ndarray, dict] | None:
+    """Fit a piece to ``total_beats`` by its own sections instead of a cut and a fade.
+
+    The first phrase is the intro, the last phrase (with whatever rings after its last bar
+    line) the ending, and the bars between them the body, which is repeated from its start
+    or cut at a bar line (at a phrase end when that fits) so that intro + body + ending fill
+    the whole bars of the cue; the ending's own decay fills the part of a bar left over.
+    Jumps are joined with 20 ms crossfades that keep every bar's length.
+
+    Args:
+        y: The piece (mono float).
+        sr: Its sample rate.
+        bars: Downbeat times from the chosen start (seconds).
+        total_beats: Beats of the cue (4 to a bar).
+        phrase: Bars in a phrase (intro and ending are one phrase each).
+
+    Returns:
+        (the rearranged audio, {"intro", "body", "ending", "source_bars"} in bars), or None
+        when the piece has too few bars for an intro, a body and an ending.
+    """
+    bars = np.asarray(bars, dtype=np.float64)
+    if len(bars) >= 2:  # the bar after the last downbeat counts when the audio holds it
+        bar_len = float(np.median(np.diff(bars)))
+        if len(y) / sr - bars[-1] >= 0.9 * bar_len:
+            bars = np.append(bars, bars[-1] + bar_len)
+    n = len(bars) - 1  # complete bars
+    want = int(total_beats // 4)
+    if n < 3 * phrase or want < 2 * phrase:
+        return None
+    body = list(range(phrase, n - phrase))
+    n_body = want - 2 * phrase
+    order = list(range(phrase)) + [body[k % len(body)] for k in range(n_body)] + \
+        list(range(n - phrase, n))
+    edges = [int(t * sr) for t in bars] + [len(y)]
+    pieces: list[tuple[int, int]] = []
+    for idx in order:
+        a, b = edges[idx], edges[idx + 1]
+        if idx == n - 1:
+            b = len(y)  # the ending rings out
+        if pieces and pieces[-1][1] == a:
+            pieces[-1] = (pieces[-1][0], b)
+        else:
+            pieces.append((a, b))
+    fade = int(0.02 * sr)
+    ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
+    chunks = [y[pieces[0][0]:pieces[0][1]].astype(np.float32)]
+    for (_, prev_end), (a, b) in zip(pieces, pieces[1:], strict=False):
+        head = y[a:b].astype(np.float32, copy=True)
+        # the previous bar's continuation fades out under the new bar's start: the join is
+        # smooth and every bar keeps its length, so beats stay where the grid expects them
+        tail = y[prev_end:prev_end + fade].astype(np.float32)
+        k = min(len(tail), len(head))
+        head[:k] = head[:k] * ramp[:k] + tail[:k] * ramp[::-1][:k]
+        chunks.append(head)
+    out = np.concatenate(chunks)
+    return out, {"intro": phrase, "body": n_body, "ending": phrase, "source_bars": n}
+
+
 def adapt_audio(y: np.ndarray, sr: int, plan: Plan, out_path: str | Path,
                 beats: list[float] | None = None) -> dict:
-    """Write audio fitted by ``plan`` as a 16-bit WAV file (atomically)."""
+    """Write audio fitted by ``plan`` as a 16-bit WAV file (atomically).
+
+    Starts on a detected downbeat, loops whole bars, and time-stretches each stretch of the
+    cue's grid (hit points on beats) at its own rate; a transposition beyond
+    ``MAX_AUDIO_SHIFT`` semitones is refused (the result says so) rather than done badly.
+    """
     import librosa
     import soundfile
 
     duration = len(y) / sr
     beats = np.asarray(beats if beats is not None and len(beats) >= 8 else [], dtype=np.float64)
+    phase = 0
     if len(beats) >= 8:
-        bars = beats[::4]
+        phase = downbeat_phase(y, sr, beats)
+        bars = beats[phase::4]
     else:
         bars = np.arange(0.0, duration, 2.0)
-    start = float(bars[bars <= plan.start + 1e-6][-1]) if plan.start > 0 and len(bars) else 0.0
-    needed = plan.length * plan.tempo_factor if plan.length else duration - start
+    period = float(np.median(np.diff(beats))) if len(beats) >= 8 else 0.5
+    start = float(bars[bars <= plan.start + 1e-6][-1]) if plan.start > 0 and len(bars) and \
+        (bars <= plan.start + 1e-6).any() else (float(bars[0]) if len(bars) else 0.0)
+    src_tempo = 60.0 / period
+    target_tempo = src_tempo * plan.tempo_factor
+    grid = plan.grid or (Grid(hit_tempo_map(plan.hits or [], target_tempo, plan.length))
+                         if plan.length else Grid.constant(target_tempo))
+    total_beats = grid.beat(plan.length) if plan.length else (duration - start) / period
+    needed = total_beats * period + 0.5  # source seconds, a little spare for the stretcher
     fade = int(0.05 * sr)
     seg_end = float(bars[-1]) if len(bars) > 2 and bars[-1] - start > 4 else duration
     seg = y[int(start * sr):int(seg_end * sr)]
-    info = {"loops": 1, "cut": None}
-    if len(seg) / sr < needed:  # loop whole bar-aligned segments, crossfading the joins
+    info = {"loops": 1, "cut": None, "downbeat_phase": phase, "downbeat": round(start, 3)}
+    arranged = (rearrange_sections(y, sr, bars[bars >= start - 1e-6], total_beats)
+                if plan.length and len(beats) >= 8 else None)
+    if arranged is not None:  # intro, body repeated or cut at bar lines, the piece's ending
+        seg, info["sections"] = arranged
+        info["loops"] = 1
+    elif len(seg) / sr < needed:  # loop whole bar-aligned segments, crossfading the joins
         reps = math.ceil(needed / (len(seg) / sr))
         ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
         out = seg.copy()
@@ -336,22 +580,33 @@ def adapt_audio(y: np.ndarray, sr: int, plan: Plan, out_path: str | Path,
             out = np.concatenate([out[:-fade], out[-fade:] + head[:fade], head[fade:]])
         seg = out
         info["loops"] = reps
-    rel_bars = np.concatenate([bars[bars > start] - start + k * (seg_end - start)
-                               for k in range(info["loops"])]) if len(bars) else np.zeros(0)
-    cut = _cut_point(rel_bars, needed) if len(rel_bars) else needed
-    if cut < 0.75 * needed:
-        cut = needed
-    seg = seg[:int(cut * sr)]
-    info["cut"] = round(cut / plan.tempo_factor, 3)
-    if abs(plan.tempo_factor - 1.0) > 0.005:
-        seg = librosa.effects.time_stretch(seg, rate=plan.tempo_factor)
+    # each tempo segment of the grid takes its beats of the source at its own rate
+    pieces = []
+    bounds = [b for b in grid.beats if b < total_beats] + [total_beats]
+    for i, (b0, b1) in enumerate(zip(bounds, bounds[1:], strict=False)):
+        last_segment = i == len(bounds) - 2
+        # the last segment keeps what follows it: a rearranged piece's own ending rings out
+        chunk = seg[int(b0 * period * sr):None if last_segment and arranged is not None
+                    else int(b1 * period * sr)]
+        rate = grid.bpms[i] / src_tempo
+        if len(chunk) and abs(rate - 1.0) > 0.005:
+            chunk = librosa.effects.time_stretch(chunk, rate=rate)
+        pieces.append(chunk)
+    seg = np.concatenate(pieces) if pieces else seg[:0]
+    info["cut"] = None
     shift = plan.semitones if abs(plan.semitones) <= MAX_AUDIO_SHIFT else 0
     if shift:
         seg = librosa.effects.pitch_shift(seg, sr=sr, n_steps=shift)
     if plan.length:
         target = int(plan.length * sr)
         seg = np.concatenate([seg, np.zeros(max(0, target - len(seg)), np.float32)])[:target]
-    tail = min(len(seg), int(1.5 * sr))
+    # the last beat rings out rather than a long fade that stops the music early; a piece
+    # that ends with its own ending only needs a click-free edge
+    last_beat = grid.seconds(total_beats) - grid.seconds(max(0.0, total_beats - 1))
+    tail = min(len(seg), int(last_beat * sr) if plan.length else int(1.5 * sr))
+    tail = max(tail, min(len(seg), int(0.3 * sr)))
+    if arranged is not None:
+        tail = min(len(seg), int(0.05 * sr))
     if tail:
         seg[-tail:] *= np.linspace(1.0, 0.0, tail, dtype=np.float32)
     peak = float(np.max(np.abs(seg))) if len(seg) else 0.0
@@ -364,7 +619,15 @@ def adapt_audio(y: np.ndarray, sr: int, plan: Plan, out_path: str | Path,
     except OSError as exc:
         raise ExportError(f"cannot write adapted music ({exc.strerror or exc})", out_path) from exc
     info.update(semitones=shift, length=round(len(seg) / sr, 3), start=round(start, 3),
+                tempo=round(target_tempo, 2),
                 skipped_shift=plan.semitones if shift != plan.semitones else 0)
+    if info["skipped_shift"]:
+        info["refused"] = (f"transposition by {plan.semitones:+d} semitones refused: audio "
+                           f"pitch-shifted beyond +-{MAX_AUDIO_SHIFT} sounds artificial; "
+                           f"kept in {plan.from_tonic} {plan.from_mode}")
+    if plan.change_mode:
+        info["refused_mode"] = (f"{plan.from_mode} -> {plan.to_mode} not done: audio cannot "
+                                "change mode")
     return info
 
 
@@ -377,4 +640,5 @@ def adapt_entry(entry, plan: Plan, out_dir: str | Path, stem: str) -> tuple[Path
         path = out_dir / f"{stem}.wav"
         return path, adapt_audio(y, sr, plan, path, entry.features.get("beats"))
     path = out_dir / f"{stem}.mid"
-    return path, adapt_midi(load_midi(entry), plan, path)
+    pm, pickup = load_source(entry)
+    return path, adapt_midi(pm, plan, path, pickup)

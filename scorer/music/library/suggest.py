@@ -1,11 +1,16 @@
 """Suggestions per cue: library pieces (adapted to the cue) and generated music, ranked together.
 
+Ranking is on what the editor receives: a pool of library pieces is adapted to the cue and
+each adapted file is re-measured; the explanation shows the source piece's V/A beside the
+delivered file's.
+
 Generated music is judged by the same yardstick as library music: its MIDI file is described
 by the same features and rules, then scored by :func:`retrieval.score_all` against the cue.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from pathlib import Path
@@ -58,6 +63,37 @@ def _adapt_library(cue: Cue, sug: Suggestion, index: LibraryIndex, folder: Path)
                                    f"{cue.number}_{_slug(entry.title)}_{entry.id}")
     sug.path = str(path)
     sug.params["adapted"] = info
+    sug.params["meter"] = info.get("meter", "")
+    sug.params["transpose"] = info.get("semitones", sug.params.get("transpose", 0))
+    sug.explanation += "; " + describe_adaptation(info)
+
+
+def describe_adaptation(info: dict) -> str:
+    """Say in words what the adaptation did (only what it did)."""
+    done = []
+    if info.get("meter"):
+        done.append(f"{info['meter']} kept")
+    if info.get("tempo"):
+        done.append(f"{info['tempo']:.0f} BPM on the cue's hit grid")
+    if info.get("semitones"):
+        done.append(f"transposed {info['semitones']:+d}")
+    if info.get("octave_shift"):
+        done.append(f"octave {info['octave_shift'] // 12:+d}")
+    if info.get("mode_change"):
+        done.append(f"mode {info['mode_change']}")
+    if info.get("loops", 1) > 1:
+        done.append(f"body played {info['loops']}x")
+    if info.get("cadence"):
+        done.append("ends on a V-I cadence at the cue's end")
+    perf = info.get("performance")
+    if perf:
+        done.append(f"performed: dynamics x{perf['velocity']:g}, melody articulation "
+                    f"{perf['articulation']:g}" + (f", melody {perf['octave']:+d} semitones"
+                                                    if perf["octave"] else ""))
+    for key in ("refused", "refused_mode"):
+        if info.get(key):
+            done.append(info[key])
+    return "delivered: " + (", ".join(done) or "as written")
 
 
 def score_file(cue: Cue, path: str | Path) -> tuple[dict, dict]:
@@ -79,44 +115,144 @@ def score_file(cue: Cue, path: str | Path) -> tuple[dict, dict]:
     return rec, {k: float(v[0]) for k, v in s.items() if k != "id"}
 
 
+def generated_suggestion(cue: Cue, folder: str | Path, style: str = "", seed: int = 0,
+                         temperature: float = 1.0, palette: str = "",
+                         cancel=None) -> Suggestion:
+    """Generate music for a cue, save it as MIDI in ``folder`` and score it like a library piece.
+
+    Args:
+        cue: The cue (its plan: tempo, key, register, programs...).
+        folder: Where the MIDI file goes (created if missing).
+        style: Melody style ("" = the cue's own style, else chosen by the router).
+        seed: Random seed; the same cue and arguments give the same music.
+        temperature: Sampling temperature.
+        palette: An instrumentation preset for this take ("" = the cue's).
+        cancel: A CancelToken, checked before the file is written.
+
+    Raises:
+        ScorerError: If generation fails (no model, impossible cue) or the file is unreadable.
+    """
+    from scorer.affect.cues import INSTRUMENTATION
+    from scorer.music.generate import generate_for_cue
+
+    if palette:
+        if palette not in INSTRUMENTATION:
+            raise ScorerError(f"unknown instrumentation {palette!r}")
+        cue = copy.deepcopy(cue)
+        cue.instrumentation, cue.programs = palette, dict(INSTRUMENTATION[palette])
+    style = style or cue.style
+    piece = generate_for_cue(cue, style=style or None, seed=seed, temperature=temperature)
+    if cancel is not None:
+        cancel.raise_if_set()
+    used = getattr(piece, "style", "") or style or "auto"
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    default_take = not palette and temperature == 1.0
+    name = (f"{cue.number}_generated_{seed}" if default_take and not style
+            else f"{cue.number}_{used}_s{seed}_t{temperature:.2f}_{palette or 'plan'}")
+    path = folder / f"{_slug(name)}.mid"
+    piece.save(path)
+    rec, s = score_file(cue, path)
+    fits = {k: round(s[k], 4) for k in retrieval.WEIGHTS if k in s}
+    sid = (f"{cue.number}-gen-{seed}" if default_take and not style
+           else f"{cue.number}-gen-{used}-{seed}-{temperature:.2f}-{palette or 'plan'}")
+    take = f"seed {seed}" + (f", T {temperature:.1f}" if temperature != 1.0 else "")
+    return Suggestion(
+        id=sid, cue=cue.number, source="generated",
+        title=f"Generated {used} melody ({take})", path=str(path), score=round(s["score"], 4),
+        explanation=(f"score {s['score']:.2f}; melody LSTM ({used}) at temperature "
+                     f"{temperature:.1f}, seed {seed}, arranged for "
+                     f"{cue.instrumentation.replace('_', ' ')} in {cue.key} {cue.mode} at "
+                     f"{cue.tempo:.0f} BPM; measured V{rec['valence']:+.2f} "
+                     f"A{rec['arousal']:+.2f} vs cue V{cue.valence:+.2f} A{cue.arousal:+.2f}, "
+                     f"{rec['tempo']:.0f} BPM, {rec['duration']:.0f} s (rules, as for library "
+                     "pieces)"),
+        params={"style": used, "seed": seed, "temperature": temperature,
+                "programs": dict(cue.programs), "fits": fits,
+                "valence": rec["valence"], "arousal": rec["arousal"]})
+
+
 def _generated(cue: Cue, folder: Path, count: int) -> list[Suggestion]:
-    try:
-        from scorer.music.generate import generate_for_cue
-    except ImportError:
-        return []
     out = []
     for seed in range(count):
         try:
-            piece = generate_for_cue(cue, seed=seed)
-            path = folder / f"{cue.number}_generated_{seed}.mid"
-            piece.save(path)
-            rec, s = score_file(cue, path)
+            out.append(generated_suggestion(cue, folder, seed=seed))
+        except ImportError:
+            return out
         except ScorerError as exc:
             log.warning("generation for cue %s failed: %s", cue.number, exc)
             break
-        fits = {k: round(s[k], 4) for k in retrieval.WEIGHTS if k in s}
-        style = getattr(piece, "style", "") or ""
-        out.append(Suggestion(
-            id=f"{cue.number}-gen-{seed}", cue=cue.number, source="generated",
-            title=f"Generated {style} melody (seed {getattr(piece, 'seed', seed)})".replace(
-                "  ", " "),
-            path=str(path), score=round(s["score"], 4),
-            explanation=(f"score {s['score']:.2f}; generated for this cue; measured "
-                         f"V{rec['valence']:+.2f} A{rec['arousal']:+.2f} vs cue "
-                         f"V{cue.valence:+.2f} A{cue.arousal:+.2f}, {rec['tempo']:.0f} BPM, "
-                         f"{rec['duration']:.0f} s (rules, as for library pieces)"),
-            params={"style": style, "seed": getattr(piece, "seed", seed), "fits": fits,
-                    "valence": rec["valence"], "arousal": rec["arousal"]}))
+    return out
+
+
+def _adapt_errors() -> tuple[type[BaseException], ...]:
+    """What adapting a piece may raise for a bad source (music21 on malformed repeats...)."""
+    errors: tuple[type[BaseException], ...] = (ScorerError, OSError, ValueError, EOFError,
+                                               ZeroDivisionError, IndexError, KeyError)
+    try:
+        from music21.exceptions21 import Music21Exception
+    except ImportError:
+        return errors
+    return (*errors, Music21Exception)
+
+
+def measure_delivered(cue: Cue, sug: Suggestion) -> None:
+    """Re-measure an adapted suggestion's file and score it on what the editor receives.
+
+    The delivered file's V/A (the same rules that index the library) replaces the source
+    piece's in the score; the explanation shows both.
+    """
+    rec, s = score_file(cue, sug.path)
+    src_v, src_a = sug.params.get("valence", 0.0), sug.params.get("arousal", 0.0)
+    sug.params["source_score"] = sug.score
+    sug.params["delivered"] = {"valence": round(rec["valence"], 4),
+                               "arousal": round(rec["arousal"], 4),
+                               "tempo": round(rec["tempo"], 2), "score": round(s["score"], 4)}
+    sug.score = round(s["score"], 4)
+    sug.explanation = (f"score {s['score']:.2f} measured on the delivered file: "
+                       f"V{rec['valence']:+.2f} A{rec['arousal']:+.2f} vs cue "
+                       f"V{cue.valence:+.2f} A{cue.arousal:+.2f} (source piece "
+                       f"V{src_v:+.2f} A{src_a:+.2f}, source score "
+                       f"{sug.params['source_score']:.2f})"
+                       f"; ranked for retrieval as: {sug.explanation}")
+
+
+def suggest_cue(cue: Cue, index: LibraryIndex, folder: Path, n: int = 5,
+                with_generated: bool = True, pool: int | None = None) -> list[Suggestion]:
+    """Suggestions for one cue, ranked on the files the editor receives.
+
+    The ``pool`` (default 2 n) best library pieces by their source V/A are adapted, each
+    adapted file is re-measured (:func:`measure_delivered`) and the ``n`` best by the delivered
+    score are kept; generated pieces are measured the same way. A piece that cannot be adapted
+    is dropped with a warning.
+    """
+    ranked = suggest_for_cue(cue, index, pool or 2 * n)
+    delivered = []
+    for sug in ranked:
+        try:
+            _adapt_library(cue, sug, index, folder)
+            measure_delivered(cue, sug)
+        except _adapt_errors() as exc:
+            log.warning("cannot adapt %s for cue %s: %s", sug.title, cue.number, exc)
+            continue
+        delivered.append(sug)
+    delivered.sort(key=lambda s: -s.score)
+    out = delivered[:n]
+    if with_generated:
+        out += _generated(cue, folder, max(1, n // 2))
+    out.sort(key=lambda s: -s.score)
     return out
 
 
 def suggest_project(project: Project, project_path: str | Path, n: int = 5,
                     with_generated: bool = True, progress=None, cancel=None,
                     index: LibraryIndex | None = None,
-                    use_default: bool = True) -> list[Suggestion]:
+                    use_default: bool = True,
+                    numbers: list[str] | None = None) -> list[Suggestion]:
     """Fill ``project.suggestions``: per cue, adapted library pieces and generated music.
 
-    Suggestions of locked cues are kept as they are. Adapted files go to PROJECTNAME_music/
+    Suggestions of locked cues (and, with ``numbers``, of every cue not named) are kept as
+    they are. Adapted files go to PROJECTNAME_music/
     beside the project. The default library is indexed on first use.
 
     Args:
@@ -128,6 +264,7 @@ def suggest_project(project: Project, project_path: str | Path, n: int = 5,
         cancel: A CancelToken.
         index: The library (the user's library if None).
         use_default: Index the music21 default library first if it is not yet.
+        numbers: Re-suggest only these cues (after an edit); None for every unlocked cue.
 
     Returns:
         The new suggestions.
@@ -140,25 +277,23 @@ def suggest_project(project: Project, project_path: str | Path, n: int = 5,
             index.ensure_default(progress, cancel)
         folder = music_folder(project_path)
         folder.mkdir(parents=True, exist_ok=True)
-        keep = {c.number for c in project.cues if c.locked}
-        result = [s for s in project.suggestions if s.cue in keep]
+        wanted = None if numbers is None else set(numbers)
+        cues = [c for c in project.cues
+                if not c.locked and (wanted is None or c.number in wanted)]
+        redo = {c.number for c in cues}
+        numbered = {c.number for c in project.cues}
+        result = [s for s in project.suggestions if s.cue not in redo and s.cue in numbered]
         say("suggest", 0.0)
-        cues = [c for c in project.cues if not c.locked]
         for i, cue in enumerate(cues):
             if cancel is not None:
                 cancel.raise_if_set()
-            ranked = suggest_for_cue(cue, index, n)
-            for sug in ranked:
-                try:
-                    _adapt_library(cue, sug, index, folder)
-                except (ScorerError, OSError, ValueError, EOFError) as exc:
-                    log.warning("cannot adapt %s for cue %s: %s", sug.title, cue.number, exc)
-                    sug.explanation += f"; not adapted ({exc})"
-            if with_generated:
-                ranked += _generated(cue, folder, max(1, n // 2))
-            ranked.sort(key=lambda s: -s.score)
-            result += ranked
+            result += suggest_cue(cue, index, folder, n, with_generated)
             say("suggest", (i + 1) / len(cues))
+        known = {c.number: c for c in project.cues}
+        for number in redo:  # a choice made for the old suggestions no longer exists
+            cue = known[number]
+            if cue.choice and not any(s.id == cue.choice for s in result):
+                cue.choice = ""
         project.suggestions = result
         return result
     finally:
