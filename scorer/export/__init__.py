@@ -301,12 +301,13 @@ def _export(project: Project, cues: list[CueMusic], tb: Timebase, parts: list[st
     if "srt" in parts or "vtt" in parts:
         step("captions", 0.0)
         # captions describe the music as it plays: the fitted audio of each cue
-        heard = {m.cue.number: (a, mixdown.SR) for m, a in fitted}
+        heard = {}
         for i, music in enumerate(cues):
             if music.cue.number not in heard:
                 try:
-                    heard[music.cue.number] = (mixdown.cue_audio(music, tb, sf2=sf2),
-                                               mixdown.SR)
+                    fitted = mixdown.cue_audio(music, tb, sf2=sf2, sr=mixdown.SR)
+                    mix = sum(fitted.parts.values())[:fitted.length]
+                    heard[music.cue.number] = (mix, mixdown.SR)
                 except (ScorerError, OSError, ValueError, RuntimeError) as exc:
                     notes.append(f"caption of cue {music.cue.number}: its music could not be "
                                  f"read ({exc}); captioned [music]")
