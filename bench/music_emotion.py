@@ -2,10 +2,12 @@
 
 Run: .venv/bin/python bench/music_emotion.py [--minutes 10]
 
-Rows: the CQT front end, the CNN (ONNX, one thread), predict_segments (both), the
+Rows: the app's reader (musicnn log-mel front end, musicnn MSD+MTT + head on 3-s patches,
+``read`` end to end), the 2-s CQT CNN it replaced (front end, CNN, both), the
 music/speech/silence discriminator, and the whole film-music analysis; baseline: the
-MFCC + spectral feature front end of the feature baseline over the same audio, measured in
-the same run.
+MFCC + spectral feature front end of the seed-003 feature baseline over the same audio,
+measured in the same run. Accuracy figures are in models/music_emotion_head.md (they come
+from models/training/train_music_emotion_head.py, which scores every method on the same folds).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scorer.music import emotion as me  # noqa: E402
 from scorer.music import film_music as fm  # noqa: E402
+from scorer.music import musicnn as mn  # noqa: E402
 from scorer.project import Project  # noqa: E402
 
 SR = 16000
@@ -62,7 +65,8 @@ def main() -> int:
     args = ap.parse_args()
     seconds = args.minutes * 60
     audio = generated_track(seconds)
-    me.predict_segments(audio[:SR * 4], SR)  # warm up librosa/numba and the ONNX session
+    me.read(audio[:SR * 4], SR)  # warm up librosa/numba and the ONNX sessions
+    me.run_model(np.zeros((1, 1, me.N_BINS, me.SEGMENT_FRAMES), np.float32))
 
     def baseline(y):
         import librosa
@@ -76,11 +80,15 @@ def main() -> int:
 
     db = me.cqt_db(audio, SR)
     batch = me.segment_batch(db, me.segment_starts(db.shape[1]))
+    patches = mn.patches(mn.log_mel(audio, SR))
     rows = [
         ("feature baseline front end (MFCC, centroid, roll-off, flux)", timed(baseline, audio)),
-        ("CQT front end", timed(me.cqt_db, audio, SR)),
-        (f"CNN on {len(batch)} segments (ONNX, 1 thread)", timed(me.run_model, batch)),
-        ("predict_segments (CQT + CNN)", timed(me.predict_segments, audio, SR)),
+        ("musicnn log-mel front end", timed(mn.log_mel, audio, SR)),
+        (f"musicnn MSD+MTT + head on {len(patches)} patches (ONNX, 1 thread)",
+         timed(me.read_patches, patches, np.zeros(len(patches)))),
+        ("read (log-mel + musicnn + head): the app's reader", timed(me.read, audio, SR)),
+        ("old: CQT front end", timed(me.cqt_db, audio, SR)),
+        (f"old: CQT CNN on {len(batch)} segments (ONNX, 1 thread)", timed(me.run_model, batch)),
         ("music/speech/silence discriminator", timed(fm.classify_windows, audio, SR)),
         ("analyze_film_music (all, 1-s hop)",
          timed(fm.analyze_film_music, audio, SR, Project(), None, None, None)),

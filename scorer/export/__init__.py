@@ -304,7 +304,22 @@ def _export(project: Project, cues: list[CueMusic], tb: Timebase, parts: list[st
                                 timeline.fcp7_text(tl, staging.out_dir).encode())
         step("timeline", 1.0)
     if "srt" in parts or "vtt" in parts:
-        caps = captions.build_captions(project, cues, tb)
+        step("captions", 0.0)
+        # captions describe the music as it plays: the fitted audio of each cue
+        heard = {}
+        for i, music in enumerate(cues):
+            if music.cue.number not in heard:
+                try:
+                    fitted = mixdown.cue_audio(music, tb, sf2=sf2, sr=mixdown.SR)
+                    mix = sum(fitted.parts.values())[:fitted.length]
+                    heard[music.cue.number] = (mix, mixdown.SR)
+                except (ScorerError, OSError, ValueError, RuntimeError) as exc:
+                    notes.append(f"caption of cue {music.cue.number}: its music could not be "
+                                 f"read ({exc}); captioned [music]")
+            step("captions", (i + 1) / len(cues))
+        style = str(settings.get("caption_style", "brackets"))
+        caps = captions.build_captions(project, cues, tb, heard, clip_duration(project),
+                                       style if style in captions.STYLES else "brackets")
         if "srt" in parts:
             staging.write_bytes(stem + _SUFFIX["srt"], captions.srt_text(caps).encode())
         if "vtt" in parts:

@@ -1,40 +1,35 @@
-"""Music captions for deaf and hard-of-hearing viewers: "♪ tense, pulsing music ♪".
+"""Music captions for deaf and hard-of-hearing viewers: "[tense strings build]".
 
-Each exported cue gets one caption over its frames, described from the cue's valence and
-arousal: the mood word is that of the nearest music emotion on the circumplex
-(:mod:`scorer.affect.circumplex`), the motion word comes from arousal (and the cue's tempo).
-A caption the project already holds for the score (``MusicCaption`` with source "score",
-e.g. written by the editor or the music-emotion model) replaces the generated one for the cue
-it overlaps; captions of music already in the film's sound track (source "film") are added.
+The words describe the music that actually plays, as the music-emotion reader hears it
+(:mod:`scorer.music.emotion`: musicnn + the trained head): each exported cue's rendered or
+decoded music is read, and the film's own music was read by :mod:`scorer.music.film_music`
+(``MusicCaption`` with source "film"). Nothing is taken from a cue's target emotion. A caption
+the editor wrote for the score (source "score") replaces the generated ones of the cue it
+overlaps. When a cue's music cannot be read, its caption only says "[music]".
+
+Conventions of caption style guides: instrumental music is described in brackets by default
+(``style="notes"`` gives "♪ ... ♪" instead); an event lasts at most 7 s, and a long stretch of
+music gets a new event only when its description changes; events never overlap (a score cue
+wins over film music under it); every time is snapped to a frame and kept inside the clip.
 Times are relative to the start of the clip, as subtitle files are.
 """
 
 from __future__ import annotations
 
-import math
+import logging
 from dataclasses import dataclass
+from fractions import Fraction
 
-from scorer.affect.circumplex import coordinates
+import numpy as np
+
 from scorer.export.common import CueMusic, Timebase
 from scorer.project import Project
 
+log = logging.getLogger(__name__)
+
 NOTE = "♪"
-# circumplex label -> caption adjective (the label's own word where it reads well)
-MOODS = {
-    "tense": "tense",
-    "fear": "ominous",
-    "angry": "aggressive",
-    "sad": "sad",
-    "nostalgic": "wistful",
-    "solemn": "solemn",
-    "peaceful": "peaceful",
-    "tender": "tender",
-    "calm": "calm",
-    "happy": "cheerful",
-    "joyful": "joyful",
-    "amazed": "soaring",
-    "powerful": "powerful",
-}
+MAX_EVENT_S = 7.0
+STYLES = ("brackets", "notes")
 
 
 @dataclass
@@ -46,47 +41,141 @@ class Caption:
     text: str
 
 
-def describe(valence: float, arousal: float, tempo: float | None = None) -> str:
-    """Return a caption such as "♪ tense, pulsing music ♪" for a point on the circumplex."""
-    if math.hypot(valence, arousal) < 0.15:
-        return f"{NOTE} soft background music {NOTE}"
-    mood = min(MOODS, key=lambda label: math.dist(coordinates(label), (valence, arousal)))
-    if arousal > 0.55 or (tempo is not None and tempo >= 140):
-        motion = "driving" if valence < 0 else "lively"
-    elif arousal > 0.2:
-        motion = "pulsing" if valence < 0 else "upbeat"
-    elif arousal < -0.45:
-        motion = "slow"
-    elif arousal < -0.15:
-        motion = "gentle"
-    else:
-        motion = ""
-    words = f"{MOODS[mood]}, {motion}" if motion and motion != MOODS[mood] else MOODS[mood]
-    return f"{NOTE} {words} music {NOTE}"
+def styled(words: str, style: str = "brackets") -> str:
+    """Put caption words in the chosen style: "[words]" or "♪ words ♪".
+
+    Text already in either style is restyled; other text (a title, lyrics) is wrapped.
+    """
+    text = words.strip()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1].strip()
+    elif text.startswith(NOTE) and text.endswith(NOTE):
+        text = text.strip(NOTE).strip()
+    return f"{NOTE} {text} {NOTE}" if style == "notes" else f"[{text}]"
 
 
-def _wrap(text: str) -> str:
-    text = text.strip()
-    return text if NOTE in text else f"{NOTE} {text} {NOTE}"
+def music_events(audio: np.ndarray | None, sr: int, start: float, end: float,
+                 max_len: float = MAX_EVENT_S) -> list[Caption]:
+    """Caption events for music playing from ``start`` to ``end`` (clip seconds).
 
+    Args:
+        audio: The music as it plays there (mono or (n, channels)), or None when unknown.
+        sr: Its sample rate.
+        start: Where it starts on the clip.
+        end: Where it ends.
+        max_len: Longest event.
 
-def build_captions(project: Project, cues: list[CueMusic], tb: Timebase) -> list[Caption]:
-    """Return the captions in time order (see the module docstring)."""
-    given = [c for c in project.music_captions if c.source == "score"]
+    Returns:
+        Events of at most ``max_len`` seconds, words in brackets, repeats left out.
+    """
+    from scorer.music import emotion
+
+    length = end - start
+    if length <= 0:
+        return []
+    pieces = max(1, int(np.ceil(length / max_len - 1e-9)))
+    edges = np.linspace(start, end, pieces + 1)
+    reading = None
+    if audio is not None and len(audio):
+        y = np.asarray(audio, dtype=np.float32)
+        y = y.mean(axis=1) if y.ndim > 1 else y
+        try:
+            reading = emotion.read(y, sr, hop_s=1.0)
+        except Exception as exc:  # noqa: BLE001 - a caption must not stop the export
+            log.warning("music captions: could not read the music (%s); saying [music]", exc)
     out: list[Caption] = []
+    for p0, p1 in zip(edges[:-1], edges[1:], strict=True):
+        if reading is None:
+            words = "music"
+        else:
+            t = reading.times + start
+            inside = (t >= p0) & (t < p1)
+            if not inside.any():
+                inside = np.abs(t - (p0 + p1) / 2) == np.abs(t - (p0 + p1) / 2).min()
+            words = emotion.describe(reading, inside)
+        text = f"[{words}]"
+        if out and out[-1].text == text:
+            continue  # the music goes on as described
+        out.append(Caption(float(p0), float(p1), text))
+    return out
+
+
+def build_captions(project: Project, cues: list[CueMusic], tb: Timebase,
+                   cue_audio: dict[str, tuple[np.ndarray, int]] | None = None,
+                   clip_seconds: float | None = None, style: str = "brackets"
+                   ) -> list[Caption]:
+    """Return the captions in time order (see the module docstring).
+
+    Args:
+        project: The project (its film-music and editor captions).
+        cues: The exported cues.
+        tb: The clip's timebase (frame snapping).
+        cue_audio: Cue number -> (the fitted music as it plays on the cue, sample rate).
+        clip_seconds: The clip's length; events end inside it.
+        style: "brackets" (default) or "notes".
+    """
+    cue_audio = cue_audio or {}
+    given = [c for c in project.music_captions if c.source == "score"]
+    score: list[Caption] = []
     for music in cues:
-        cue = music.cue
         start, end = float(tb.seconds(music.in_frame)), float(tb.seconds(music.out_frame))
         mine = [c for c in given if c.start < end and c.end > start]
-        text = _wrap(mine[0].text) if mine else describe(cue.valence, cue.arousal, cue.tempo)
-        out.append(Caption(start, end, text))
+        if mine:
+            score.append(Caption(start, min(end, start + MAX_EVENT_S), mine[0].text))
+            continue
+        audio, sr = cue_audio.get(music.cue.number, (None, 0))
+        score += music_events(audio, sr, start, end)
+    film: list[Caption] = []
     for c in project.music_captions:
-        if c.source == "film" and c.end > c.start:
-            start, end = tb.frame(c.start), tb.frame(c.end)
-            if end > start:  # on the clip's frames, from its first frame, like the cues
-                out.append(Caption(float(tb.seconds(start)), float(tb.seconds(end)),
-                                   _wrap(c.text)))
-    return sorted(out, key=lambda c: (c.start, c.end))
+        if c.source != "film" or c.end <= c.start:
+            continue
+        # film music under a score cue is not captioned there: the score is what is heard
+        for lo, hi in _subtract((float(c.start), float(c.end)),
+                                [(x.start, x.end) for x in score]):
+            film.append(Caption(lo, min(hi, lo + MAX_EVENT_S), c.text))
+    return _finish(score + film, tb, clip_seconds, style)
+
+
+def _subtract(span: tuple[float, float], covered: list[tuple[float, float]]
+              ) -> list[tuple[float, float]]:
+    """Parts of ``span`` outside every interval of ``covered``."""
+    parts = [span]
+    for a, b in sorted(covered):
+        nxt = []
+        for lo, hi in parts:
+            if b <= lo or a >= hi:
+                nxt.append((lo, hi))
+                continue
+            if a > lo:
+                nxt.append((lo, a))
+            if b < hi:
+                nxt.append((b, hi))
+        parts = nxt
+    return parts
+
+
+def _finish(caps: list[Caption], tb: Timebase, clip_seconds: float | None,
+            style: str) -> list[Caption]:
+    """Snap to frames, keep inside the clip, cap at 7 s, remove overlaps, apply the style."""
+    limit_frame = tb.frame(clip_seconds) if clip_seconds else None
+    max_frames = int(np.floor(Fraction(MAX_EVENT_S).limit_denominator(1000) * tb.rate))
+    snapped = []
+    for c in sorted(caps, key=lambda c: (c.start, c.end)):
+        a, b = max(0, tb.frame(c.start)), tb.frame(c.end)
+        if limit_frame is not None:
+            b = min(b, limit_frame)
+        b = min(b, a + max_frames)
+        if b > a:
+            snapped.append([a, b, c.text])
+    out: list[Caption] = []
+    last_end = 0
+    for a, b, text in snapped:
+        a = max(a, last_end)  # never overlap the event before
+        if b <= a:
+            continue
+        out.append(Caption(float(tb.seconds(a)), float(tb.seconds(b)), styled(text, style)))
+        last_end = b
+    return out
 
 
 def _stamp(seconds: float, sep: str) -> str:

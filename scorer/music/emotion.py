@@ -1,22 +1,30 @@
-"""Music emotion from audio: a small CNN on Constant-Q spectrograms of 2-second segments.
+"""Music emotion from audio: musicnn embeddings + tags read by a small trained head.
 
-The model (``models/music_emotion.onnx``, card beside it) classifies each 2-second segment
-as happiness, sadness, fear/threat or peacefulness, after the source paper's design (five
-3x3 conv layers with batch norm, dense 300 and 150, softmax); it was trained on Emotify
-(``models/training/train_music_emotion.py``). Valence/arousal come from the class
-probabilities through the circumplex table (``scorer.affect.circumplex``).
+The app's reader (:func:`read`, :func:`read_windows`, :func:`predict_segments`,
+:func:`predict_sections`) runs musicnn (``models/musicnn_msd.onnx``, ``musicnn_mtt.onnx``,
+:mod:`scorer.music.musicnn`) on 3-s patches and the head ``models/music_emotion_head.onnx``
+(card ``models/music_emotion_head.md``, trained on 4Q and Emotify by
+``models/training/train_music_emotion_head.py``) on their 500 values. The head gives the
+probabilities of the four quadrants of Russell's plane, named by the four music emotions of
+the captioning literature (happiness Q1, fear/threat Q2, sadness Q3, peacefulness Q4), and
+valence/arousal in -1..1 from calibrated sign probabilities.
 
-The spectrogram front end here is the one the training script imports, so training and
-inference see exactly the same input.
+The older 2-s CQT CNN (``models/music_emotion.onnx``; :func:`cqt_db`, :func:`predict_frames`,
+:func:`run_model`) stays as the measured baseline of the head's card: on artist-held-out 4Q
+clips and unseen Emotify tracks it was not better than a constant, so the app no longer uses it.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from scorer.affect import circumplex
 
-MODEL_NAME = "music_emotion"
+MODEL_NAME = "music_emotion"  # the CQT CNN baseline
+HEAD_NAME = "music_emotion_head"
+PATCH_S = 3.0  # the reader's window (musicnn's patch)
 SR = 16000
 HOP = 512
 N_BINS = 84  # C1..B7 (32.7 Hz .. 3.95 kHz), 12 bins per octave
@@ -190,32 +198,123 @@ def run_model(batch: np.ndarray, chunk: int = 64) -> np.ndarray:
     return np.concatenate(outs).astype(np.float64)
 
 
-def predict_segments(audio: np.ndarray, sr: int,
-                     hop_s: float | None = None) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
-    """Classify every 2-second segment of a piece of music.
+@dataclass
+class Reading:
+    """What the music-emotion reader says about a run of 3-s windows.
+
+    Attributes:
+        times: Window centre times in seconds, shape (n,).
+        probs: Class probabilities in ``CLASSES`` order, shape (n, 4).
+        va: Valence and arousal in -1..1, shape (n, 2).
+        msd_tags: musicnn MSD tag probabilities, shape (n, 50) (``musicnn.MSD_TAGS``).
+        mtt_tags: musicnn MTT tag probabilities, shape (n, 50) (``musicnn.MTT_TAGS``).
+    """
+
+    times: np.ndarray
+    probs: np.ndarray
+    va: np.ndarray
+    msd_tags: np.ndarray
+    mtt_tags: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+
+# the head's columns are the quadrants Q1..Q4; CLASSES lists them as Q1, Q3, Q2, Q4
+_HEAD_TO_CLASSES = [0, 2, 1, 3]
+
+
+def _empty_reading() -> Reading:
+    return Reading(np.zeros(0), np.zeros((0, len(CLASSES))), np.zeros((0, 2)),
+                   np.zeros((0, 50)), np.zeros((0, 50)))
+
+
+def read_patches(batch: np.ndarray, times: np.ndarray) -> Reading:
+    """Run musicnn and the head on log-mel patches (n, 187, 96).
+
+    Raises:
+        ModelError: If a model is missing or damaged.
+    """
+    from scorer.models import session
+    from scorer.music import musicnn
+
+    if len(batch) == 0:
+        return _empty_reading()
+    out = musicnn.run(batch)
+    features = np.concatenate([out["msd_embedding"], out["mtt_embedding"], out["msd_tags"],
+                               out["mtt_tags"]], 1).astype(np.float32)
+    probs, va = session(HEAD_NAME).run(["probs", "va"], {"features": features})
+    return Reading(np.asarray(times, dtype=np.float64),
+                   probs[:, _HEAD_TO_CLASSES].astype(np.float64), va.astype(np.float64),
+                   out["msd_tags"].astype(np.float64), out["mtt_tags"].astype(np.float64))
+
+
+def read(audio: np.ndarray, sr: int, hop_s: float | None = None) -> Reading:
+    """Read every 3-s patch of a piece (the last flush with its end).
 
     Args:
         audio: Mono samples.
-        sr: Sample rate.
-        hop_s: Step between segment starts; default one segment (no overlap).
+        sr: Sample rate (resampled to 16 kHz inside).
+        hop_s: Step between patch starts; default one patch (no overlap).
+
+    Raises:
+        ModelError: If a model is missing or damaged.
+    """
+    from scorer.music import musicnn
+
+    y = np.asarray(audio, dtype=np.float32).reshape(-1)
+    if len(y) == 0:
+        return _empty_reading()
+    duration = len(y) / sr
+    rep = musicnn.log_mel(y, sr)
+    hop = musicnn.PATCH_FRAMES if hop_s is None else max(1, int(round(hop_s * SR /
+                                                                      musicnn.HOP)))
+    starts = musicnn.patch_starts(len(rep), hop)
+    times = np.minimum((starts + musicnn.PATCH_FRAMES / 2) * musicnn.HOP / SR, duration)
+    return read_patches(musicnn.patches(rep, hop), times)
+
+
+def read_windows(audio: np.ndarray, starts: np.ndarray, chunk: int = 64,
+                 cancel=None) -> Reading:
+    """Read the 3-s windows of 16 kHz audio that start at the given samples.
+
+    Only those windows are transformed, a chunk at a time, never the whole track.
+
+    Args:
+        audio: Mono 16 kHz samples.
+        starts: Window starts in samples.
+        chunk: Windows per model call.
+        cancel: Cancel token with ``raise_if_set()``, or None.
+
+    Raises:
+        ModelError: If a model is missing or damaged.
+    """
+    from scorer.music import musicnn
+
+    starts = np.asarray(starts, dtype=np.int64).reshape(-1)
+    parts = []
+    for i in range(0, len(starts), chunk):
+        if cancel is not None:
+            cancel.raise_if_set()
+        block = starts[i:i + chunk]
+        parts.append(read_patches(musicnn.window_patches(audio, block),
+                                  (block + PATCH_S * SR / 2) / SR))
+    if not parts:
+        return _empty_reading()
+    return Reading(*(np.concatenate([getattr(p, f) for p in parts])
+                     for f in ("times", "probs", "va", "msd_tags", "mtt_tags")))
+
+
+def predict_segments(audio: np.ndarray, sr: int,
+                     hop_s: float | None = None) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Classify every 3-s patch of a piece of music.
 
     Returns:
-        (times, probs, labels): segment centre times in seconds, probabilities of shape
-        (n, 4), and the class names. Empty audio gives zero segments.
+        (times, probs, labels): patch centre times in seconds, probabilities of shape
+        (n, 4), and the class names. Empty audio gives zero patches.
     """
-    audio = np.asarray(audio, dtype=np.float32).reshape(-1)
-    if len(audio) == 0:
-        return np.zeros(0), np.zeros((0, len(CLASSES))), CLASSES
-    duration = len(audio) / sr
-    if sr != SR:
-        import librosa
-
-        audio = librosa.resample(audio, orig_sr=sr, target_sr=SR)
-    hop_frames = SEGMENT_FRAMES if hop_s is None else max(1, int(round(hop_s * SR / HOP)))
-    starts = segment_starts(n_cqt_frames(len(audio)), hop_frames)
-    probs = predict_frames(audio, starts)
-    times = np.minimum((starts + SEGMENT_FRAMES / 2) * HOP / SR, duration)
-    return times, probs, CLASSES
+    r = read(audio, sr, hop_s)
+    return r.times, r.probs, CLASSES
 
 
 def probs_to_va(probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -223,7 +322,8 @@ def probs_to_va(probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return circumplex.project_probs(CLASSES, probs)
 
 
-def predict_sections(audio: np.ndarray, sr: int, section_s: float = 10.0
+def predict_sections(audio: np.ndarray, sr: int, section_s: float = 10.0,
+                     reading: Reading | None = None
                      ) -> list[tuple[float, float, float, float, np.ndarray]]:
     """Valence/arousal per section of a piece (the library's per-section emotion).
 
@@ -231,25 +331,92 @@ def predict_sections(audio: np.ndarray, sr: int, section_s: float = 10.0
         audio: Mono samples.
         sr: Sample rate.
         section_s: Section length in seconds; the last section may be shorter.
+        reading: The piece's :func:`read` result when the caller already has it.
 
     Returns:
-        A list of (start, end, valence, arousal, probs) with probs the mean class
-        probabilities of the segments whose centres fall in the section.
+        A list of (start, end, valence, arousal, probs): the head's V/A and class
+        probabilities, averaged over the patches whose centres fall in the section.
     """
     audio = np.asarray(audio, dtype=np.float32).reshape(-1)
     duration = len(audio) / float(sr) if sr else 0.0
     if duration <= 0:
         return []
-    times, probs, _ = predict_segments(audio, sr)
+    r = reading if reading is not None else read(audio, sr)
     sections = []
     n = max(1, int(np.ceil(duration / section_s - 1e-9)))
     for k in range(n):
         start, end = k * section_s, min(duration, (k + 1) * section_s)
-        inside = (times >= start) & (times < end)
-        if not inside.any():  # a short tail: take the nearest segment
-            inside = np.zeros(len(times), dtype=bool)
-            inside[int(np.argmin(np.abs(times - (start + end) / 2)))] = True
-        p = probs[inside].mean(axis=0)
-        v, a = probs_to_va(p)
+        inside = (r.times >= start) & (r.times < end)
+        if not inside.any():  # a short tail: take the nearest patch
+            inside = np.zeros(len(r.times), dtype=bool)
+            inside[int(np.argmin(np.abs(r.times - (start + end) / 2)))] = True
+        p = r.probs[inside].mean(axis=0)
+        v, a = r.va[inside].mean(axis=0)
         sections.append((float(start), float(end), float(v), float(a), p))
     return sections
+
+
+# ---------------------------------------------------------------- words for captions
+
+# class -> (word when arousal is high, word when low); caption style guides describe
+# instrumental music by its mood and sound ("[tense strings build]", "[soft piano music]")
+MOOD_WORDS = {
+    "happiness": ("upbeat", "cheerful"),
+    "fear/threat": ("tense", "ominous"),
+    "sadness": ("sombre", "melancholy"),
+    "peacefulness": ("bright", "calm"),
+}
+# instrument tag word -> (noun phrase, plural?)
+INSTRUMENT_NOUNS = {
+    "strings": ("strings", True), "violin": ("violin", False), "cello": ("cello", False),
+    "piano": ("piano", False), "guitar": ("guitar", False), "drums": ("drums", True),
+    "synth": ("synths", True), "harpsichord": ("harpsichord", False), "flute": ("flute", False),
+    "harp": ("harp", False), "sitar": ("sitar", False), "choir": ("choir", False),
+    "orchestral": ("orchestra", False), "electronic": ("electronic music", False),
+    "vocals": ("vocals", True),
+}
+MIN_MOOD_PROB = 0.4  # below this top-class probability the mood is not named
+TREND = 0.25  # arousal change across an event that reads as "builds" / "fades"
+
+
+def describe(reading: Reading, mask: np.ndarray | None = None) -> str:
+    """Words for the music of some windows of a reading, e.g. "tense strings build".
+
+    Mood from the mean class probabilities and arousal, the sound from the strongest
+    instrument tag, the motion from how arousal moves across the windows.
+
+    Args:
+        reading: The reader's output.
+        mask: Which windows to describe (all by default).
+
+    Returns:
+        Lower-case words without brackets; "music" when nothing more can be said.
+    """
+    from scorer.music import musicnn
+
+    idx = np.arange(len(reading)) if mask is None else np.flatnonzero(mask)
+    if not len(idx):
+        return "music"
+    p = reading.probs[idx].mean(0)
+    va = reading.va[idx]
+    mood = ""
+    if p.max() >= MIN_MOOD_PROB:
+        high, low = MOOD_WORDS[CLASSES[int(np.argmax(p))]]
+        mood = high if va[:, 1].mean() > 0 else low
+    tags = musicnn.tag_words(reading.msd_tags[idx], reading.mtt_tags[idx])["instruments"]
+    noun, plural = ("music", False)
+    for word, _ in tags:
+        if word in INSTRUMENT_NOUNS:
+            noun, plural = INSTRUMENT_NOUNS[word]
+            break
+    verb = ""
+    if len(idx) >= 3:
+        half = len(idx) // 2
+        change = va[half:, 1].mean() - va[:half, 1].mean()
+        if change >= TREND:
+            verb = "build" if plural else "builds"
+        elif change <= -TREND:
+            verb = "fade" if plural else "fades"
+    if noun != "music" and not mood and not verb:
+        noun = f"{noun} music" if noun not in ("electronic music",) else noun
+    return " ".join(w for w in (mood, noun, verb) if w)

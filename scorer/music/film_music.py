@@ -10,8 +10,11 @@ Two steps over the 16 kHz mono sound track:
    ``models/training/train_music_emotion_detector.py`` on Emotify music against RAVDESS
    speech (plus noise and mixtures), split by track and by actor; the card
    ``models/music_emotion.md`` gives its held-out accuracy.
-2. The music emotion CNN (``scorer.music.emotion``) on the music windows, whose labels are
-   merged over consecutive windows into captions such as "♪ sad music ♪" (at least ~4 s).
+2. The music-emotion reader (``scorer.music.emotion``: musicnn + a trained head) on a 3-s
+   window around each music window. Labels are merged over consecutive windows into stretches
+   of at least ~4 s, and each stretch is captioned, in pieces of at most 7 s, with words from
+   the reading of its own windows ("[tense strings build]"); a piece that would repeat the
+   words of the one before is left out (a caption marks a change).
 
 The result is ``project.tracks["music"]`` (confidence 0 where there is no music) and
 ``project.music_captions`` entries with ``source="film"``.
@@ -32,6 +35,7 @@ log = logging.getLogger(__name__)
 WINDOW_S = 2.0
 HOP_S = 1.0
 MIN_CAPTION_S = 4.0
+MAX_CAPTION_S = 7.0  # caption style guides: one caption event stays short
 SILENCE_DBFS = -55.0  # window RMS below this is silence whatever the clip's level
 SILENCE_REL_DB = 40.0  # ... and so is anything this far under the clip's loudest window
 MUSIC_THRESHOLD = 0.5
@@ -211,23 +215,27 @@ def _runs(labels: list[int | None]) -> list[list]:
 
 
 def caption_text(label: str | None) -> str:
-    """Caption for a class: "♪ sad music ♪" and so on; None gives "♪ music ♪"."""
+    """Bracketed caption for a class alone: "[sad music]"; None gives "[music]"."""
     if label is None:
-        return "♪ music ♪"
-    return f"♪ {me.CAPTION_WORDS.get(label, label)} music ♪"
+        return "[music]"
+    return f"[{me.CAPTION_WORDS.get(label, label)} music]"
 
 
 def make_captions(starts_s: np.ndarray, window_s: float, hop_s: float,
                   labels: list[int | None], probs: np.ndarray,
-                  min_len: float = MIN_CAPTION_S) -> list[MusicCaption]:
-    """Merge per-window labels into captions of at least ``min_len``.
+                  min_len: float = MIN_CAPTION_S, reading: me.Reading | None = None,
+                  max_len: float = MAX_CAPTION_S) -> list[MusicCaption]:
+    """Merge per-window labels into captions of ``min_len`` to ``max_len`` seconds.
 
     Labels are class indices into ``CLASSES``, ``UNSURE`` (music of no clear emotion) or None
     (no music).
 
     A run shorter than ``min_len`` inside a music stretch joins the neighbouring run it
     resembles most (by mean probabilities); a whole music stretch shorter than ``min_len``
-    gets no caption.
+    gets no caption. A run longer than ``max_len`` is cut into equal pieces; with a
+    ``reading`` (one row per window) each piece's words come from its own windows
+    (:func:`scorer.music.emotion.describe`), and a piece whose words equal the previous
+    piece's is dropped. Without one, the label's word is used.
     """
     labels = _smooth_labels(labels)
     # each window owns [start + (window-hop)/2, start + (window+hop)/2): consecutive windows tile
@@ -264,14 +272,39 @@ def make_captions(starts_s: np.ndarray, window_s: float, hop_s: float,
             changed = True
             break
     captions = []
+    previous = None
     for lab, a, b in runs:
-        if lab is None or hi[b - 1] - lo[a] < min_len:
+        if lab is None:
+            previous = None
             continue
-        captions.append(MusicCaption(start=round(float(lo[a]), 3), end=round(float(hi[b - 1]), 3),
-                                     text=caption_text(None if lab == UNSURE
-                                                       else me.CLASSES[lab]),
-                                     source="film"))
+        start, end = float(lo[a]), float(hi[b - 1])
+        if end - start < min_len:
+            continue
+        pieces = max(1, int(np.ceil((end - start) / max_len - 1e-9)))
+        edges = np.linspace(start, end, pieces + 1)
+        for p0, p1 in zip(edges[:-1], edges[1:], strict=True):
+            if reading is not None:
+                centre = starts_s + window_s / 2
+                inside = (centre >= p0) & (centre < p1)
+                inside[:a] = False  # only this run's windows
+                inside[b:] = False
+                words = me.describe(reading, inside if inside.any() else None)
+                text = f"[{words}]"
+            else:
+                text = caption_text(None if lab == UNSURE else me.CLASSES[lab])
+            if text == previous:
+                continue  # the music goes on as described: no new caption
+            previous = text
+            captions.append(MusicCaption(start=round(float(p0), 3), end=round(float(p1), 3),
+                                         text=text, source="film"))
     return captions
+
+
+def reading_windows(n_samples: int, sr: int, starts_s: np.ndarray) -> np.ndarray:
+    """Sample starts of the reader's 3-s windows centred on 2-s analysis windows."""
+    win = int(me.PATCH_S * sr)
+    centre = (np.asarray(starts_s) + WINDOW_S / 2) * sr
+    return np.clip(np.round(centre - win / 2), 0, max(0, n_samples - win)).astype(np.int64)
 
 
 def analyze_film_music(audio: np.ndarray, sr: int, project, settings=None, progress=None,
@@ -318,16 +351,19 @@ def analyze_film_music(audio: np.ndarray, sr: int, project, settings=None, progr
     check()
     report(0.3)
     n = len(starts_s)
-    probs = np.zeros((n, len(me.CLASSES)))
     is_music = np.array([k == "music" for k in kinds])
+    reading = me.Reading(starts_s + WINDOW_S / 2, np.zeros((n, len(me.CLASSES))),
+                         np.zeros((n, 2)), np.zeros((n, 50)), np.zeros((n, 50)))
     if is_music.any():
-        # the CQT only around the music windows, a block at a time (never the whole track)
-        frame_starts = np.clip(np.round(starts_s * sr / me.HOP).astype(np.int64), 0,
-                               max(0, me.n_cqt_frames(len(y)) - me.SEGMENT_FRAMES))
-        probs[is_music] = me.predict_frames(y, frame_starts[is_music], cancel=cancel)
+        # only the music windows are read, a chunk at a time (never the whole track)
+        got = me.read_windows(y, reading_windows(len(y), sr, starts_s)[is_music],
+                              cancel=cancel)
+        for field in ("probs", "va", "msd_tags", "mtt_tags"):
+            getattr(reading, field)[is_music] = getattr(got, field)
         report(0.9)
     check()
-    valence, arousal = me.probs_to_va(probs)
+    probs = reading.probs
+    valence, arousal = reading.va[:, 0], reading.va[:, 1]
     confidence = np.where(is_music, p_music, 0.0)
     times = np.minimum(starts_s + WINDOW_S / 2, len(y) / sr)
     track = Track("music", times, valence, arousal, confidence, me.CLASSES, probs,
@@ -336,7 +372,7 @@ def analyze_film_music(audio: np.ndarray, sr: int, project, settings=None, progr
     labels = [None if not is_music[i] else
               (int(np.argmax(probs[i])) if probs[i].max() >= MIN_CLASS_PROB else UNSURE)
               for i in range(n)]
-    captions = make_captions(starts_s, WINDOW_S, HOP_S, labels, probs)
+    captions = make_captions(starts_s, WINDOW_S, HOP_S, labels, probs, reading=reading)
     project.music_captions = sorted(project.music_captions + captions, key=lambda c: c.start)
     log.info("film music: %d of %d windows music, %d captions", int(is_music.sum()), n,
              len(captions))

@@ -43,6 +43,7 @@ def _cmd_remove(args) -> int:
 
 
 def _cmd_list(args) -> int:
+    from scorer.music.library.features import tag_list
     from scorer.music.library.index import LibraryIndex
 
     with LibraryIndex(args.index) as index:
@@ -56,10 +57,12 @@ def _cmd_list(args) -> int:
                   "library is indexed on the first `scorer suggest`)")
         for folder, source, count in folders:
             print(f"  {count:6d}  {source:8} {folder}")
-        if args.pieces:
-            for e in index.entries():
+        if args.pieces or args.tag:
+            for e in (index.search_tags(args.tag) if args.tag else index.entries()):
                 print(f"  {e.id:6d}  V{e.valence:+.2f} A{e.arousal:+.2f} {e.tempo:5.0f} BPM "
-                      f"{e.duration:6.0f} s  {e.key:>2} {e.mode:5}  {e.title[:50]}")
+                      f"{e.duration:6.0f} s  {e.key:>2} {e.mode:5}  {e.title[:50]}"
+                      + (f"  [{', '.join(tag_list(e.features)[:5])}]"
+                         if tag_list(e.features) else ""))
         for path, reason in index.failures():
             print(f"  unreadable: {path}: {reason}")
     return 0
@@ -110,6 +113,9 @@ def register(subparsers) -> None:
     p.set_defaults(handler=_cmd_remove)
     p = lib_sub.add_parser("list", help="list library folders (and pieces)")
     p.add_argument("--pieces", action="store_true", help="list every piece")
+    p.add_argument("--tag", action="append", default=[],
+                   help="list the audio pieces tagged with this word (mood, tempo feel or "
+                        "instrument, e.g. calm, slow, piano); repeat to need several")
     p.add_argument("--default", action="store_true",
                    help="index the music21 default library now if it is not yet")
     p.add_argument("--index", help="library file (default: in the user data folder)")

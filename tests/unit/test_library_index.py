@@ -40,7 +40,7 @@ def test_index_folder_lists_corrupt_file_and_reads_the_rest(folder, tmp_path, mo
         assert ("index", 1.0) in stages
         for e in index.entries():
             assert -1 <= e.valence <= 1 and -1 <= e.arousal <= 1
-            assert e.sections and e.method == "rules"
+            assert e.sections and e.method == "model:symbolic_emotion"
 
 
 def test_reindex_touches_only_changed_files(folder, tmp_path):

@@ -98,10 +98,12 @@ def test_captions_merge_consecutive_labels_and_absorb_short_runs():
     labels = [1] * 10 + [2] + [1] * 9 + [None] * 5 + [0] * 8
     starts = np.arange(len(labels), dtype=float)
     caps = fm.make_captions(starts, 2.0, 1.0, labels, _probs(labels))
-    assert [c.text for c in caps] == ["♪ sad music ♪", "♪ happy music ♪"]
-    assert caps[0].start == 0.0 and caps[0].end == pytest.approx(20.5)
-    assert caps[1].start == pytest.approx(25.5) and caps[1].end == pytest.approx(34.0)
+    # the 20.5-s sad run is cut into three 6.83-s pieces; the two that repeat it are dropped
+    assert [c.text for c in caps] == ["[sad music]", "[happy music]"]
+    assert caps[0].start == 0.0 and caps[0].end == pytest.approx(20.5 / 3, abs=1e-3)
+    assert caps[1].start == pytest.approx(25.5) and caps[1].end == pytest.approx(29.75)
     assert all(c.source == "film" for c in caps)
+    assert all(c.end - c.start <= fm.MAX_CAPTION_S + 1e-9 for c in caps)
 
 
 def test_short_isolated_music_gets_no_caption():
@@ -113,13 +115,13 @@ def test_short_isolated_music_gets_no_caption():
 def test_unsure_music_is_captioned_as_music():
     labels = [fm.UNSURE] * 6 + [1] * 6
     caps = fm.make_captions(np.arange(12.0), 2.0, 1.0, labels, _probs([None] * 6 + [1] * 6))
-    assert [c.text for c in caps] == ["♪ music ♪", "♪ sad music ♪"]
+    assert [c.text for c in caps] == ["[music]", "[sad music]"]
 
 
 def test_two_long_runs_stay_apart():
     labels = [2] * 6 + [3] * 6
     caps = fm.make_captions(np.arange(12.0), 2.0, 1.0, labels, _probs(labels))
-    assert [c.text for c in caps] == ["♪ tense music ♪", "♪ calm music ♪"]
+    assert [c.text for c in caps] == ["[tense music]", "[calm music]"]
     assert caps[0].end == caps[1].start
 
 
@@ -138,7 +140,7 @@ def test_analyze_film_music_writes_track_and_captions(tmp_path):
     assert np.all(track.confidence[quiet] == 0) and np.all(track.probs[quiet] == 0)
     assert track.confidence[track.times < 12].mean() > 0.5
     film = [c for c in project.music_captions if c.source == "film"]
-    assert film and all(c.text.startswith("♪ ") and c.end <= 15.0 for c in film)
+    assert film and all(c.text.startswith("[") and c.end <= 15.0 for c in film)
     assert "♪ stale ♪" not in [c.text for c in project.music_captions]
     assert "♪ our cue ♪" in [c.text for c in project.music_captions]
     assert stages[-1] == ("film music", 1.0)
@@ -171,4 +173,50 @@ def test_sintel_trailer_gets_music_captions(shared_data):
     covered = sum(c.end - c.start for c in film)
     assert covered >= 0.4 * len(audio) / SR
     for c in film:
-        assert c.end - c.start >= fm.MIN_CAPTION_S - 1e-6
+        # a stretch over 7 s is cut into equal pieces, so a piece is at least half of 7 s
+        assert fm.MAX_CAPTION_S / 2 - 1e-6 <= c.end - c.start <= fm.MAX_CAPTION_S + 1e-6
+        assert c.text.startswith("[") and c.text.endswith("]")
+    assert all(a.end <= b.start for a, b in zip(film, film[1:], strict=False))
+
+
+def _reading(n, cls, arousal, tag=None):
+    """A hand-made reading: one class, an arousal curve, one strong MTT instrument tag."""
+    from scorer.music import musicnn
+
+    probs = np.zeros((n, 4))
+    probs[:, cls] = 0.9
+    probs[:, (cls + 1) % 4] = 0.1
+    mtt = np.full((n, 50), 0.05)
+    if tag:
+        mtt[:, musicnn.MTT_TAGS.index(tag)] = 0.8  # other tags stay under the threshold
+    va = np.stack([np.full(n, -0.5), np.asarray(arousal, float)], 1)
+    return me.Reading(np.arange(n) + 1.0, probs, va, np.full((n, 50), 0.05), mtt)
+
+
+def test_caption_words_come_from_the_reading():
+    n = 6  # 7 s of music: one caption event
+    rising = np.linspace(-0.2, 0.9, n)
+    caps = fm.make_captions(np.arange(float(n)), 2.0, 1.0, [2] * n, _probs([2] * n),
+                            reading=_reading(n, 2, rising, "strings"))
+    assert [c.text for c in caps] == ["[tense strings build]"]
+    calm = _reading(n, 3, np.full(n, -0.6), "piano")
+    caps = fm.make_captions(np.arange(float(n)), 2.0, 1.0, [3] * n, _probs([3] * n),
+                            reading=calm)
+    assert [c.text for c in caps] == ["[calm piano]"]
+    # unsure class: no mood word, but the sound is still described
+    unsure = _reading(n, 0, np.zeros(n), "guitar")
+    unsure.probs[:] = 0.25
+    assert me.describe(unsure) == "guitar music"
+
+
+def test_long_music_is_captioned_in_short_events_when_the_music_changes():
+    n = 20  # 21 s of music: three 7-s pieces; the middle one turns sad
+    reading = _reading(n, 0, np.full(n, 0.5), "guitar")
+    reading.probs[6:13] = [0.05, 0.9, 0.0, 0.05]  # the windows centred in 7..14 s
+    reading.va[6:13, 1] = -0.5
+    caps = fm.make_captions(np.arange(float(n)), 2.0, 1.0, [0] * n, _probs([0] * n),
+                            reading=reading)
+    assert [c.text for c in caps] == ["[upbeat guitar]", "[melancholy guitar]",
+                                      "[upbeat guitar]"]
+    assert all(c.end - c.start <= fm.MAX_CAPTION_S for c in caps)
+    assert all(a.end <= b.start for a, b in zip(caps, caps[1:], strict=False))

@@ -1,4 +1,4 @@
-"""The music emotion ONNX model: shapes, sections, and the ordering on real Emotify clips."""
+"""The music-emotion reader (musicnn + head): shapes, sections, ordering on real Emotify clips."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def test_predict_segments_shapes_and_probabilities():
     times, probs, labels = me.predict_segments(audio, SR)
     assert labels == me.CLASSES
     assert probs.shape == (len(times), 4)
-    assert len(times) == 5  # 9 s -> four full 2.016-s segments and one flush with the end
+    assert len(times) == 4  # 9 s -> three full 3-s patches and one flush with the end
     assert np.all(np.diff(times) > 0) and times[-1] <= 9.0
     np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-4)
     assert np.all(probs >= 0)
@@ -52,15 +52,25 @@ def test_predict_segments_resamples_other_rates():
     assert np.abs(p16 - p22).max() < 0.25
 
 
-def test_predict_sections_match_circumplex_projection():
+def test_predict_sections_average_the_readings_inside():
     audio = chords(25.0)
+    reading = me.read(audio, SR)
     sections = me.predict_sections(audio, SR, section_s=10.0)
     assert [(s, e) for s, e, *_ in sections] == [(0.0, 10.0), (10.0, 20.0), (20.0, 25.0)]
-    for _, _, v, a, p in sections:
-        ev, ea = circumplex.project_probs(me.CLASSES, p)
-        assert v == pytest.approx(float(ev)) and a == pytest.approx(float(ea))
+    for start, end, v, a, p in sections:
+        inside = (reading.times >= start) & (reading.times < end)
+        assert v == pytest.approx(reading.va[inside, 0].mean())
+        assert a == pytest.approx(reading.va[inside, 1].mean())
         assert -1 <= v <= 1 and -1 <= a <= 1
         assert p.sum() == pytest.approx(1.0, abs=1e-4)
+
+
+def test_reading_has_tags_and_bounded_va():
+    r = me.read(chords(9.0), SR)
+    assert r.msd_tags.shape == (len(r), 50) and r.mtt_tags.shape == (len(r), 50)
+    assert np.all((r.msd_tags >= 0) & (r.msd_tags <= 1))
+    assert np.all(np.abs(r.va) <= 1)
+    assert me.describe(r)  # some words, at least "music"
 
 
 def test_empty_audio_gives_nothing():
@@ -84,8 +94,8 @@ def _emotify(shared_data):
 def test_calm_clips_get_more_peacefulness_than_tense_clips(shared_data):
     """The 3 most calm and 3 most tense Emotify tracks (calmness minus tension share).
 
-    The final model was trained without these six tracks (see the model card), so this is a
-    held-out check of the ordering, not a memory test.
+    The shipped head was trained without these six tracks (see models/music_emotion_head.md),
+    so this is a held-out check of the ordering, not a memory test.
     """
     import soundfile as sf
 
@@ -96,19 +106,18 @@ def test_calm_clips_get_more_peacefulness_than_tense_clips(shared_data):
     calm_ids = [rows[i]["track"] for i in order[-3:]]
     tense_ids = [rows[i]["track"] for i in order[:3]]
 
-    def mean_probs(track_ids):
-        out = []
+    def mean_reading(track_ids):
+        probs, arousal = [], []
         for tid in track_ids:
             audio, sr = sf.read(str(root / "audio" / f"{tid}.ogg"), dtype="float32")
-            _, probs, _ = me.predict_segments(audio, sr)
-            out.append(probs.mean(0))
-        return np.array(out)
+            r = me.read(audio, sr)
+            probs.append(r.probs.mean(0))
+            arousal.append(r.va[:, 1].mean())
+        return np.array(probs), np.array(arousal)
 
-    p_calm, p_tense = mean_probs(calm_ids), mean_probs(tense_ids)
+    (p_calm, a_calm), (p_tense, a_tense) = mean_reading(calm_ids), mean_reading(tense_ids)
     peace, fear = me.CLASSES.index("peacefulness"), me.CLASSES.index("fear/threat")
     assert p_calm[:, peace].mean() > p_tense[:, peace].mean()
     assert p_tense[:, fear].mean() > p_calm[:, fear].mean()
-    # and on the circumplex: calm clips sit lower in arousal
-    _, a_calm = me.probs_to_va(p_calm)
-    _, a_tense = me.probs_to_va(p_tense)
+    # and calm clips sit lower in arousal
     assert a_calm.mean() < a_tense.mean()

@@ -1,9 +1,10 @@
 """Read a music file and describe each piece in it: features, valence/arousal, sections.
 
 Symbolic files (MIDI, MusicXML, ABC) become a note table (onset, end, pitch, velocity, part) in
-seconds; audio files (WAV, MP3, FLAC, OGG) are analysed with librosa. Both feed the published
-rules in :mod:`scorer.music.library.rules`. For audio, when the music-emotion model of
-:mod:`scorer.music.emotion` is installed, its per-section predictions replace the rules.
+seconds, read by the EMOPIA-trained model of :mod:`scorer.music.library.symbolic_model`; audio
+files (WAV, MP3, FLAC, OGG) are analysed with librosa and read by the musicnn-based music-emotion
+model of :mod:`scorer.music.emotion`. The published rules in :mod:`scorer.music.library.rules`
+are the fallback when a model is missing.
 
 Everything here runs in worker processes, so it takes and returns plain data (paths, dicts).
 """
@@ -23,7 +24,7 @@ from scorer.music.library import rules
 log = logging.getLogger(__name__)
 
 # bump when features or rules change: the index then re-reads every file on its next add
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"
 
 MIDI_EXT = {".mid", ".midi", ".kar"}
 SCORE_EXT = {".xml", ".musicxml", ".mxl", ".abc", ".krn"}
@@ -89,7 +90,22 @@ def notes_from_midi(path: str | Path) -> Notes:
     except (ValueError, IndexError):
         bars = np.zeros(0)
     return Notes(arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3], arr[:, 4].astype(int),
-                 float(pm.get_end_time()), tempo, bool(len(tempi)), True, bars)
+                 float(pm.get_end_time()), tempo, midi_has_tempo(path), True, bars)
+
+
+def midi_has_tempo(path: str | Path) -> bool:
+    """Whether a MIDI file holds a tempo (set_tempo) event.
+
+    pretty_midi reports 120 BPM when there is none, so its tempo list cannot tell a marked
+    tempo from the default; the events themselves can.
+    """
+    import mido
+
+    try:
+        midi = mido.MidiFile(str(path))
+    except (OSError, ValueError, EOFError, KeyError, IndexError):
+        return False
+    return any(msg.type == "set_tempo" for track in midi.tracks for msg in track)
 
 
 def abc_numbers(path: str | Path) -> list[int]:
@@ -180,7 +196,9 @@ def symbolic_features(notes: Notes, lo: float = 0.0, hi: float | None = None,
            "articulation_known": notes.articulation_known}
     if not len(pitch):
         out.update(density=0.0, pitch_mean=0.0, pitch_top=0.0, pitch_range=0.0,
-                   velocity=0.0, legato=0.8, key=0, mode="major", key_clarity=0.0)
+                   velocity=0.0, legato=0.8, key=0, mode="major", key_clarity=0.0,
+                   dissonance=0.0, polyphony=0.0, velocity_std=0.0, pitch_entropy=0.0,
+                   pitch_low=0.0, note_length=0.0)
         return out
     hist = np.bincount(pitch.astype(int) % 12, weights=np.maximum(end - start, 0.01),
                        minlength=12)
@@ -199,6 +217,7 @@ def symbolic_features(notes: Notes, lo: float = 0.0, hi: float | None = None,
                    ) if ok.sum() >= 2 else 0.8
     if notes.staccato_share > 0.2:  # marked staccato shortens what the score notates
         legato = min(legato, 1.0 - 0.5 * notes.staccato_share)
+    out.update(texture_features(start, end, pitch, notes.velocity[sel], onsets))
     out.update(
         density=float(len(onsets) / span),
         pitch_mean=float(pitch.mean()),
@@ -209,6 +228,45 @@ def symbolic_features(notes: Notes, lo: float = 0.0, hi: float | None = None,
         key=int(tonic), mode=mode, key_clarity=float(clarity),
     )
     return out
+
+
+# interval classes heard as dissonant in common-practice and pop harmony: minor/major second,
+# tritone, minor seventh, major seventh
+DISSONANT_CLASSES = (1, 2, 6, 10, 11)
+
+
+def texture_features(start: np.ndarray, end: np.ndarray, pitch: np.ndarray,
+                     velocity: np.ndarray, onsets: np.ndarray, max_onsets: int = 400) -> dict:
+    """Harmony and texture measures of a set of notes.
+
+    Returns:
+        dissonance (share of the pitch pairs sounding at note onsets whose interval class is
+        dissonant), polyphony (mean notes sounding at an onset), velocity_std, pitch_entropy
+        (of the duration-weighted pitch-class histogram, bits), pitch_low (5th percentile
+        pitch) and note_length (median note duration, s).
+    """
+    step = max(1, len(onsets) // max_onsets)
+    times = onsets[::step] + 1e-3
+    sounding = (start[None, :] <= times[:, None]) & (end[None, :] > times[:, None])
+    pairs = dissonant = 0
+    for row in sounding:
+        pcs = pitch[row].astype(int)
+        if len(pcs) < 2:
+            continue
+        diff = np.abs(pcs[:, None] - pcs[None, :])[np.triu_indices(len(pcs), 1)] % 12
+        pairs += len(diff)
+        dissonant += int(np.isin(diff, DISSONANT_CLASSES).sum())
+    hist = np.bincount(pitch.astype(int) % 12, weights=np.maximum(end - start, 0.01),
+                       minlength=12)
+    p = hist / hist.sum() if hist.sum() > 0 else np.full(12, 1 / 12)
+    return {
+        "dissonance": float(dissonant / pairs) if pairs else 0.0,
+        "polyphony": float(sounding.sum(1).mean()) if len(times) else 0.0,
+        "velocity_std": float(np.std(velocity)),
+        "pitch_entropy": float(-(p[p > 0] * np.log2(p[p > 0])).sum()),
+        "pitch_low": float(np.percentile(pitch, 5)),
+        "note_length": float(np.median(np.maximum(end - start, 0.0))),
+    }
 
 
 def _symbolic_sections(notes: Notes, key: tuple[int, str, float]) -> list[list[float]]:
@@ -222,7 +280,7 @@ def _symbolic_sections(notes: Notes, key: tuple[int, str, float]) -> list[list[f
         if hi - lo < 1.0:
             continue
         f = symbolic_features(notes, lo, hi, key)
-        v, a, c = rules.symbolic_va(f)
+        v, a, c = symbolic_va(f)[:3]
         sections.append([round(lo, 3), round(hi, 3), round(v, 4), round(a, 4), round(c, 3)])
     return sections
 
@@ -230,11 +288,27 @@ def _symbolic_sections(notes: Notes, key: tuple[int, str, float]) -> list[list[f
 def describe_notes(notes: Notes, title: str, kind: str, fmt: str, ref: str = "") -> dict:
     """Return the index record of one symbolic piece."""
     f = symbolic_features(notes)
-    v, a, c = rules.symbolic_va(f)
+    v, a, c, method = symbolic_va(f)
     sections = _symbolic_sections(notes, (f["key"], f["mode"], f["key_clarity"]))
     bar_len = float(np.median(np.diff(notes.bars))) if len(notes.bars) >= 2 else 0.0
     f["bar_seconds"] = bar_len
-    return _record(title, kind, fmt, ref, f, v, a, c, "rules", sections)
+    return _record(title, kind, fmt, ref, f, v, a, c, method, sections)
+
+
+def symbolic_va(f: dict) -> tuple[float, float, float, str]:
+    """(valence, arousal, confidence, method) of symbolic features.
+
+    The EMOPIA-trained model (:mod:`scorer.music.library.symbolic_model`) beats the published
+    rules on held-out songs (models/symbolic_emotion.md), so it is used when its coefficients
+    are present; the rules remain the fallback.
+    """
+    from scorer.music.library import symbolic_model
+
+    if symbolic_model.available():
+        v, a, c = symbolic_model.predict(f)
+        return v, a, c, "model:symbolic_emotion"
+    v, a, c = rules.symbolic_va(f)
+    return v, a, c, "rules"
 
 
 # ---------------------------------------------------------------- audio features
@@ -323,21 +397,24 @@ def _audio_window(fr: dict, sr: int, lo: float, hi: float, key=None) -> dict:
     }
 
 
-def _model_sections(y: np.ndarray, sr: int) -> list[list[float]] | None:
-    """Per-section V/A from the trained music-emotion model, or None when it is not there."""
+def _model_reading(y: np.ndarray, sr: int) -> tuple[list[list[float]], dict] | None:
+    """Per-section V/A and tag words from the music-emotion reader, or None without it."""
     try:
-        from scorer.music import emotion
+        from scorer.music import emotion, musicnn
     except ImportError:
         return None
     from scorer.errors import ModelError
 
     try:
-        rows = emotion.predict_sections(y, sr)
+        reading = emotion.read(y, sr)
+        rows = emotion.predict_sections(y, sr, AUDIO_SECTION_SECONDS, reading=reading)
     except (ModelError, OSError, RuntimeError, ValueError) as exc:  # model trouble: fall back
         log.info("music-emotion model unavailable (%s); using feature rules", exc)
         return None
-    return [[round(float(s), 3), round(float(e), 3), round(float(v), 4), round(float(a), 4),
-             round(float(max(p)) if len(p) else 0.5, 3)] for s, e, v, a, p in rows]
+    sections = [[round(float(s), 3), round(float(e), 3), round(float(v), 4),
+                 round(float(a), 4), round(float(max(p)) if len(p) else 0.5, 3)]
+                for s, e, v, a, p in rows]
+    return sections, musicnn.tag_words(reading.msd_tags, reading.mtt_tags)
 
 
 def describe_audio(y: np.ndarray, sr: int, title: str, fmt: str) -> dict:
@@ -349,10 +426,11 @@ def describe_audio(y: np.ndarray, sr: int, title: str, fmt: str) -> dict:
     key = (f["key"], f["mode"], f["key_clarity"])
     f["bar_seconds"] = 4 * 60.0 / f["tempo"] if f["tempo"] > 0 else 0.0
     f["beats"] = np.round(fr["beats"], 3).tolist()
-    sections = _model_sections(y, sr)
+    reading = _model_reading(y, sr)
     method = "rules"
-    if sections:
-        method = "model:music_emotion"
+    if reading:
+        sections, f["tags"] = reading
+        method = "model:music_emotion_head"
         weights = np.array([max(s[1] - s[0], 1e-3) * s[4] for s in sections])
         if weights.sum() > 0:
             v = float(np.average([s[2] for s in sections], weights=weights))
@@ -368,6 +446,12 @@ def describe_audio(y: np.ndarray, sr: int, title: str, fmt: str) -> dict:
             sections.append([round(lo, 3), round(hi, 3), round(sv, 4), round(sa, 4),
                              round(sc, 3)])
     return _record(title, "audio", fmt, "", f, v, a, c, method, sections)
+
+
+def tag_list(features: dict) -> list[str]:
+    """The tag words of a record's features, most probable first within each kind."""
+    tags = features.get("tags") or {}
+    return [w for kind in ("mood", "tempo", "instruments") for w, _ in tags.get(kind, [])]
 
 
 # ---------------------------------------------------------------- records

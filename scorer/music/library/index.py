@@ -423,6 +423,24 @@ class LibraryIndex:
             args = (source,)
         return [self._entry(r) for r in self._db.execute(sql + " ORDER BY id", args)]
 
+    def search_tags(self, words: Iterable[str]) -> list[Entry]:
+        """Return the pieces whose music tags hold every one of ``words`` (any case).
+
+        Tags are the mood, tempo-feel and instrumentation words musicnn gives audio pieces
+        (``features["tags"]``); symbolic pieces have none.
+        """
+        from scorer.music.library.features import tag_list
+
+        wanted = {w.strip().lower() for w in words if w.strip()}
+        # a cheap SQL pre-filter on the JSON text, then an exact check of the words
+        sql = f"SELECT {self._COLUMNS} FROM pieces WHERE features LIKE '%\"tags\"%' ORDER BY id"
+        out = []
+        for row in self._db.execute(sql):
+            entry = self._entry(row)
+            if wanted <= {t.lower() for t in tag_list(entry.features)}:
+                out.append(entry)
+        return out
+
     def get(self, ids: Iterable[int]) -> list[Entry]:
         """Return the pieces with these ids, in that order."""
         ids = [int(i) for i in ids]

@@ -245,5 +245,10 @@ def explain_match(m: Match, valence: float, arousal: float, tempo: float | None,
                else f"looped x{m.loops:.2f}, ending on a cadence")
         parts.append(f"length {m.fits['duration']:.2f}: {length:.0f} s for a {duration:.0f} s "
                      f"cue ({how})")
+    from scorer.music.library.features import tag_list
+
+    tags = tag_list(e.features)
+    if tags:  # what the piece sounds like, from the music tagger
+        parts.append("sounds " + ", ".join(tags[:5]))
     weights = " + ".join(f"{WEIGHTS[k]:.2f}x{k}" for k in m.fits)
     return f"score {m.score:.2f} = {weights}; " + "; ".join(parts)
