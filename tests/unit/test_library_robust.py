@@ -145,7 +145,7 @@ def test_suggest_skips_a_piece_that_fails_and_uses_the_next(tmp_path, monkeypatc
     for i in range(5):
         (folder / f"tune_{i}.mid").write_bytes(midi_with_tempo(500000 + 20000 * i))
     project = Project(title="p", cues=[Cue("1M1", 0.0, 10.0, tempo=120, tempo_range=(100, 140))])
-    real = adapt.load_midi
+    real = adapt.load_source
     broken: list[str] = []
 
     def first_one_breaks(entry):
@@ -154,7 +154,7 @@ def test_suggest_skips_a_piece_that_fails_and_uses_the_next(tmp_path, monkeypatc
             raise InputError("score cannot be rendered as MIDI (ExpanderException)", entry.path)
         return real(entry)
 
-    monkeypatch.setattr(adapt, "load_midi", first_one_breaks)
+    monkeypatch.setattr(adapt, "load_source", first_one_breaks)
     with caplog.at_level(logging.WARNING), LibraryIndex(tmp_path / "lib.sqlite") as ix:
         ix.add_folder(folder, workers=1)
         result = suggest_project(
