@@ -130,8 +130,9 @@ def build_captions(project: Project, cues: list[CueMusic], tb: Timebase,
         if c.source != "film" or c.end <= c.start:
             continue
         # film music under a score cue is not captioned there: the score is what is heard
-        for lo, hi in _subtract((float(c.start), float(c.end)),
-                                [(x.start, x.end) for x in score]):
+        # film captions are project times: onto the output's frame grid first, like the cues
+        span = (float(tb.snap(c.start)), float(tb.snap(c.end)))
+        for lo, hi in _subtract(span, [(x.start, x.end) for x in score]):
             film.append(Caption(lo, min(hi, lo + MAX_EVENT_S), c.text))
     return _finish(score + film, tb, clip_seconds, style)
 
@@ -160,8 +161,11 @@ def _finish(caps: list[Caption], tb: Timebase, clip_seconds: float | None,
     limit_frame = tb.frame(clip_seconds) if clip_seconds else None
     max_frames = int(np.floor(Fraction(MAX_EVENT_S).limit_denominator(1000) * tb.rate))
     snapped = []
+    def on_grid(seconds: float) -> int:  # output times (from the first frame) to frames
+        return round(Fraction(seconds).limit_denominator(10**6) * tb.rate)
+
     for c in sorted(caps, key=lambda c: (c.start, c.end)):
-        a, b = max(0, tb.frame(c.start)), tb.frame(c.end)
+        a, b = max(0, on_grid(c.start)), on_grid(c.end)
         if limit_frame is not None:
             b = min(b, limit_frame)
         b = min(b, a + max_frames)

@@ -269,14 +269,19 @@ def test_every_deliverable_on_the_same_frames(tmp_path, key, capsys):
 
     # --- captions: srt and webvtt-py, times from the clip's first frame
     subs = list(srt.parse((out / f"{stem}_music.srt").read_text("utf-8")))
-    assert [frame_of(s.start.total_seconds(), rate) for s in subs] == [a for a, _, _ in CUES]
-    assert [frame_of(s.end.total_seconds(), rate) for s in subs] == [b for _, b, _ in CUES]
+    # each cue starts a caption on its own frame; a long cue's music may take several events
+    # (at most 7 s each, a new one where the music's description changes)
+    sub_frames = [(frame_of(s.start.total_seconds(), rate), frame_of(s.end.total_seconds(), rate))
+                  for s in subs]
+    assert {a for a, _, _ in CUES} <= {a for a, _ in sub_frames}
+    assert all(any(a <= x < y <= b for a, b, _ in CUES) for x, y in sub_frames)
+    assert max(y for _, y in sub_frames) == max(b for _, b, _ in CUES)
     vtt = webvtt.read(str(out / f"{stem}_music.vtt"))
     starts = []
     for caption in vtt:
         h, m, s = caption.start.split(":")
         starts.append(frame_of(int(h) * 3600 + int(m) * 60 + float(s), rate))
-    assert starts == [a for a, _, _ in CUES]
+    assert starts == [a for a, _ in sub_frames]
 
 
 def make_offset_video(path, rate: int = 25, frames: int = 50, first_pts: int = 2970) -> None:
@@ -330,7 +335,8 @@ def test_first_frame_not_at_zero_through_probe(tmp_path, capsys):
     assert re.findall(r"A\s+C\s+\S+ \S+ (\S+) (\S+)$", edl, re.M) == [
         ("00:00:00:10", "00:00:01:05"), ("00:00:01:05", "00:00:01:20")]
     subs = list(srt.parse((out / "Offset_music.srt").read_text("utf-8")))
-    assert [round(s.start.total_seconds() * 25) for s in subs] == [10, 30]
+    assert {10, 30} <= {round(s.start.total_seconds() * 25) for s in subs}
+    assert min(round(s.start.total_seconds() * 25) for s in subs) == 10
     # the stem starts at the first frame: music from sample 10/25 s, silence before
     stem, sr = soundfile.read(out / "Offset_score.wav", always_2d=True)
     onset = int((abs(stem).max(axis=1) > 1e-4).argmax())
@@ -383,4 +389,5 @@ def test_sintel_cuts_are_written_as_their_frames(shared_data, tmp_path, capsys):
     edl = (out / "Sintel.edl").read_text("utf-8")
     assert [m[0] for m in re.findall(r"A\s+C\s+\S+ \S+ (\S+) (\S+)$", edl, re.M)] == labels[:-1]
     subs = list(srt.parse((out / "Sintel_music.srt").read_text("utf-8")))
-    assert [round(s.start.total_seconds() * 25) for s in subs] == wanted[:-1]
+    starts = {round(s.start.total_seconds() * 25) for s in subs}
+    assert set(wanted[:-1]) <= starts  # every cue's caption starts on its cut's frame
