@@ -102,9 +102,12 @@ class AnalysisController(QObject):
         self._keep_path = None
         win.doc.replace(project, path, saved=saved)
         win.doc.undo_stack.resetClean()  # a fresh analysis is unsaved work
-        media = project.media
-        win.player.load(str(win.video_path), media.fps, media.start_timecode)
-        self.start_thumbnails(win.video_path)
+        media, video = project.media, win.video_path
+        # separate event-loop turns, so no single one holds the window for long (opening the
+        # clip in the player alone takes tens of milliseconds)
+        QTimer.singleShot(0, lambda: win.player.load(str(video), media.fps,
+                                                     media.start_timecode))
+        self.start_thumbnails(video)
         missing = [core.missing_message(f) for f in ("fusion", "cues") if not core.available(f)]
         summary = (f"Analysed {win.video_path.name}: {len(project.shots)} cuts, "
                    f"{len(project.tracks)} modalities, {len(project.cues)} cues.")
