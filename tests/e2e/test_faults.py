@@ -21,6 +21,7 @@ import pytest
 
 from scorer import project as project_io
 from scorer.errors import ExportError, ProjectError
+from scorer.fileio import is_temp_name
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "resources" / "demo.mp4"
@@ -53,8 +54,9 @@ def long_speech_clip(tmp_path_factory) -> Path:
             out.mux(video.encode(frame))
         out.mux(video.encode())
         for i in range(0, len(audio), 1024):
-            frame = av.AudioFrame.from_ndarray(audio[None, i:i + 1024], format="flt",
-                                               layout="mono")
+            frame = av.AudioFrame.from_ndarray(
+                audio[None, i : i + 1024], format="flt", layout="mono"
+            )
             frame.sample_rate, frame.pts, frame.time_base = sr, i, Fraction(1, sr)
             out.mux(sound.encode(frame))
         out.mux(sound.encode())
@@ -62,8 +64,14 @@ def long_speech_clip(tmp_path_factory) -> Path:
 
 
 def _scorer(*args: str, **kw) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "scorer.cli", *args], cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    return subprocess.Popen(
+        [sys.executable, "-m", "scorer.cli", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
 
 
 def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = 180) -> None:
@@ -71,8 +79,10 @@ def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = 180) -> None:
     while not path.exists():
         if proc.poll() is not None:
             out, err = proc.communicate()
-            pytest.fail(f"analysis ended (exit {proc.returncode}) before {path.name} "
-                        f"appeared:\n{out}\n{err}")
+            pytest.fail(
+                f"analysis ended (exit {proc.returncode}) before {path.name} "
+                f"appeared:\n{out}\n{err}"
+            )
         if time.monotonic() > deadline:
             proc.kill()
             pytest.fail(f"{path.name} did not appear in {timeout} s")
@@ -126,11 +136,22 @@ def test_cancelled_analysis_leaves_nothing(tmp_path, long_speech_clip):
     assert _leftovers(tmp_path) == []
 
 
+# What an editor must read for each fault: the cause in plain words and what to do.
+_FAULT_WORDS = {
+    errno.ENOSPC: ("disk is full", "free some space"),
+    errno.EROFS: ("read-only", "writable folder"),
+}
+
+
+def _says_why(message: str, code: int) -> bool:
+    return all(words in message for words in _FAULT_WORDS[code])
+
+
 def _fail_replace(monkeypatch, code: int):
     real = os.replace
 
     def replace(src, dst, *args, **kwargs):
-        if str(src).endswith(".tmp") or ".tmp." in str(src):
+        if is_temp_name(Path(src).name):
             raise OSError(code, os.strerror(code), str(dst))
         return real(src, dst, *args, **kwargs)
 
@@ -147,7 +168,7 @@ def test_failed_project_save_keeps_previous_file(tmp_path, monkeypatch, code):
     _fail_replace(monkeypatch, code)
     with pytest.raises(ProjectError) as info:
         project_io.save(project, path)
-    assert os.strerror(code) in str(info.value) and path.name in str(info.value)
+    assert _says_why(str(info.value), code) and path.name in str(info.value)
     assert path.read_bytes() == before
     assert _leftovers(tmp_path) == [path.name]
 
@@ -170,7 +191,7 @@ def test_failed_export_keeps_previous_files(tmp_path, monkeypatch, code):
     _fail_replace(monkeypatch, code)
     with pytest.raises(ExportError) as info:
         export_project(project, path, "midi,cuesheet,srt", out, force=True)
-    assert os.strerror(code) in str(info.value)
+    assert _says_why(str(info.value), code)
     after = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before  # same files, same bytes, no temp files
 
