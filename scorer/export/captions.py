@@ -117,8 +117,10 @@ def build_captions(project: Project, cues: list[CueMusic], tb: Timebase,
     cue_audio = cue_audio or {}
     given = [c for c in project.music_captions if c.source == "score"]
     score: list[Caption] = []
+    spans: list[tuple[float, float]] = []
     for music in cues:
         start, end = float(tb.seconds(music.in_frame)), float(tb.seconds(music.out_frame))
+        spans.append((start, end))
         mine = [c for c in given if c.start < end and c.end > start]
         if mine:
             score.append(Caption(start, min(end, start + MAX_EVENT_S), mine[0].text))
@@ -132,7 +134,8 @@ def build_captions(project: Project, cues: list[CueMusic], tb: Timebase,
         # film music under a score cue is not captioned there: the score is what is heard
         # film captions are project times: onto the output's frame grid first, like the cues
         span = (float(tb.snap(c.start)), float(tb.snap(c.end)))
-        for lo, hi in _subtract(span, [(x.start, x.end) for x in score]):
+        # the cue's whole span, not its events: a repeated description leaves a gap there
+        for lo, hi in _subtract(span, spans):
             film.append(Caption(lo, min(hi, lo + MAX_EVENT_S), c.text))
     return _finish(score + film, tb, clip_seconds, style)
 
