@@ -21,6 +21,13 @@ MAX_BPM = 400.0
 # set_tempo holds microseconds per quarter note in three bytes
 _MIN_MPQN = int(round(60e6 / MAX_BPM))
 _MAX_MPQN = int(round(60e6 / MIN_BPM))
+# pretty_midi refuses files whose last tick passes 10**7 (it would allocate a tick->time table
+# that large); a long movement at a fine resolution (music21 writes 10,080 ticks per quarter,
+# so 1,000 quarters already pass it) is rescaled to a coarser resolution below that limit
+_TICK_LIMIT = 9_000_000
+# a rescale that leaves fewer ticks per quarter than this would move notes audibly: such a
+# file is corrupt (a stray huge delta time), not long, and is refused as before
+_MIN_RESCALED_TPB = 24
 
 
 def sane_bpm(bpm: float | None) -> float | None:
@@ -57,6 +64,38 @@ def clamp_tempi(mid) -> int:
     return changed
 
 
+def coarsen_resolution(mid) -> int:
+    """Lower a ``mido.MidiFile``'s ticks per beat until its last tick fits pretty_midi.
+
+    Absolute times are rescaled and rounded (no drift from rounding deltas). A divisor of the
+    resolution is preferred, which keeps every event exactly where it was.
+
+    Returns:
+        The factor the resolution was divided by (1 when nothing changed or the file is too
+        long for any sane resolution).
+    """
+    ends = [sum(msg.time for msg in track) for track in mid.tracks]
+    last = max(ends, default=0)
+    tpb = mid.ticks_per_beat
+    if last <= _TICK_LIMIT or tpb <= 0:
+        return 1
+    needed = -(-last // _TICK_LIMIT)  # ceiling
+    factor = next((d for d in range(needed, tpb + 1) if tpb % d == 0), needed)
+    new_tpb = tpb // factor if tpb % factor == 0 else round(tpb / factor)
+    if new_tpb < _MIN_RESCALED_TPB:
+        return 1
+    scale = new_tpb / tpb
+    for track in mid.tracks:
+        absolute, previous_new = 0, 0
+        for i, msg in enumerate(track):
+            absolute += msg.time
+            rescaled = round(absolute * scale)
+            track[i] = msg.copy(time=rescaled - previous_new)
+            previous_new = rescaled
+    mid.ticks_per_beat = new_tpb
+    return factor
+
+
 def _clamped_midi_bytes(source, path) -> tuple[bytes, int]:
     """Read a MIDI file with mido and clamp its tempi; return (bytes, tempi changed)."""
     import mido
@@ -69,6 +108,7 @@ def _clamped_midi_bytes(source, path) -> tuple[bytes, int]:
     changed = clamp_tempi(mid)
     if mid.ticks_per_beat <= 0:
         raise ValueError(f"ticks per beat is {mid.ticks_per_beat}")
+    coarsen_resolution(mid)
     buf = io.BytesIO()
     mid.save(file=buf)
     return buf.getvalue(), changed

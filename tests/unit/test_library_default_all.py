@@ -86,8 +86,9 @@ def test_every_piece_of_the_default_library_adapts(tmp_path):
     """All 459 pieces, each to an 8 s and a 90 s cue.
 
     Run time: about 47 min on two heavily shared cores (2619 s adapting, 170 s indexing).
-    Known to fail today: 3 of 459 (Schumann op. 41/1 mvts 1 and 5, Beethoven op. 59/2 mvt 4:
-    MIDI rendering fails in every reading); suggest skips them and uses the next piece.
+    The last three failures (Schumann op. 41/1 mvts 1 and 5, Beethoven op. 59/2 mvt 4: long
+    movements past pretty_midi's tick limit at music21's resolution) are fixed by
+    ``reading.coarsen_resolution``.
     """
     with warnings.catch_warnings(), LibraryIndex(tmp_path / "lib.sqlite") as index:
         warnings.simplefilter("ignore")

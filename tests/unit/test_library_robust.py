@@ -60,6 +60,40 @@ def test_cut_short_midi_is_named_in_words(tmp_path):
     assert "cut short" in str(info.value) and "EOFError" not in str(info.value)
 
 
+
+def long_fine_midi(ticks_per_beat: int, quarters: int, stray_gap: int = 0) -> bytes:
+    """One note on every quarter for ``quarters`` quarters at 120 BPM (the default tempo)."""
+    mid = mido.MidiFile(type=1, ticks_per_beat=ticks_per_beat)
+    track = mido.MidiTrack()
+    for i in range(quarters):
+        gap = stray_gap if i == quarters - 1 else 0
+        track.append(mido.Message("note_on", note=60 + i % 12, velocity=80, time=gap))
+        track.append(mido.Message("note_off", note=60 + i % 12, velocity=0, time=ticks_per_beat))
+    mid.tracks.append(track)
+    buf = io.BytesIO()
+    mid.save(file=buf)
+    return buf.getvalue()
+
+
+def test_long_movement_at_fine_resolution_is_read_with_its_timing(tmp_path):
+    # Beethoven op. 59/2 mvt 4 as music21 writes it: 1,636 quarters at 10,080 ticks per quarter
+    # pass pretty_midi's 10**7-tick limit; so did two Schumann movements of the default library
+    path = tmp_path / "long.mid"
+    path.write_bytes(long_fine_midi(10080, 1100))
+    pm = reading.read_midi(path)
+    starts = sorted(note.start for note in pm.instruments[0].notes)
+    assert len(starts) == 1100
+    assert starts[-1] == pytest.approx(1099 * 0.5, abs=1e-6)  # quarter = 0.5 s at 120 BPM
+    assert pm.get_end_time() == pytest.approx(550.0, abs=1e-6)
+
+
+def test_a_stray_huge_delta_is_still_refused_as_corrupt(tmp_path):
+    path = tmp_path / "stray.mid"
+    path.write_bytes(long_fine_midi(96, 8, stray_gap=2**27))
+    with pytest.raises(InputError) as info:
+        reading.read_midi(path)
+    assert str(path) in str(info.value) and "corrupt" in str(info.value)
+
 @pytest.mark.parametrize(
     ("name", "number", "music21_error"),
     [
