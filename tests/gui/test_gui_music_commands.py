@@ -1,0 +1,109 @@
+"""Music > Find Music, Analysis > Re-analyse and crash recovery of the music: the commands an
+editor uses to bring suggestions back, on a generated two-scene project."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import wait_idle
+from PySide6.QtWidgets import QMessageBox
+
+from scorer import media
+from scorer import project as projectio
+from scorer.project import Cue, Project, Suggestion
+from scorer.track import Track
+
+
+@pytest.fixture
+def project_file(clip, tmp_path):
+    """A saved project of the test clip: a bright, excited scene, a cut, a dark calm one."""
+    times = np.arange(0.5, 12.0, 1.0)
+    bright = times < 6
+    fused = Track("fused", times, np.where(bright, 0.5, -0.4), np.where(bright, 0.6, -0.5),
+                  np.full(len(times), 0.8))
+    project = Project(title="two_scenes", media=media.probe(clip), shots=[6.0], fused=fused,
+                      tracks={"lighting": fused},
+                      cues=[Cue("1M1", 0.0, 6.0, valence=0.5, arousal=0.6, key="G"),
+                            Cue("1M2", 6.0, 12.0, valence=-0.4, arousal=-0.5, key="D",
+                                mode="minor")])
+    path = tmp_path / "two_scenes.scorer.json"
+    projectio.save(project, path)
+    return path
+
+
+def _titles(win, number: str) -> list[str]:
+    return [s.title for s in win.doc.suggestions_for(number)]
+
+
+def test_find_music_for_the_selected_cue_leaves_the_others_alone(window, qtbot, project_file):
+    win = window
+    win.open_project(project_file)
+    kept = Suggestion("keep", "1M1", "library", "Hand-picked", score=0.9)
+    win.doc.add_suggestions([kept])
+    win.select_cue("1M2")
+    win.actions["find_music_selected"].trigger()
+    wait_idle(qtbot, win)
+    found = win.doc.suggestions_for("1M2")
+    kinds = {s.source for s in found}
+    assert "library" in kinds and "generated" in kinds, kinds
+    library = sorted(s.title for s in found if s.source == "library")
+    assert library == ["bright_march", "dark_lament"], library  # the two-piece test library
+    for suggestion in found:  # each has its adapted or generated file (paths may be relative)
+        assert (project_file.parent / suggestion.path).is_file(), suggestion.path
+    assert _titles(win, "1M1") == ["Hand-picked"], "a search for 1M2 changed 1M1's music"
+    assert win.panel.tree.topLevelItemCount() == len(found)
+
+
+def test_find_music_for_all_cues_fills_every_unlocked_cue(window, qtbot, project_file):
+    win = window
+    win.open_project(project_file)
+    win.doc.add_suggestions([Suggestion("mine", "1M2", "library", "Locked choice", score=0.5)])
+    win.select_cue("1M2")
+    win.panel.select_suggestion("mine")
+    win.panel.lock_button.click()
+    assert win.doc.cue("1M2").locked
+    win.actions["find_music"].trigger()
+    wait_idle(qtbot, win)
+    assert win.doc.suggestions_for("1M1"), "no music found for the unlocked cue"
+    assert _titles(win, "1M2") == ["Locked choice"], "a locked cue's music was replaced"
+    assert win.doc.cue("1M2").choice == "mine"
+
+
+def test_reanalyse_applies_changed_preferences_and_keeps_locked_cues(window, qtbot,
+                                                                      project_file):
+    win = window
+    win.open_project(project_file)
+    win.doc.add_suggestions([Suggestion("mine", "1M2", "library", "Locked choice", score=0.5)])
+    win.select_cue("1M2")
+    win.panel.select_suggestion("mine")
+    win.panel.lock_button.click()
+    assert win.doc.cue("1M2").locked
+    undo_depth = win.doc.undo_stack.count()
+    win.settings["analysis/sample_fps"] = 2.0  # a preference: not a document edit
+    assert win.doc.undo_stack.count() == undo_depth
+    win.actions["reanalyse"].trigger()
+    wait_idle(qtbot, win, timeout_ms=180_000)
+    project = win.doc.project
+    assert project.settings["analysis"]["sample_fps"] == 2.0
+    locked = win.doc.cue("1M2")
+    assert locked.locked and locked.choice == "mine"
+    assert (locked.start, locked.end) == (6.0, 12.0)
+    assert _titles(win, "1M2") == ["Locked choice"]
+    assert project.fused is not None and len(project.fused.times) > 0
+    assert win.doc.path == project_file, "re-analysis must keep the project's file"
+
+
+def test_suggestions_survive_crash_recovery(window, qtbot, project_file, monkeypatch):
+    win = window
+    edited = projectio.load(project_file)
+    edited.suggestions = [Suggestion("s1", "1M1", "library", "Bright piece", score=0.8),
+                          Suggestion("s2", "1M2", "generated", "Slow theme", score=0.6)]
+    edited.cues[1].choice = "s2"
+    projectio.autosave(edited, project_file)  # as if the app died before saving
+    monkeypatch.setattr(QMessageBox, "question",
+                        staticmethod(lambda *a, **k: QMessageBox.StandardButton.Yes))
+    win.open_project(project_file)
+    assert _titles(win, "1M1") == ["Bright piece"]
+    assert _titles(win, "1M2") == ["Slow theme"] and win.doc.cue("1M2").choice == "s2"
+    win.select_cue("1M2")
+    assert win.panel.tree.topLevelItemCount() == 1
