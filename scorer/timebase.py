@@ -224,8 +224,13 @@ class ClipTimebase:
     origin: Fraction = Fraction(0)
 
     def frame(self, seconds: Fraction | float) -> int:
-        """Return the clip frame of a project time (:func:`time_to_frame`)."""
-        return time_to_frame(seconds, self.rate, self.origin)
+        """Return the clip frame of a project time (:func:`time_to_frame`).
+
+        A time before the clip's first frame (the planner starts the first cue at 0 s, while a
+        container may put the first frame at 0.033 s) is on the first frame: no picture, and
+        no timecode, comes before it.
+        """
+        return max(0, time_to_frame(seconds, self.rate, self.origin))
 
     def seconds(self, frame: int) -> Fraction:
         """Return the time of a clip frame from the clip's first frame (as a WAV or SRT has it)."""

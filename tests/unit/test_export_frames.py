@@ -343,6 +343,41 @@ def test_first_frame_not_at_zero_through_probe(tmp_path, capsys):
     assert onset == pytest.approx(10 / 25 * sr, abs=sr * 0.005)
 
 
+def test_first_cue_at_zero_before_the_first_frame_exports(tmp_path, capsys):
+    # the planner starts the first cue at 0 s; the Sintel trailer's first frame is at 0.033 s:
+    # the cue starts on frame 0 everywhere (it was frame -1: `cues` and `export` failed)
+    folder = tmp_path / "p"
+    folder.mkdir()
+    make_offset_video(folder / "clip.mp4")
+    make_midi(folder / "a.mid", 120, 4)
+    from scorer.media import probe
+
+    p = Project(title="Offset", media=probe(folder / "clip.mp4"))
+    assert Fraction(p.media.start_time) == Fraction(33, 1000)
+    p.cues = [Cue("1M1", 0.0, 1.2333, title="A", hits=[0.0]),
+              Cue("1M2", 1.2333, 1.8333, title="B")]
+    p.suggestions = [Suggestion(f"s{i}", c.number, "generated", "x", path="a.mid")
+                     for i, c in enumerate(p.cues)]
+    path = folder / "offset.scorer.json"
+    project_io.save(p, path)
+    assert main(["cues", str(path)]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()
+            if line.startswith("1M")]
+    assert [(r[1], r[2]) for r in rows] == [("00:00:00:00", "00:00:01:05"),
+                                            ("00:00:01:05", "00:00:01:20")]
+    out = tmp_path / "out"
+    export_project(p, path, "midi,cuesheet,edl,fcp7,otio,srt,wav", out)
+    _, sheet_rows = _csv_rows(out / "Offset_cuesheet.csv")
+    assert [r["Timing In"] for r in sheet_rows] == ["00:00:00:00", "00:00:01:05"]
+    edl = (out / "Offset.edl").read_text("utf-8")
+    assert re.findall(r"A\s+C\s+\S+ \S+ (\S+) (\S+)$", edl, re.M) == [
+        ("00:00:00:00", "00:00:01:05"), ("00:00:01:05", "00:00:01:20")]
+    timeline = otio.adapters.read_from_file(str(out / "Offset.otio"))
+    music = [c for t in timeline.audio_tracks() for c in t.find_clips()
+             if "1M" in c.name][:2]
+    assert [c.range_in_parent().start_time.value for c in music] == [0, 30]
+
+
 def _csv_rows(path):
     rows = list(csv.reader(path.read_text("utf-8-sig").splitlines()))
     head = next(i for i, r in enumerate(rows) if r and r[0] == "Seq")
