@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
 import time
 from pathlib import Path
@@ -80,6 +81,10 @@ def clip_path(ds: dict, clip_id: str) -> Path:
 # the time budget, so each clip is read at EXCERPTS evenly spaced 3-s excerpts (its start, its
 # end and between), and every method here (musicnn heads and both baselines) reads the same ones.
 EXCERPTS = {"4q": 3, "emotify": 4}
+if os.environ.get("SCORER_EXCERPTS"):  # e.g. "4q=10,emotify=20": a denser reading
+    EXCERPTS.update(
+        {k: int(v) for k, v in (kv.split("=") for kv in os.environ["SCORER_EXCERPTS"].split(","))}
+    )
 EXCERPT_S = 3.0
 
 
