@@ -19,7 +19,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from scorer import __version__
-from scorer.errors import Cancelled, ScorerError
+from scorer.errors import Cancelled, ScorerError, describe_os_error
 from scorer.options import validate as validate_options
 
 log = logging.getLogger("scorer")
@@ -221,6 +221,22 @@ def _main(argv: list[str] | None) -> int:
             raise
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # a file-system failure no deeper layer put in words
+        if args.debug:
+            raise
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        print(f"error: {describe_os_error(exc)}{where}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - a defect: one line, never a traceback
+        if args.debug:
+            raise
+        log.debug("unexpected error", exc_info=exc)
+        text = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+        print(f"error: scorer {args.command} stopped on an unexpected {type(exc).__name__}"
+              f"{': ' + text if text else ''}. This is a fault in Scorer, not in your files; "
+              "files it was writing were not completed. Run it again with --debug and report "
+              "the traceback.", file=sys.stderr)
+        return 70  # EX_SOFTWARE (sysexits.h): an internal software error
 
 
 if __name__ == "__main__":

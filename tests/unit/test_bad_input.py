@@ -93,3 +93,30 @@ def test_cli_reports_without_traceback(kind, tmp_path):
 
 def test_scorer_error_is_base_of_media_error():
     assert issubclass(MediaError, ScorerError)
+
+
+@pytest.mark.parametrize(
+    ("raised", "words", "code"),
+    [
+        (ZeroDivisionError("division by zero"), "unexpected ZeroDivisionError", 70),
+        (KeyError("tempo"), "unexpected KeyError", 70),
+        (PermissionError(13, "Permission denied", "/music/locked.mid"), "/music/locked.mid", 2),
+    ],
+    ids=["defect", "missing-key", "os-error"],
+)
+def test_unexpected_failure_is_one_line_not_a_traceback(raised, words, code, tmp_path,
+                                                        monkeypatch, capsys):
+    # a defect deep in any command (the Sintel export once ended in a struct.error traceback)
+    from scorer import cli
+
+    def broken(args):
+        raise raised
+
+    monkeypatch.setattr(cli, "validate_options", broken)
+    assert cli.main(["probe", str(tmp_path / "clip.mp4")]) == code
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and words in err
+    assert len(err.strip().splitlines()) == 1
+    assert "[Errno" not in err
+    with pytest.raises(type(raised)):  # --debug shows the traceback for the report
+        cli.main(["--debug", "probe", str(tmp_path / "clip.mp4")])
