@@ -5,7 +5,9 @@ The words describe the music that actually plays, as the music-emotion reader he
 decoded music is read, and the film's own music was read by :mod:`scorer.music.film_music`
 (``MusicCaption`` with source "film"). Nothing is taken from a cue's target emotion. A caption
 the editor wrote for the score (source "score") replaces the generated ones of the cue it
-overlaps. When a cue's music cannot be read, its caption only says "[music]".
+overlaps. When a cue's music cannot be read, its caption only says "[music]". When the cue
+plays a known work from the library, its first event names it, as the guides ask for music
+with a title: "[“The Loudon”, traditional: calm flute music]".
 
 Conventions of caption style guides: instrumental music is described in brackets by default
 (``style="notes"`` gives "♪ ... ♪" instead); an event lasts at most 7 s, and a long stretch of
@@ -100,6 +102,30 @@ def music_events(audio: np.ndarray | None, sr: int, start: float, end: float,
     return out
 
 
+def known_work(suggestion) -> str:
+    """Name a library piece for a caption ("“The Loudon”, traditional"), else "".
+
+    Generated music has no title to give; a library file whose title is only its file name
+    ("bright_march") is not a known work either.
+    """
+    from pathlib import Path
+
+    from scorer.export.cuesheet import clean_title, corpus_work
+
+    if suggestion is None or suggestion.source != "library" or not suggestion.title:
+        return ""
+    params = suggestion.params or {}
+    title = clean_title(suggestion.title)
+    file_names = {Path(str(params.get("file", ""))).stem, Path(str(suggestion.path)).stem}
+    if not title.strip() or title in file_names:
+        return ""
+    corpus = corpus_work(params, suggestion.title)
+    composer = corpus[0] if corpus else str(params.get("composer") or "")
+    if not composer:
+        return f"“{title}”"
+    return f"“{title}”, {'traditional' if composer == 'Traditional' else composer}"
+
+
 def build_captions(project: Project, cues: list[CueMusic], tb: Timebase,
                    cue_audio: dict[str, tuple[np.ndarray, int]] | None = None,
                    clip_seconds: float | None = None, style: str = "brackets"
@@ -126,7 +152,12 @@ def build_captions(project: Project, cues: list[CueMusic], tb: Timebase,
             score.append(Caption(start, min(end, start + MAX_EVENT_S), mine[0].text))
             continue
         audio, sr = cue_audio.get(music.cue.number, (None, 0))
-        score += music_events(audio, sr, start, end)
+        events = music_events(audio, sr, start, end)
+        known = known_work(music.suggestion)
+        if events and known:
+            words = events[0].text[1:-1]
+            events[0].text = f"[{known}: {words}]" if words != "music" else f"[{known}]"
+        score += events
     film: list[Caption] = []
     for c in project.music_captions:
         if c.source != "film" or c.end <= c.start:

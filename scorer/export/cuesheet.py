@@ -161,7 +161,7 @@ def _number(value, default: float | None) -> float | int | None:
 _REFERENCE = re.compile(r"\s*\(((?:book|no\.?|#|bwv|op\.?)[^)]*)\)\s*$", re.I)
 
 
-def _corpus_work(params: dict, title: str = "") -> tuple[str, str, str] | None:
+def corpus_work(params: dict, title: str = "") -> tuple[str, str, str] | None:
     """(composer, library, catalogue) for a piece of music21's corpus, else None.
 
     The catalogue number is the corpus reference the title carries ("book3 #401"), else the
@@ -235,7 +235,7 @@ def build_cue_sheet(project: Project, cues: list[CueMusic], tb: Timebase,
         if usage not in USAGE_CODES:
             raise ExportError(f"cue {cue.number}: unknown usage code {usage!r}; use one of "
                               + ", ".join(USAGE_CODES))
-        corpus = (_corpus_work(params, music.suggestion.title or "")
+        corpus = (corpus_work(params, music.suggestion.title or "")
                   if music.suggestion.source == "library" else None)
         if own.get("origin"):
             origin_key = str(own["origin"]).strip().lower()

@@ -151,3 +151,38 @@ def test_sintel_captions_film_music_and_cue_without_overlap(shared_data, tmp_pat
     assert inside_cue[0].start.total_seconds() == pytest.approx(cue_in, abs=frame)
     again = _export(_turned_around(p), _save(_turned_around(p), folder), tmp_path / "out2")
     assert [s.content for s in again] == [s.content for s in subs]
+
+
+def _tone(seconds: float, sr: int = SR):
+    import numpy as np
+
+    t = np.arange(int(seconds * sr)) / sr
+    return (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), sr
+
+
+def test_a_known_work_is_named_in_its_first_caption():
+    from scorer.export.captions import build_captions
+    from scorer.export.common import CueMusic
+    from scorer.timebase import ClipTimebase
+
+    tb = ClipTimebase(rate=Fraction(25))
+    corpus = Suggestion("s0", "1M1", "library", "The Loudon. (book1 #3)", path="a.mid",
+                        params={"library": "music21", "ref": "3",
+                                "file": "/corpus/ryansMammoth/ryansMammoth_book1.abc"})
+    plain_file = Suggestion("s1", "1M2", "library", "bright_march", path="bright_march.mid",
+                            params={"file": "/music/bright_march.mid"})
+    generated = Suggestion("s2", "1M3", "generated", "Generated irish melody (seed 0)",
+                           path="g.mid")
+    cues = [Cue("1M1", 0.0, 12.0), Cue("1M2", 12.0, 18.0), Cue("1M3", 18.0, 24.0)]
+    music = [CueMusic(c, s, Path(s.path), "midi", int(c.start * 25), int(c.end * 25))
+             for c, s in zip(cues, (corpus, plain_file, generated), strict=True)]
+    audio = {c.number: _tone(c.end - c.start) for c in cues}
+    caps = build_captions(Project(title="t"), music, tb, audio, clip_seconds=24.0)
+    first = {n: next(c.text for c in caps if n[0] <= c.start < n[1])
+             for n in ((0, 12), (12, 18), (18, 24))}
+    assert first[(0, 12)].startswith("[“The Loudon”, traditional: ")
+    assert "book1" not in first[(0, 12)]
+    later = [c.text for c in caps if 0 < c.start < 12]
+    assert all("Loudon" not in t for t in later), later  # named once, then described
+    assert "“" not in first[(12, 18)] and "bright_march" not in first[(12, 18)]
+    assert "“" not in first[(18, 24)] and "irish" not in first[(18, 24)]
