@@ -53,7 +53,7 @@ def score_project(path: Path, style: str | None = None, seed: int = 0, temperatu
         seed: Random seed.
         temperature: Sampling temperature.
         cue_numbers: Only these cues (default: all).
-        seed_melody: Bundled seed name, token file or MIDI file.
+        seed_melody: Bundled seed name, token file, MIDI file or audio file (transcribed once).
         progress: ``progress(stage, fraction)`` callback.
         cancel: Token with ``raise_if_set()``; a cancel leaves the project file untouched.
 
@@ -66,8 +66,12 @@ def score_project(path: Path, style: str | None = None, seed: int = 0, temperatu
     """
     from scorer import project as project_io
     from scorer.music.generate import generate_for_cue
+    from scorer.music.melody import load_seed
 
     project = project_io.load(path)
+    # read (for audio: transcribed) once for every cue, and before any cue is generated, so a
+    # bad seed file stops the run with its own message
+    primer = load_seed(seed_melody) if seed_melody else None
     if not project.cues:
         raise ScorerError("project has no cues; run `scorer analyze` (or plan cues) first", path)
     cues = project.cues
@@ -87,7 +91,7 @@ def score_project(path: Path, style: str | None = None, seed: int = 0, temperatu
         if progress:
             progress("generate", i / len(cues))
         score = generate_for_cue(cue, style=style, seed=seed, temperature=temperature,
-                                 seed_melody=seed_melody)
+                                 seed_melody=primer)
         out = score.save(folder / f"{cue.number}_generated_s{seed}.mid")
         sid = f"{cue.number}-generated-{score.style}-s{seed}-t{temperature:g}"
         old = [s for s in project.suggestions if s.cue == cue.number and s.source == "generated"]
@@ -135,5 +139,6 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--temperature", type=float, default=1.0, help="sampling temperature")
     p.add_argument("--cue", action="append", help="only this cue (repeatable), e.g. 1M2")
-    p.add_argument("--seed-melody", help="seed melody: bundled name, token file or MIDI file")
+    p.add_argument("--seed-melody", help="seed melody: bundled name, token file, MIDI file, or "
+                   "an audio file (WAV, MP3, FLAC...) of a hummed, sung or played tune")
     p.set_defaults(handler=_cmd_score)
