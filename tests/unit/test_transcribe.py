@@ -154,3 +154,41 @@ def test_too_few_notes_says_how_many(tmp_path):
     with pytest.raises(InputError, match=r"only 3 note\(s\)") as err:
         load_seed(path)
     assert "three.wav" in str(err.value)
+
+
+def test_scorer_score_takes_a_hummed_seed_and_names_a_silent_one(tmp_path, capsys):
+    import soundfile
+
+    from scorer import project as project_io
+    from scorer.cli import main
+    from scorer.models import find_model
+    from scorer.music.transcribe import SR
+    from scorer.project import Cue, Project
+
+    try:
+        find_model("melody_folk")
+    except ModelError as exc:
+        pytest.skip(f"no melody model: {exc}")
+    path = tmp_path / "p.scorer.json"
+    project_io.save(Project(title="p", cues=[Cue("1M1", 0.0, 8.0, valence=0.3, key="A",
+                                                 tempo=100.0)]), path)
+    quiet = tmp_path / "nothing sung.wav"
+    soundfile.write(quiet, np.zeros(SR, np.float32), SR)
+    assert main(["score", str(path), "--seed-melody", str(quiet)]) == 2
+    err = capsys.readouterr().err
+    assert "nothing sung.wav" in err and "no notes found" in err and "Traceback" not in err
+    assert not project_io.load(path).suggestions  # nothing generated, project untouched
+
+    audio, _ = render(MARY, 0, bpm=100)
+    tune = tmp_path / "tune.flac"
+    soundfile.write(tune, audio, SR)
+    assert main(["score", str(path), "--seed-melody", str(tune), "--style", "folk"]) == 0
+    import pretty_midi
+
+    made = project_io.load(path).suggestions
+    assert len(made) == 1 and made[0].params["seed_melody"] == str(tune)
+    melody = next(i for i in pretty_midi.PrettyMIDI(made[0].path).instruments
+                  if i.name == "Melody")
+    pitches = [n.pitch for n in sorted(melody.notes, key=lambda n: n.start)][:7]
+    assert np.diff(pitches).tolist() == np.diff([p for p, _ in MARY[:7]]).tolist()
+    assert pitches[2] % 12 == 9  # the tune's tonic C is the cue's A
