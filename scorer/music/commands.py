@@ -7,6 +7,7 @@ generated suggestions, and the project is saved.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from scorer.errors import ScorerError
@@ -131,8 +132,59 @@ def _cmd_score(args) -> int:
     return 0
 
 
+def _cmd_transcribe(args) -> int:
+    import mido
+
+    from scorer.errors import InputError
+    from scorer.music import transcribe as tr
+    from scorer.project import atomic_write_bytes
+
+    path = Path(args.audio)
+    notes = tr.transcribe(tr.load_mono(path), tr.SR, method=args.method)
+    if not notes:
+        raise InputError("no notes found in the audio (is it silent, or only noise or "
+                         "drums?)", path)
+    six = tr.estimate_sixteenth(notes)
+    print(f"{len(notes)} notes ({args.method}), about {60 / six / 4:.0f} BPM")
+    for n in notes[:args.show]:
+        print(f"  {n.start:7.3f} - {n.end:7.3f} s  MIDI {n.pitch}")
+    enc = tr.notes_to_tokens(notes)
+    if enc is not None:
+        print(f"seed melody ({enc['key']}, as {enc['mode']} in C/A): {' '.join(enc['tokens'])}")
+    if args.output:
+        mid = mido.MidiFile(ticks_per_beat=480)
+        track = mido.MidiTrack()
+        mid.tracks.append(track)
+        tempo = mido.bpm2tempo(60 / six / 4)
+        track.append(mido.MetaMessage("set_tempo", tempo=tempo, time=0))
+        events = sorted([(n.start, 1, n.pitch) for n in notes] + [(n.end, 0, n.pitch)
+                                                                   for n in notes])
+        now = 0
+        for t, on, pitch in events:
+            tick = int(round(mido.second2tick(t, 480, tempo)))
+            track.append(mido.Message("note_on" if on else "note_off", note=pitch,
+                                      velocity=80 if on else 0, time=max(0, tick - now)))
+            now = max(now, tick)
+        buf = io.BytesIO()
+        mid.save(file=buf)
+        try:
+            atomic_write_bytes(Path(args.output), buf.getvalue())
+        except OSError as exc:
+            raise ScorerError(f"cannot write MIDI ({exc.strerror or exc})", args.output) from exc
+        print(f"wrote {args.output}")
+    return 0
+
+
 def register(subparsers) -> None:
-    """Add ``scorer score`` to the CLI."""
+    """Add ``scorer score`` and ``scorer transcribe`` to the CLI."""
+    t = subparsers.add_parser("transcribe", help="audio to MIDI: the notes of a hummed, sung or "
+                              "played tune (the seed melody that --seed-melody would take)")
+    t.add_argument("audio", help="audio file (WAV, MP3, FLAC, OGG...)")
+    t.add_argument("-o", "--output", help="write the notes as a MIDI file")
+    t.add_argument("--method", choices=("basic-pitch", "cqt-onset"), default="basic-pitch",
+                   help="basic-pitch network (default) or the paper's CQT-onset baseline")
+    t.add_argument("--show", type=int, default=12, help="notes to list (default 12)")
+    t.set_defaults(handler=_cmd_transcribe)
     p = subparsers.add_parser("score", help="generate arranged MIDI music for a project's cues")
     p.add_argument("project", help="project file (.scorer.json)")
     p.add_argument("--style", help="style (cinematic, folk, irish, chorale); default: router")

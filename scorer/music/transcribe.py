@@ -39,7 +39,7 @@ MIDI_LOW = 21  # posteriorgram bin 0 is A0
 METHODS = ("basic-pitch", "cqt-onset")
 AUDIO_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".oga", ".m4a", ".aac", ".opus", ".aif",
                   ".aiff", ".wma")
-MAX_SECONDS = 120.0  # a seed is a few bars; longer files are cut (with the reason said)
+MAX_SECONDS = 120.0  # a seed is a few bars: only a file's first two minutes are read
 
 
 @dataclass(frozen=True)

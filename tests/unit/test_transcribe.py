@@ -192,3 +192,26 @@ def test_scorer_score_takes_a_hummed_seed_and_names_a_silent_one(tmp_path, capsy
     pitches = [n.pitch for n in sorted(melody.notes, key=lambda n: n.start)][:7]
     assert np.diff(pitches).tolist() == np.diff([p for p, _ in MARY[:7]]).tolist()
     assert pitches[2] % 12 == 9  # the tune's tonic C is the cue's A
+
+
+def test_scorer_transcribe_writes_the_notes_as_midi(tmp_path, capsys):
+    import mido
+    import soundfile
+
+    from scorer.cli import main
+    from scorer.music.transcribe import SR
+
+    audio, ref = render(MARY[:8], 0, bpm=100)
+    wav = tmp_path / "tune.wav"
+    soundfile.write(wav, audio, SR)
+    out = tmp_path / "tune.mid"
+    assert main(["transcribe", str(wav), "-o", str(out)]) == 0
+    assert "8 notes" in capsys.readouterr().out
+    mid = mido.MidiFile(str(out))
+    ons, now = [], 0.0
+    for msg in mid:  # iterating a MidiFile gives times in seconds
+        now += msg.time
+        if msg.type == "note_on" and msg.velocity:
+            ons.append((now, msg.note))
+    assert [p for _, p in ons] == [p for *_, p in ref]
+    assert all(abs(t - r[0]) < 0.05 for (t, _), r in zip(ons, ref, strict=True))
