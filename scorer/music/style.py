@@ -19,6 +19,7 @@ import numpy as np
 from scorer.errors import InputError, ModelError
 
 STYLES = ("folk", "irish", "chorale", "pop_piano")
+TAG_WORDS = ("folk", "irish", "chorale", "pop-piano")  # library tag words, one per style
 WINDOW = 64  # 16th steps per classified window (four 4/4 bars)
 _INTERVALS = 25  # -12..+12 semitones, wider leaps clipped
 _LENGTHS = (1, 2, 3, 4, 6, 8, 12, 16)
@@ -90,19 +91,61 @@ def _key_shift(pitches: np.ndarray, weights: np.ndarray) -> tuple[int, str]:
     return (shift - 12 if shift > 6 else shift), mode
 
 
-def midi_melody_tokens(path: str | Path, max_seconds: float = 600.0) -> list[str]:
-    """Return the top line of a MIDI file as corpus tokens (C major / A minor).
+def top_line_tokens(start: np.ndarray, end: np.ndarray, pitch: np.ndarray,
+                    beats: np.ndarray) -> list[str]:
+    """Return the top line of notes as corpus tokens (C major / A minor).
 
-    The top line is the highest pitched note starting on each 16th of the file's own beat
-    grid (pretty_midi's beats), drums left out; the key (Krumhansl-Kessler on the line's
-    duration-weighted pitch classes) is moved to C major or A minor.
+    The top line is the highest note starting on each 16th of the beat grid; the key
+    (Krumhansl-Kessler on the line's duration-weighted pitch classes) is moved to C major or
+    A minor.
+
+    Args:
+        start: Note starts in seconds.
+        end: Note ends in seconds.
+        pitch: MIDI pitches.
+        beats: Beat times in seconds (at least two; extended past the last at its length).
+    """
+    from scorer.music.corpus import encode_events
+
+    if not len(pitch):
+        return []
+    beats = np.asarray(beats, float)
+    if len(beats) < 2:
+        beats = np.array([0.0, 0.5])
+    span = max(beats[-1] - beats[-2], 1e-3)
+    extra = int(max(0.0, float(np.max(end)) - beats[-1]) / span) + 2
+    beats = np.concatenate([beats, beats[-1] + span * np.arange(1, extra + 1)])
+    grid = np.concatenate([np.linspace(a, b, 4, endpoint=False)
+                           for a, b in zip(beats[:-1], beats[1:], strict=True)])
+    on = np.searchsorted(grid, np.asarray(start, float))
+    on = np.clip(on, 1, len(grid) - 1)
+    on = np.where(np.abs(grid[on - 1] - start) <= np.abs(grid[on] - start), on - 1, on)
+    off = np.clip(np.searchsorted(grid, np.asarray(end, float)), 0, len(grid) - 1)
+    top: dict[int, tuple[int, int]] = {}
+    for s, e, p in zip(on.tolist(), off.tolist(), np.asarray(pitch).astype(int).tolist(),
+                       strict=True):
+        if s not in top or p > top[s][0]:
+            top[s] = (p, max(1, e - s))
+    steps = sorted(top)
+    pitches = np.array([top[s][0] for s in steps], float)
+    shift, _ = _key_shift(pitches, np.array([top[s][1] for s in steps], float))
+    events: list[tuple[int | None, int]] = []
+    for k, s in enumerate(steps):
+        nxt = steps[k + 1] if k + 1 < len(steps) else s + top[s][1]
+        length = min(top[s][1], nxt - s)
+        events.append((top[s][0] + shift, length))
+        if nxt - s > length:
+            events.append((None, nxt - s - length))
+    return encode_events(events)
+
+
+def midi_melody_tokens(path: str | Path, max_seconds: float = 600.0) -> list[str]:
+    """Return the top line of a MIDI file (its own beat grid, drums left out) as tokens.
 
     Raises:
         InputError: If the file cannot be read or holds no pitched notes.
     """
     import pretty_midi
-
-    from scorer.music.corpus import encode_events
 
     try:
         pm = pretty_midi.PrettyMIDI(str(path))
@@ -115,29 +158,28 @@ def midi_melody_tokens(path: str | Path, max_seconds: float = 600.0) -> list[str
         raise InputError("no pitched notes in the MIDI file", path)
     beats = pm.get_beats()
     if len(beats) < 2:
-        beats = np.arange(0.0, pm.get_end_time() + 0.5, 0.5)
-    # 16th grid from the beats, extended past the last beat at the last beat's length
-    span = beats[-1] - beats[-2]
-    beats = np.concatenate([beats, beats[-1] + span * np.arange(1, 64)])
-    grid = np.concatenate([np.linspace(a, b, 4, endpoint=False)
-                           for a, b in zip(beats[:-1], beats[1:], strict=True)])
-    top: dict[int, tuple[int, float]] = {}
-    for n in notes:
-        step = int(np.abs(grid - n.start).argmin())
-        end = int(np.abs(grid - n.end).argmin())
-        if step not in top or n.pitch > top[step][0]:
-            top[step] = (n.pitch, max(1, end - step))
-    steps = sorted(top)
-    pitches = np.array([top[s][0] for s in steps], float)
-    shift, _ = _key_shift(pitches, np.array([top[s][1] for s in steps], float))
-    events: list[tuple[int | None, int]] = []
-    for k, s in enumerate(steps):
-        nxt = steps[k + 1] if k + 1 < len(steps) else s + top[s][1]
-        length = min(top[s][1], nxt - s)
-        events.append((top[s][0] + shift, length))
-        if nxt - s > length:
-            events.append((None, nxt - s - length))
-    return encode_events(events)
+        beats = np.arange(0.0, pm.get_end_time() + 1.0, 0.5)
+    return top_line_tokens(np.array([n.start for n in notes]), np.array([n.end for n in notes]),
+                           np.array([n.pitch for n in notes]), beats)
+
+
+_classifier: list = []  # [StyleClassifier or None], opened once
+
+
+def style_tags(tokens: list[str]) -> list[list]:
+    """Return ``[[style word, probability]]`` of a melody, most probable first, for library
+    tags; empty when the model is not installed or the melody is too short.
+    """
+    if not _classifier:
+        try:
+            _classifier.append(StyleClassifier())
+        except ModelError:
+            _classifier.append(None)
+    if _classifier[0] is None or len(tokens) < 16:
+        return []
+    _, probs = _classifier[0].classify(tokens)
+    order = np.argsort(-probs)
+    return [[TAG_WORDS[i], round(float(probs[i]), 3)] for i in order if probs[i] >= 0.2]
 
 
 class StyleClassifier:

@@ -91,3 +91,25 @@ def test_probabilities_are_a_distribution(classifier):
     with pytest.raises(InputError):
         classifier.classify(["60", "_"])
     assert np.isfinite(classifier.probabilities(np.zeros((2, st.N_FEATURES)))).all()
+
+
+def test_library_tags_a_midi_piece_with_its_style(classifier, tmp_path):
+    from scorer.music.library.index import LibraryIndex
+
+    # a hymn-like line: half and quarter notes moving by step, cadencing on the tonic
+    line = [(67, 0, 8), (69, 8, 4), (71, 12, 4), (72, 16, 8), (71, 24, 8), (69, 32, 4),
+            (67, 36, 4), (69, 40, 8), (67, 48, 8), (64, 56, 8), (65, 64, 4), (67, 68, 4),
+            (69, 72, 8), (67, 80, 4), (65, 84, 4), (64, 88, 4), (62, 92, 4), (60, 96, 16)]
+    folder = tmp_path / "music"
+    folder.mkdir()
+    _write_midi(folder / "hymn.mid", line, program=19, bpm=72)
+    index = LibraryIndex(tmp_path / "lib.sqlite")
+    try:
+        index.add_folder(folder)
+        entry = index.entries()[0]
+        tags = entry.features["tags"]["style"]
+        assert tags and {w for w, _ in tags} <= set(st.TAG_WORDS)
+        assert [e.title for e in index.search_tags([tags[0][0]])] == [entry.title]
+        assert not index.search_tags(["no-such-style"])
+    finally:
+        index.close()
