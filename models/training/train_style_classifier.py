@@ -4,7 +4,7 @@ Data (``scorer.music.style`` features of 64-step windows, up to four per tune):
 
 * folk: Essen tunes, irish: O'Neill/Ryan tunes, chorale: Bach soprano lines — music21's
   corpus encoded by ``scorer.music.corpus.load_or_build`` (``--limit`` random tunes each,
-  seed 1, so not the melody models' own sample);
+  seed 1: a sample of its own, which may share tunes with the melody models' seed-0 sample);
 * pop_piano: EMOPIA's 1,078 piano clips (../shared/data/symbolic-emotion/emopia), their top
   line on a 16th grid (``scorer.music.style.midi_melody_tokens``).
 
@@ -140,9 +140,8 @@ def router_check(clf_probs, n: int) -> None:
             probs = clf_probs(np.stack([st.melody_features(w) for w in parts])).mean(axis=0)
             truth.append(i)
             pred.append(int(probs.argmax()))
-        print(f"\rrouter check: {k + 1}/{n} cues ({time.time() - t0:.0f} s)", end="",
-              flush=True)
-    print()
+        if (k + 1) % 20 == 0:
+            print(f"router check: {k + 1}/{n} cues ({time.time() - t0:.0f} s)", flush=True)
     truth, pred = np.array(truth), np.array(pred)
     print(f"\nGenerated pieces ({n} per style, from silence), classified by their melody:\n")
     confusion(truth, pred, [f"generated {s}" for s in styles])
