@@ -167,8 +167,10 @@ _classifier: list = []  # [StyleClassifier or None], opened once
 
 
 def style_tags(tokens: list[str]) -> list[list]:
-    """Return ``[[style word, probability]]`` of a melody, most probable first, for library
-    tags; empty when the model is not installed or the melody is too short.
+    """Return a melody's library style tags, ``[[word, probability]]``, most probable first.
+
+    Empty when the model is not installed or the melody is too short; styles under 0.2
+    probability are left out.
     """
     if not _classifier:
         try:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scorer.errors import InputError
+from scorer.errors import InputError, ModelError
 
 SR = 22050
 HOP = 256  # samples per posteriorgram frame
@@ -82,13 +82,11 @@ def basic_pitch_posteriorgrams(audio: np.ndarray, batch: int = 8) -> dict[str, n
     step = KEEP * HOP
     n_windows = max(1, int(np.ceil(n_frames / KEEP)))
     padded = np.pad(padded, (0, max(0, (n_windows - 1) * step + WINDOW - len(padded))))
-    names = {o.name: o.name for o in sess.get_outputs()}
+    names = {o.name for o in sess.get_outputs()}
     # the export's outputs: :0 contour (264 bins), :1 note, :2 onset (see basic-pitch inference)
     wanted = ["StatefulPartitionedCall:1", "StatefulPartitionedCall:2",
               "StatefulPartitionedCall:0"]
     if not all(w in names for w in wanted):
-        from scorer.errors import ModelError
-
         raise ModelError("basic_pitch.onnx is not the basic-pitch ICASSP 2022 export; "
                          "restore it with models/training/extract_basic_pitch.py")
     input_name = sess.get_inputs()[0].name

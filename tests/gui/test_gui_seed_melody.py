@@ -85,6 +85,8 @@ def test_dropped_tune_seeds_the_generated_melody(window, qtbot, project_file, tm
     assert len(made) == 1, win.status.text()
     assert made[0].params["seed_melody"] == str(tune)
     assert "hummed tune.wav" in made[0].title
+    win.panel.select_suggestion(made[0].id)
+    win.grab().save(str(screenshots / "seed_melody_generated.png"))
     # the melody opens with the hummed tune's intervals, in the cue's key (G)
     import pretty_midi
 
