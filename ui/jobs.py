@@ -112,7 +112,7 @@ def suggest_job(emit, cancel, project: dict, project_path: str, n: int, folders:
 
 
 def generate_job(emit, cancel, cue: dict, style: str, seed: int, temperature: float,
-                 palette: str, folder: str) -> dict:
+                 palette: str, folder: str, seed_melody: str = "") -> dict:
     """Generate music for one cue (scorer.music.library.suggest.generated_suggestion)."""
     from scorer.music.library.suggest import generated_suggestion
     from scorer.project import Project
@@ -120,7 +120,8 @@ def generate_job(emit, cancel, cue: dict, style: str, seed: int, temperature: fl
     cue_obj = Project.from_dict({"cues": [cue]}).cues[0]
     emit("generate", 0.0)
     suggestion = generated_suggestion(cue_obj, folder, style=style, seed=seed,
-                                      temperature=temperature, palette=palette, cancel=cancel)
+                                      temperature=temperature, palette=palette, cancel=cancel,
+                                      seed_melody=seed_melody)
     emit("generate", 1.0)
     return asdict(suggestion)
 

@@ -1,7 +1,8 @@
 """The suggestions panel of the selected cue.
 
 It shows what the cue asks for, ranked library and generated music with their explanations,
-and offers audition, regenerate (style, instruments, seed, temperature) and lock a choice.
+and offers audition, regenerate (style, instruments, seed melody, seed, temperature) and lock a
+choice.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 from scorer.affect.cues import format_shares
 from scorer.timebase import format_clock
 from ui import core
+from ui.seedmelody import SeedMelodyField
 
 
 class SuggestionsPanel(QWidget):
@@ -34,13 +36,14 @@ class SuggestionsPanel(QWidget):
         auditionRequested(str, str): cue number, suggestion id.
         stopRequested(): stop the audition.
         lockRequested(str, str, bool): cue number, suggestion id, lock (False = unlock).
-        regenerateRequested(str, str, int, float, str): cue, style, seed, temperature, palette.
+        regenerateRequested(str, str, int, float, str, str): cue, style, seed, temperature,
+            palette, seed melody file ("" = bundled).
     """
 
     auditionRequested = Signal(str, str)
     stopRequested = Signal()
     lockRequested = Signal(str, str, bool)
-    regenerateRequested = Signal(str, str, int, float, str)
+    regenerateRequested = Signal(str, str, int, float, str, str)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -82,6 +85,7 @@ class SuggestionsPanel(QWidget):
         self.temperature.setRange(0.1, 2.0)
         self.temperature.setSingleStep(0.1)
         self.temperature.setValue(1.0)
+        self.seed_melody = SeedMelodyField(self)
         self.regenerate_button = QPushButton("Regenerate", self)
         self.regenerate_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.regenerate_button.setToolTip("Generate new music for this cue with a new seed")
@@ -102,6 +106,7 @@ class SuggestionsPanel(QWidget):
         gen_row.addWidget(self.temperature)
         form.addRow("Style", self.style)
         form.addRow("Instruments", self.instruments)
+        form.addRow("Seed melody", self.seed_melody)
         form.addRow(gen_row)
         form.addRow(self.regenerate_button)
         layout = QVBoxLayout(self)
@@ -230,5 +235,6 @@ class SuggestionsPanel(QWidget):
             return
         self.regenerateRequested.emit(self.number, self.style.currentData() or "",
                                       self.seed.value(), self.temperature.value(),
-                                      self.instruments.currentData() or "")
+                                      self.instruments.currentData() or "",
+                                      self.seed_melody.path())
         self.seed.setValue(self.seed.value() + 1)  # the next press gives new music

@@ -7,6 +7,7 @@ generated suggestions, and the project is saved.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from scorer.errors import ScorerError
@@ -53,7 +54,7 @@ def score_project(path: Path, style: str | None = None, seed: int = 0, temperatu
         seed: Random seed.
         temperature: Sampling temperature.
         cue_numbers: Only these cues (default: all).
-        seed_melody: Bundled seed name, token file or MIDI file.
+        seed_melody: Bundled seed name, token file, MIDI file or audio file (transcribed once).
         progress: ``progress(stage, fraction)`` callback.
         cancel: Token with ``raise_if_set()``; a cancel leaves the project file untouched.
 
@@ -66,8 +67,12 @@ def score_project(path: Path, style: str | None = None, seed: int = 0, temperatu
     """
     from scorer import project as project_io
     from scorer.music.generate import generate_for_cue
+    from scorer.music.melody import load_seed
 
     project = project_io.load(path)
+    # read (for audio: transcribed) once for every cue, and before any cue is generated, so a
+    # bad seed file stops the run with its own message
+    primer = load_seed(seed_melody) if seed_melody else None
     if not project.cues:
         raise ScorerError("project has no cues; run `scorer analyze` (or plan cues) first", path)
     cues = project.cues
@@ -87,7 +92,7 @@ def score_project(path: Path, style: str | None = None, seed: int = 0, temperatu
         if progress:
             progress("generate", i / len(cues))
         score = generate_for_cue(cue, style=style, seed=seed, temperature=temperature,
-                                 seed_melody=seed_melody)
+                                 seed_melody=primer)
         out = score.save(folder / f"{cue.number}_generated_s{seed}.mid")
         sid = f"{cue.number}-generated-{score.style}-s{seed}-t{temperature:g}"
         old = [s for s in project.suggestions if s.cue == cue.number and s.source == "generated"]
@@ -127,13 +132,65 @@ def _cmd_score(args) -> int:
     return 0
 
 
+def _cmd_transcribe(args) -> int:
+    import mido
+
+    from scorer.errors import InputError
+    from scorer.music import transcribe as tr
+    from scorer.project import atomic_write_bytes
+
+    path = Path(args.audio)
+    notes = tr.transcribe(tr.load_mono(path), tr.SR, method=args.method)
+    if not notes:
+        raise InputError("no notes found in the audio (is it silent, or only noise or "
+                         "drums?)", path)
+    six = tr.estimate_sixteenth(notes)
+    print(f"{len(notes)} notes ({args.method}), about {60 / six / 4:.0f} BPM")
+    for n in notes[:args.show]:
+        print(f"  {n.start:7.3f} - {n.end:7.3f} s  MIDI {n.pitch}")
+    enc = tr.notes_to_tokens(notes)
+    if enc is not None:
+        print(f"seed melody ({enc['key']}, as {enc['mode']} in C/A): {' '.join(enc['tokens'])}")
+    if args.output:
+        mid = mido.MidiFile(ticks_per_beat=480)
+        track = mido.MidiTrack()
+        mid.tracks.append(track)
+        tempo = mido.bpm2tempo(60 / six / 4)
+        track.append(mido.MetaMessage("set_tempo", tempo=tempo, time=0))
+        events = sorted([(n.start, 1, n.pitch) for n in notes] + [(n.end, 0, n.pitch)
+                                                                   for n in notes])
+        now = 0
+        for t, on, pitch in events:
+            tick = int(round(mido.second2tick(t, 480, tempo)))
+            track.append(mido.Message("note_on" if on else "note_off", note=pitch,
+                                      velocity=80 if on else 0, time=max(0, tick - now)))
+            now = max(now, tick)
+        buf = io.BytesIO()
+        mid.save(file=buf)
+        try:
+            atomic_write_bytes(Path(args.output), buf.getvalue())
+        except OSError as exc:
+            raise ScorerError(f"cannot write MIDI ({exc.strerror or exc})", args.output) from exc
+        print(f"wrote {args.output}")
+    return 0
+
+
 def register(subparsers) -> None:
-    """Add ``scorer score`` to the CLI."""
+    """Add ``scorer score`` and ``scorer transcribe`` to the CLI."""
+    t = subparsers.add_parser("transcribe", help="audio to MIDI: the notes of a hummed, sung or "
+                              "played tune (the seed melody that --seed-melody would take)")
+    t.add_argument("audio", help="audio file (WAV, MP3, FLAC, OGG...)")
+    t.add_argument("-o", "--output", help="write the notes as a MIDI file")
+    t.add_argument("--method", choices=("basic-pitch", "cqt-onset"), default="basic-pitch",
+                   help="basic-pitch network (default) or the paper's CQT-onset baseline")
+    t.add_argument("--show", type=int, default=12, help="notes to list (default 12)")
+    t.set_defaults(handler=_cmd_transcribe)
     p = subparsers.add_parser("score", help="generate arranged MIDI music for a project's cues")
     p.add_argument("project", help="project file (.scorer.json)")
     p.add_argument("--style", help="style (cinematic, folk, irish, chorale); default: router")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--temperature", type=float, default=1.0, help="sampling temperature")
     p.add_argument("--cue", action="append", help="only this cue (repeatable), e.g. 1M2")
-    p.add_argument("--seed-melody", help="seed melody: bundled name, token file or MIDI file")
+    p.add_argument("--seed-melody", help="seed melody: bundled name, token file, MIDI file, or "
+                   "an audio file (WAV, MP3, FLAC...) of a hummed, sung or played tune")
     p.set_defaults(handler=_cmd_score)

@@ -114,8 +114,9 @@ def register(subparsers) -> None:
     p = lib_sub.add_parser("list", help="list library folders (and pieces)")
     p.add_argument("--pieces", action="store_true", help="list every piece")
     p.add_argument("--tag", action="append", default=[],
-                   help="list the audio pieces tagged with this word (mood, tempo feel or "
-                        "instrument, e.g. calm, slow, piano); repeat to need several")
+                   help="list the pieces tagged with this word: mood, tempo feel or "
+                        "instrument of audio pieces (calm, slow, piano...), style of MIDI and "
+                        "score pieces (folk, irish, chorale, pop-piano); repeat to need several")
     p.add_argument("--default", action="store_true",
                    help="index the music21 default library now if it is not yet")
     p.add_argument("--index", help="library file (default: in the user data folder)")

@@ -189,12 +189,13 @@ def route_style(valence: float, arousal: float, instrumentation: str = "",
 
 
 def load_seed(name_or_path: str | Path, mode: str | None = None) -> list[str]:
-    """Return seed melody tokens (C major / A minor) from a bundled seed or a user MIDI file.
+    """Return seed melody tokens (C major / A minor) from a bundled seed or a user file.
 
     Args:
-        name_or_path: A name in ``resources/seeds`` ("major_1"), a ``.txt`` token file, or a
+        name_or_path: A name in ``resources/seeds`` ("major_1"), a ``.txt`` token file, a
             MIDI file (its top line is taken, quantised to 16ths and transposed to C major /
-            A minor by key analysis).
+            A minor by key analysis), or an audio file (WAV, MP3, FLAC, OGG...: a hummed, sung
+            or played tune, transcribed by :mod:`scorer.music.transcribe`, then the same).
         mode: Unused for files; kept for symmetry with :func:`default_seed`.
 
     Raises:
@@ -208,6 +209,10 @@ def load_seed(name_or_path: str | Path, mode: str | None = None) -> list[str]:
     check_regular_file(path, InputError, "seed melody file")  # a pipe would block for ever
     if path.suffix.lower() in (".mid", ".midi"):
         return _seed_from_midi(path)
+    from scorer.music.transcribe import AUDIO_SUFFIXES, seed_from_audio
+
+    if path.suffix.lower() in AUDIO_SUFFIXES:
+        return seed_from_audio(path)
     try:
         tokens = path.read_text(encoding="utf-8").split()
     except UnicodeDecodeError as exc:

@@ -61,7 +61,7 @@ def test_suggest_project_writes_adapted_files_and_keeps_locked_cues(library, tmp
                               seed=self.seed)
 
     monkeypatch.setattr(generate, "generate_for_cue",
-                        lambda cue, style=None, seed=0, temperature=1.0: Fake(cue, seed))
+                        lambda cue, style=None, seed=0, temperature=1.0, **_: Fake(cue, seed))
     project = _project()
     path = tmp_path / "demo.scorer.json"
     stages = []

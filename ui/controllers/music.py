@@ -196,7 +196,7 @@ class MusicController(QObject):
         apply_edit(self.doc, f"Find music for {label}", put)
 
     def regenerate(self, number: str, style: str, seed: int, temperature: float,
-                   palette: str) -> None:
+                   palette: str, seed_melody: str = "") -> None:
         if not core.available("generate"):
             self.win.say(core.missing_message("generate"), error=True)
             return
@@ -205,8 +205,9 @@ class MusicController(QObject):
             return
         cue_doc = Project(cues=[self.doc.cue(number)]).to_dict()["cues"][0]
         label = style or "auto"
+        melody = f", from the tune in {Path(seed_melody).name}" if seed_melody else ""
         self.win.say(f"Generating music for cue {number} (style {label}, seed {seed}, "
-                     f"temperature {temperature:.1f})…")
+                     f"temperature {temperature:.1f}{melody})…")
         self.win.busy(True)
 
         def done(result, error):
@@ -233,4 +234,5 @@ class MusicController(QObject):
         self.win.tasks["generate"] = run_in_process(
             "generate", "generate", {"cue": cue_doc, "style": style, "seed": seed,
                                      "temperature": temperature, "palette": palette,
-                                     "folder": str(self.music_folder())}, done)
+                                     "folder": str(self.music_folder()),
+                                     "seed_melody": seed_melody}, done)

@@ -24,7 +24,7 @@ from scorer.music.library import rules
 log = logging.getLogger(__name__)
 
 # bump when features or rules change: the index then re-reads every file on its next add
-EXTRACTOR_VERSION = "2"
+EXTRACTOR_VERSION = "3"  # 3: style tags of symbolic pieces
 
 MIDI_EXT = {".mid", ".midi", ".kar"}
 SCORE_EXT = {".xml", ".musicxml", ".mxl", ".abc", ".krn"}
@@ -292,7 +292,18 @@ def describe_notes(notes: Notes, title: str, kind: str, fmt: str, ref: str = "")
     sections = _symbolic_sections(notes, (f["key"], f["mode"], f["key_clarity"]))
     bar_len = float(np.median(np.diff(notes.bars))) if len(notes.bars) >= 2 else 0.0
     f["bar_seconds"] = bar_len
+    style = _style_tags(notes)
+    if style:  # the style of the top line (models/style_classifier.md), searchable as a tag
+        f["tags"] = {"style": style}
     return _record(title, kind, fmt, ref, f, v, a, c, method, sections)
+
+
+def _style_tags(notes: Notes) -> list[list]:
+    from scorer.music.style import style_tags, top_line_tokens
+
+    beat = 60.0 / notes.tempo if notes.tempo > 0 else 0.5
+    beats = np.arange(0.0, notes.duration + beat, beat)
+    return style_tags(top_line_tokens(notes.start, notes.end, notes.pitch, beats))
 
 
 def symbolic_va(f: dict) -> tuple[float, float, float, str]:
@@ -451,7 +462,8 @@ def describe_audio(y: np.ndarray, sr: int, title: str, fmt: str) -> dict:
 def tag_list(features: dict) -> list[str]:
     """The tag words of a record's features, most probable first within each kind."""
     tags = features.get("tags") or {}
-    return [w for kind in ("mood", "tempo", "instruments") for w, _ in tags.get(kind, [])]
+    return [w for kind in ("style", "mood", "tempo", "instruments")
+            for w, _ in tags.get(kind, [])]
 
 
 # ---------------------------------------------------------------- records

@@ -427,7 +427,8 @@ class LibraryIndex:
         """Return the pieces whose music tags hold every one of ``words`` (any case).
 
         Tags are the mood, tempo-feel and instrumentation words musicnn gives audio pieces
-        (``features["tags"]``); symbolic pieces have none.
+        and the style (folk, irish, chorale, pop-piano) that ``scorer.music.style`` gives
+        symbolic pieces (``features["tags"]``).
         """
         from scorer.music.library.features import tag_list
 

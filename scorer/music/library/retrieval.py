@@ -247,7 +247,10 @@ def explain_match(m: Match, valence: float, arousal: float, tempo: float | None,
                      f"cue ({how})")
     from scorer.music.library.features import tag_list
 
-    tags = tag_list(e.features)
+    style = [w for w, _ in (e.features.get("tags") or {}).get("style", [])[:1]]
+    tags = [t for t in tag_list(e.features) if t not in style]
+    if style:  # the style of its melody, from the symbolic style classifier
+        parts.append(f"{style[0]} style")
     if tags:  # what the piece sounds like, from the music tagger
         parts.append("sounds " + ", ".join(tags[:5]))
     weights = " + ".join(f"{WEIGHTS[k]:.2f}x{k}" for k in m.fits)

@@ -129,7 +129,7 @@ def score_file(cue: Cue, path: str | Path) -> tuple[dict, dict]:
 
 def generated_suggestion(cue: Cue, folder: str | Path, style: str = "", seed: int = 0,
                          temperature: float = 1.0, palette: str = "",
-                         cancel=None) -> Suggestion:
+                         cancel=None, seed_melody: str = "") -> Suggestion:
     """Generate music for a cue, save it as MIDI in ``folder`` and score it like a library piece.
 
     Args:
@@ -140,6 +140,8 @@ def generated_suggestion(cue: Cue, folder: str | Path, style: str = "", seed: in
         temperature: Sampling temperature.
         palette: An instrumentation preset for this take ("" = the cue's).
         cancel: A CancelToken, checked before the file is written.
+        seed_melody: A seed melody file (token, MIDI or audio file, see
+            :func:`scorer.music.melody.load_seed`); "" takes a bundled seed.
 
     Raises:
         ScorerError: If generation fails (no model, impossible cue) or the file is unreadable.
@@ -153,34 +155,42 @@ def generated_suggestion(cue: Cue, folder: str | Path, style: str = "", seed: in
         cue = copy.deepcopy(cue)
         cue.instrumentation, cue.programs = palette, dict(INSTRUMENTATION[palette])
     style = style or cue.style
-    piece = generate_for_cue(cue, style=style or None, seed=seed, temperature=temperature)
+    piece = generate_for_cue(cue, style=style or None, seed=seed, temperature=temperature,
+                             seed_melody=seed_melody or None)
     if cancel is not None:
         cancel.raise_if_set()
     used = getattr(piece, "style", "") or style or "auto"
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    default_take = not palette and temperature == 1.0
+    default_take = not palette and temperature == 1.0 and not seed_melody
+    # a take from the user's seed gets its own file and id: it must not replace the take
+    # from the bundled seed with the same settings
+    own = f"_{_slug(Path(seed_melody).stem)}" if seed_melody else ""
     name = (f"{cue.number}_generated_{seed}" if default_take and not style
-            else f"{cue.number}_{used}_s{seed}_t{temperature:.2f}_{palette or 'plan'}")
+            else f"{cue.number}_{used}_s{seed}_t{temperature:.2f}_{palette or 'plan'}{own}")
     path = folder / f"{_slug(name)}.mid"
     piece.save(path)
     rec, s = score_file(cue, path)
     fits = {k: round(s[k], 4) for k in retrieval.WEIGHTS if k in s}
     sid = (f"{cue.number}-gen-{seed}" if default_take and not style
-           else f"{cue.number}-gen-{used}-{seed}-{temperature:.2f}-{palette or 'plan'}")
-    take = f"seed {seed}" + (f", T {temperature:.1f}" if temperature != 1.0 else "")
+           else f"{cue.number}-gen-{used}-{seed}-{temperature:.2f}-{palette or 'plan'}"
+           + own.replace("_", "-"))
+    take = (f"seed {seed}" + (f", T {temperature:.1f}" if temperature != 1.0 else "")
+            + (f", from {Path(seed_melody).name}" if seed_melody else ""))
     return Suggestion(
         id=sid, cue=cue.number, source="generated",
         title=f"Generated {used} melody ({take})", path=str(path), score=round(s["score"], 4),
         explanation=(f"score {s['score']:.2f}; melody LSTM ({used}) at temperature "
-                     f"{temperature:.1f}, seed {seed}, arranged for "
+                     f"{temperature:.1f}, seed {seed}, "
+                     + (f"continuing the seed melody of {Path(seed_melody).name}, "
+                        if seed_melody else "") + "arranged for "
                      f"{cue.instrumentation.replace('_', ' ')} in {cue.key} {cue.mode} at "
                      f"{cue.tempo:.0f} BPM; measured V{rec['valence']:+.2f} "
                      f"A{rec['arousal']:+.2f} vs cue V{cue.valence:+.2f} A{cue.arousal:+.2f}, "
                      f"{rec['tempo']:.0f} BPM, {rec['duration']:.0f} s (rules, as for library "
                      "pieces)"),
         params={"style": used, "seed": seed, "temperature": temperature,
-                "programs": dict(cue.programs), "fits": fits,
+                "seed_melody": str(seed_melody), "programs": dict(cue.programs), "fits": fits,
                 "valence": rec["valence"], "arousal": rec["arousal"]})
 
 
