@@ -227,7 +227,8 @@ def test_signal_during_batch_keeps_finished_clips(tmp_path, sig):
     """Three clips: the signal comes while the second is being analysed.
 
     The first clip stays done (its state lists every step), the second is not marked done
-    for any step it did not finish, the third never starts, and the report says so.
+    for any step it did not finish, the third never starts, and the report says so; the
+    same command again skips the first clip and finishes the other two.
     """
     import json
 
@@ -252,4 +253,18 @@ def test_signal_during_batch_keeps_finished_clips(tmp_path, sig):
     assert set(read_state(out / "b").get("done", [])) < {"analyze", "suggest", "export"}
     assert not (out / "c").exists()
     # the state files are the only hidden files: no temp file, no lock file is left
+    assert _hidden(out, allowed=(STATE_NAME,)) == []
+    first = _snapshot(out / "a")
+
+    # the same command again resumes: the finished clip is skipped, the others are done
+    again = subprocess.run([sys.executable, "-m", "scorer.cli", "batch", clips, "-o", out,
+                            "--transcriber", "none", "--no-default", "--index",
+                            tmp_path / "lib.sqlite", "--formats", "srt"], cwd=REPO,
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    report = json.loads((out / "batch-report.json").read_text())
+    assert [c["status"] for c in report["clips"]] == ["skipped", "done", "done"]
+    assert _snapshot(out / "a") == first
+    assert all(set(read_state(out / n)["done"]) == {"analyze", "suggest", "export"}
+               for n in "bc")
     assert _hidden(out, allowed=(STATE_NAME,)) == []
