@@ -8,6 +8,9 @@
   drops the lock when its process dies (even on SIGKILL), so a crash never leaves it stuck.
 - Temp files carry the tag ``.scorer-tmp`` in their name. Whoever holds the lock of a target
   removes the temp files a killed writer left behind (:func:`clean_stale_temps`).
+- :func:`staged_folder` makes a run that writes many files into one folder all-or-nothing:
+  they go to a hidden staging folder and move into place only when the run commits, so a
+  cancelled or failed run leaves the folder exactly as it was.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import errno
 import fcntl
 import os
 import re
+import shutil
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -188,6 +192,78 @@ def clean_stale_temps(folder: str | Path, name: str | None = None, recursive: bo
                 path.unlink()
                 removed += 1
     return removed
+
+
+class Stage:
+    """The hidden staging folder of :func:`staged_folder`.
+
+    Attributes:
+        path: Where the run writes its files.
+        final: The folder they go to on :meth:`commit`.
+    """
+
+    def __init__(self, path: Path, final: Path):
+        self.path = path
+        self.final = final
+        self.committed = False
+
+    def final_path(self, path: str | Path) -> Path:
+        """Return where a file written in the staging folder will be after the commit."""
+        path = Path(path)
+        return self.final / path.name if path.parent == self.path else path
+
+    def commit(self) -> list[Path]:
+        """Move every file written in the staging folder into the final folder.
+
+        Each move is an atomic rename over the file of the same name (same file system).
+
+        Returns:
+            The final paths, sorted.
+        """
+        moved = []
+        for path in sorted(self.path.iterdir()):
+            if path.is_file() and not path.name.startswith("."):  # temp and lock files stay
+                target = self.final / path.name
+                os.replace(path, target)
+                moved.append(target)
+        _fsync_folder(self.final)
+        self.committed = True
+        return moved
+
+
+def _is_stage_name(name: str) -> bool:
+    return name.startswith(".stage.") and name.endswith(TEMP_TAG)
+
+
+@contextlib.contextmanager
+def staged_folder(folder: str | Path) -> Iterator[Stage]:
+    """Stage the files of a run that writes many files into ``folder`` (all or nothing).
+
+    The folder's write lock is held meanwhile (another Scorer staging into it gets
+    :class:`OutputBusy`), and staging folders that a killed run left are removed first. The
+    caller writes into ``stage.path`` and calls ``stage.commit()`` when the run is complete;
+    leaving the block without a commit (a cancel, an error) removes the staged files and
+    leaves ``folder`` as it was: no file of an earlier run is replaced, no new file appears.
+
+    Raises:
+        OutputBusy: If another process is writing into the folder.
+        ScorerError: If the folder cannot hold the lock or the staging folder.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with output_lock(folder):
+        for old in folder.glob(".stage.*"):
+            if _is_stage_name(old.name) and old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+        try:
+            path = Path(tempfile.mkdtemp(prefix=".stage.", suffix=TEMP_TAG, dir=folder))
+        except OSError as exc:
+            raise ScorerError(f"cannot write here ({describe_os_error(exc)})", folder) from exc
+        stage = Stage(path, folder)
+        try:
+            yield stage
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _fsync_folder(folder: Path) -> None:

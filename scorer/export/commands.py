@@ -35,7 +35,12 @@ def _cmd_render(args) -> int:
         raise ScorerError("exists; pass --force to replace it", out)
     if not out.parent.is_dir():
         raise ScorerError("folder does not exist", out.parent)
-    audio = render_to_wav(args.midi, out, sf2=args.soundfont, sr=args.rate, tail=args.tail)
+    from scorer.fileio import output_lock
+
+    # the WAV's write lock from the start: a second render into it stops at once, not after
+    # minutes of synthesis
+    with output_lock(out):
+        audio = render_to_wav(args.midi, out, sf2=args.soundfont, sr=args.rate, tail=args.tail)
     seconds = len(audio) / args.rate
     peak = float(abs(audio).max()) if len(audio) else 0.0
     print(f"rendered {args.midi} -> {out}: {seconds:.2f} s, {args.rate} Hz stereo, "

@@ -11,6 +11,7 @@ import io
 from pathlib import Path
 
 from scorer.errors import ScorerError
+from scorer.fileio import staged_folder
 from scorer.project import music_folder
 
 
@@ -63,7 +64,8 @@ def score_project(path: Path, style: str | None = None, seed: int = 0, temperatu
 
     Raises:
         ScorerError: If the project has no cues, a cue is unknown, or a model is missing.
-        Cancelled: If cancelled (MIDI files already written stay; the project is not saved).
+        Cancelled: If cancelled (the project file and the music folder are left as they
+            were: the files are staged and move into place only when every cue is done).
     """
     from scorer import project as project_io
     from scorer.music.generate import generate_for_cue
@@ -83,32 +85,37 @@ def score_project(path: Path, style: str | None = None, seed: int = 0, temperatu
             known = ", ".join(c.number for c in project.cues)
             raise ScorerError(f"no cue {exc.args[0]} in the project (cues: {known})",
                               path) from exc
-    folder = music_folder(path)
-    folder.mkdir(exist_ok=True)
     made = []
-    for i, cue in enumerate(cues):
+    # staged: a cancel or a failure leaves the music folder as it was (no take of an earlier
+    # run replaced, no file the unsaved project would not know)
+    with staged_folder(music_folder(path)) as stage:
+        for i, cue in enumerate(cues):
+            if cancel is not None:
+                cancel.raise_if_set()
+            if progress:
+                progress("generate", i / len(cues))
+            score = generate_for_cue(cue, style=style, seed=seed, temperature=temperature,
+                                     seed_melody=primer)
+            out = stage.final_path(score.save(stage.path / f"{cue.number}_generated_s{seed}.mid"))
+            sid = f"{cue.number}-generated-{score.style}-s{seed}-t{temperature:g}"
+            old = [s for s in project.suggestions
+                   if s.cue == cue.number and s.source == "generated"]
+            project.suggestions = [s for s in project.suggestions if s not in old]
+            if cue.choice in {s.id for s in old} and cue.choice != sid:
+                cue.choice = ""  # the chosen generated music no longer exists
+            suggestion = project_io.Suggestion(
+                id=sid, cue=cue.number, source="generated",
+                title=f"Generated {score.style} ({cue.key} {cue.mode}, {cue.tempo:.0f} BPM)",
+                path=str(out.resolve()), score=1.0, explanation=explain(score, cue),
+                params={"style": score.style, "seed": seed, "temperature": temperature,
+                        "key": cue.key, "mode": cue.mode, "tempo": cue.tempo,
+                        "duration_s": round(score.duration_s, 4), "chords": score.chords,
+                        "seed_melody": str(seed_melody) if seed_melody else ""})
+            project.suggestions.append(suggestion)
+            made.append(suggestion)
         if cancel is not None:
             cancel.raise_if_set()
-        if progress:
-            progress("generate", i / len(cues))
-        score = generate_for_cue(cue, style=style, seed=seed, temperature=temperature,
-                                 seed_melody=primer)
-        out = score.save(folder / f"{cue.number}_generated_s{seed}.mid")
-        sid = f"{cue.number}-generated-{score.style}-s{seed}-t{temperature:g}"
-        old = [s for s in project.suggestions if s.cue == cue.number and s.source == "generated"]
-        project.suggestions = [s for s in project.suggestions if s not in old]
-        if cue.choice in {s.id for s in old} and cue.choice != sid:
-            cue.choice = ""  # the chosen generated music no longer exists
-        suggestion = project_io.Suggestion(
-            id=sid, cue=cue.number, source="generated",
-            title=f"Generated {score.style} ({cue.key} {cue.mode}, {cue.tempo:.0f} BPM)",
-            path=str(out.resolve()), score=1.0, explanation=explain(score, cue),
-            params={"style": score.style, "seed": seed, "temperature": temperature,
-                    "key": cue.key, "mode": cue.mode, "tempo": cue.tempo,
-                    "duration_s": round(score.duration_s, 4), "chords": score.chords,
-                    "seed_melody": str(seed_melody) if seed_melody else ""})
-        project.suggestions.append(suggestion)
-        made.append(suggestion)
+        stage.commit()
     if progress:
         progress("generate", 1.0)
     project_io.save(project, path)
@@ -116,16 +123,14 @@ def score_project(path: Path, style: str | None = None, seed: int = 0, temperatu
 
 
 def _cmd_score(args) -> int:
-    from scorer.progress import ProgressBar
+    from scorer.progress import cancellable
 
     path = Path(args.project)
-    bar = ProgressBar()
-    try:
+    # the first Ctrl-C or SIGTERM stops at the next cue (the second at once)
+    with cancellable() as (bar, cancel):
         made = score_project(path, style=args.style, seed=args.seed,
                              temperature=args.temperature, cue_numbers=args.cue,
-                             seed_melody=args.seed_melody, progress=bar)
-    finally:
-        bar.close()
+                             seed_melody=args.seed_melody, progress=bar, cancel=cancel)
     for s in made:
         print(f"{s.cue:6} {s.params['style']:8} {s.path}")
     print(f"{len(made)} generated cue(s) added to {path}")

@@ -206,3 +206,74 @@ def test_read_only_file_system_is_said_in_words(small_tmpfs, capsys):
         subprocess.run(["mount", "-o", "remount,rw", str(small_tmpfs)], check=True)
     assert project_io.load(path).title == "before"
     assert sorted(p.name for p in small_tmpfs.iterdir()) == ["p.scorer.json"]
+
+
+# ---------------------------------------------------------------- staged writes of many files
+
+
+def _folder_bytes(folder: Path) -> dict[str, bytes]:
+    """The files of a folder (folders in it too, as None: a staging folder left is caught)."""
+    return {p.name: p.read_bytes() if p.is_file() else None for p in folder.iterdir()}
+
+
+def test_staged_folder_commits_all_files_at_once(tmp_path):
+    from scorer.fileio import staged_folder
+
+    folder = tmp_path / "music"
+    folder.mkdir()
+    (folder / "keep.mid").write_bytes(b"untouched")
+    (folder / "take.mid").write_bytes(b"earlier take")
+    with staged_folder(folder) as stage:
+        atomic_write_bytes(stage.path / "take.mid", b"new take")
+        atomic_write_bytes(stage.path / "more.mid", b"new file")
+        # nothing is visible in the folder before the commit
+        assert _folder_bytes(folder).get("take.mid") == b"earlier take"
+        assert "more.mid" not in _folder_bytes(folder)
+        assert stage.final_path(stage.path / "more.mid") == folder / "more.mid"
+        assert stage.final_path(tmp_path / "elsewhere.mid") == tmp_path / "elsewhere.mid"
+        moved = stage.commit()
+    assert moved == [folder / "more.mid", folder / "take.mid"]
+    assert _folder_bytes(folder) == {"keep.mid": b"untouched", "take.mid": b"new take",
+                                     "more.mid": b"new file"}  # no staging or lock file left
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, ValueError])
+def test_staged_folder_without_commit_leaves_the_folder_as_it_was(tmp_path, stop):
+    from scorer.fileio import staged_folder
+
+    folder = tmp_path / "music"
+    folder.mkdir()
+    (folder / "take.mid").write_bytes(b"earlier take")
+    with pytest.raises(stop), staged_folder(folder) as stage:
+        atomic_write_bytes(stage.path / "take.mid", b"half of a run")
+        atomic_write_bytes(stage.path / "new.mid", b"half of a run")
+        raise stop
+    assert _folder_bytes(folder) == {"take.mid": b"earlier take"}
+
+
+def test_staged_folder_removes_what_a_killed_run_left(tmp_path):
+    from scorer.fileio import TEMP_TAG, staged_folder
+
+    folder = tmp_path / "music"
+    stale = folder / f".stage.abc12345{TEMP_TAG}"
+    stale.mkdir(parents=True)
+    (stale / "1M1.mid").write_bytes(b"killed run")
+    (folder / ".stage.user-folder").mkdir()  # not Scorer's: kept
+    with staged_folder(folder) as stage:
+        assert not stale.exists()
+        assert stage.path.parent == folder
+    assert sorted(p.name for p in folder.iterdir()) == [".stage.user-folder"]
+
+
+def test_staged_folder_is_busy_while_another_process_stages(tmp_path):
+    from scorer.fileio import staged_folder
+
+    folder = tmp_path / "music"
+    folder.mkdir()
+    holder = _holder(folder)
+    try:
+        with pytest.raises(OutputBusy, match="another Scorer"), staged_folder(folder):
+            pass
+    finally:
+        holder.kill()
+        holder.wait()

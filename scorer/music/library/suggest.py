@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from scorer.errors import ScorerError
+from scorer.fileio import staged_folder
 from scorer.music.library import adapt, retrieval
 from scorer.music.library import features as feat
 from scorer.music.library.index import LibraryIndex
@@ -285,7 +286,8 @@ def suggest_project(project: Project, project_path: str | Path, n: int = 5,
         n: Library suggestions per cue.
         with_generated: Also ask the melody generator, when it is installed.
         progress: Called with (stage, fraction); stages "scan", "index", "suggest".
-        cancel: A CancelToken.
+        cancel: A CancelToken; a cancel leaves the music folder as it was (the files are
+            staged and move into place only when every cue is done).
         index: The library (the user's library if None).
         use_default: Index the music21 default library first if it is not yet.
         numbers: Re-suggest only these cues (after an edit); None for every unlocked cue.
@@ -299,8 +301,6 @@ def suggest_project(project: Project, project_path: str | Path, n: int = 5,
     try:
         if use_default:
             index.ensure_default(progress, cancel)
-        folder = music_folder(project_path)
-        folder.mkdir(parents=True, exist_ok=True)
         wanted = None if numbers is None else set(numbers)
         cues = [c for c in project.cues
                 if not c.locked and (wanted is None or c.number in wanted)]
@@ -308,11 +308,22 @@ def suggest_project(project: Project, project_path: str | Path, n: int = 5,
         numbered = {c.number for c in project.cues}
         result = [s for s in project.suggestions if s.cue not in redo and s.cue in numbered]
         say("suggest", 0.0)
-        for i, cue in enumerate(cues):
+        # staged: a cancel or a failure leaves the music folder as it was (no file of an
+        # earlier run replaced, none the unsaved project would not know)
+        with staged_folder(music_folder(project_path)) as stage:
+            new = []
+            for i, cue in enumerate(cues):
+                if cancel is not None:
+                    cancel.raise_if_set()
+                new += suggest_cue(cue, index, stage.path, n, with_generated)
+                say("suggest", (i + 1) / len(cues))
             if cancel is not None:
                 cancel.raise_if_set()
-            result += suggest_cue(cue, index, folder, n, with_generated)
-            say("suggest", (i + 1) / len(cues))
+            for sug in new:
+                if sug.path:
+                    sug.path = str(stage.final_path(sug.path))
+            stage.commit()
+        result += new
         known = {c.number: c for c in project.cues}
         for number in redo:  # a choice made for the old suggestions no longer exists
             cue = known[number]
