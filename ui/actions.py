@@ -110,7 +110,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("show_library", "Music &Library", ("Ctrl+Shift+L",),
                "Find music yourself: search the library by words, mood, tempo, key and "
                "instruments; drag a piece onto a cue", checkable=True),
-    ActionSpec("edit_shortcuts", "&Keyboard Shortcuts…", ("Ctrl+Alt+K",),
+    ActionSpec("edit_shortcuts", "Edit &Keyboard Shortcuts…", ("Ctrl+Alt+K",),
                "Change the keys of any command"),
     ActionSpec("shortcuts_help", "&Keyboard Shortcuts", ("F1",), "Every command and its keys"),
     ActionSpec("clear_recent", "&Clear Recent Files"),
