@@ -159,3 +159,14 @@ def test_a_score_is_previewed_as_midi(index, tmp_path):
     assert path.suffix == ".mid" and pretty_midi.PrettyMIDI(str(path)).instruments
     midi = browse(index, BrowseQuery(text="fast_flute"))[0].entry
     assert playable_file(midi, tmp_path) == __import__("pathlib").Path(midi.path)
+
+
+def test_a_new_extractor_reads_the_default_library_again(tmp_path):
+    """Pieces indexed before the extractor knew MIDI programs get them on the next add."""
+    path = tmp_path / "lib.sqlite"
+    with LibraryIndex(path) as ix:
+        ix.set_meta("default_library", "1:all")
+        ix.set_meta("extractor", "an older extractor")
+    with LibraryIndex(path) as ix:
+        assert ix.meta("default_library") == ""  # ensure_default will add it again
+        assert ix.meta("extractor") != "an older extractor"
