@@ -105,10 +105,15 @@ def main(argv: list[str]) -> int:
 
     # A/B: the cue's first suggestion on A, its second on B
     browser.hide()
-    ids = [s.id for s in win.doc.suggestions_for(number) if s.path]
-    if len(ids) < 2:
-        print("the cue needs two suggestions with music for A/B", file=sys.stderr)
+    # A: the piece just chosen from the library; B: the best suggestion of another title
+    picked = next(s for s in win.doc.suggestions_for(number) if s.id == win.doc.cue(number)
+                  .choice)
+    others = [s.id for s in win.doc.suggestions_for(number) if s.path and s.title !=
+              picked.title]
+    if not others:
+        print("the cue needs another suggestion with music for A/B", file=sys.stderr)
         return 1
+    ids = [picked.id, others[0]]
     win.panel.select_suggestion(ids[0])
     win.transport.start_audition(number, ids[0])
     if not wait(120, lambda: win.audition.active):

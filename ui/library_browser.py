@@ -36,13 +36,18 @@ from PySide6.QtWidgets import (
 
 from scorer.errors import Cancelled
 from scorer.music.library.browse import FAMILIES, KEYS, QUADRANTS
-from scorer.timebase import format_clock
 from ui import media_calls
 from ui.thread import run_in_process
 
 MIME = "application/x-scorer-library-piece"
 PREVIEW_SECONDS = 30.0
 COLUMNS = ("Title", "Mood", "Tempo", "Key", "Length", "Instruments")
+
+
+def _length(seconds: float) -> str:
+    """m:ss, as a library lists lengths."""
+    seconds = max(0, int(round(seconds)))
+    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 def piece_from_mime(mime: QMimeData) -> dict | None:
@@ -68,6 +73,7 @@ class PieceTable(QTableWidget):
         self.setDragEnabled(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.setAlternatingRowColors(True)
+        self.setWordWrap(False)  # one line a piece; the whole title on hover
         self.verticalHeader().hide()
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         header = self.horizontalHeader()
@@ -293,7 +299,7 @@ class LibraryBrowser(QDockWidget):
             tempo = f"{row['tempo']:.0f}" if row["tempo_known"] else "—"
             cells = (row["title"],
                      f"{row['quadrant']} (V{row['valence']:+.2f} A{row['arousal']:+.2f})",
-                     tempo, f"{row['key']} {row['mode']}", format_clock(row["duration"]),
+                     tempo, f"{row['key']} {row['mode']}", _length(row["duration"]),
                      ", ".join(row["families"]) or "—")
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)

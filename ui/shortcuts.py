@@ -91,6 +91,22 @@ def apply_keys(actions: dict, custom: dict) -> None:
         action.setShortcuts([QKeySequence(t) for t in texts if t])
 
 
+def ordinary(key: str | QKeySequence) -> bool:
+    """Whether a key is on an ordinary keyboard (not F13-F35 or an "Open"/"Undo" media key).
+
+    Qt's standard bindings add such keys on X11 (Undo is also F14 and the Undo key); they stay
+    bound but are not listed, so the list reads as an editor expects.
+    """
+    seq = QKeySequence(key)
+    return not seq.isEmpty() and all(seq[i].key().value < Qt.Key.Key_F13.value
+                                     for i in range(seq.count()))
+
+
+def listed(texts) -> str:
+    """Keys for people: the ordinary ones, in the platform's words, comma-separated."""
+    return ", ".join(QKeySequence(t).toString(NATIVE) for t in texts if ordinary(t))
+
+
 def plain(text: str) -> str:
     """A menu text without its mnemonic ampersand and ellipsis."""
     return text.replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip("…").strip()
@@ -98,13 +114,17 @@ def plain(text: str) -> str:
 
 def _rows(actions: dict) -> list[tuple[str, str, str]]:
     """(menu, command, action name) of every action, in menu order."""
+    # the declared name: an action's own text may change ("Undo Move start of cue 1M2")
+    declared = {spec.name: spec.text for spec in ACTIONS}
     rows, seen = [], set()
     for title, names in MENUS:
         for name in names:
             if name in actions and name not in seen:
-                rows.append((plain(title), plain(actions[name].text()), name))
+                rows.append((plain(title), plain(declared.get(name, actions[name].text())),
+                             name))
                 seen.add(name)
-    rows += [("Other", plain(a.text()), n) for n, a in actions.items() if n not in seen]
+    rows += [("Other", plain(declared.get(n, a.text())), n) for n, a in actions.items()
+             if n not in seen]
     return rows
 
 
@@ -152,7 +172,7 @@ class ShortcutsHelp(QDialog):
             if parent is None:
                 parent = menus[menu] = QTreeWidgetItem(self.tree, [menu])
                 parent.setFirstColumnSpanned(True)
-            keys = ", ".join(s.toString(NATIVE) for s in self.win.actions[name].shortcuts())
+            keys = listed(self.win.actions[name].shortcuts())
             item = QTreeWidgetItem(parent, [command, keys])
             item.setData(0, Qt.ItemDataRole.UserRole, name)
             tip = self.win.actions[name].toolTip()
@@ -248,8 +268,7 @@ class ShortcutEditor(QDialog):
         current = self.current()
         self.tree.clear()
         for _menu, command, name in _rows(self.win.actions):
-            keys = ", ".join(QKeySequence(k).toString(NATIVE) for k in self.keys.get(name, []))
-            item = QTreeWidgetItem(self.tree, [command, keys])
+            item = QTreeWidgetItem(self.tree, [command, listed(self.keys.get(name, []))])
             item.setData(0, Qt.ItemDataRole.UserRole, name)
             if name == current:
                 self.tree.setCurrentItem(item)
@@ -271,7 +290,7 @@ class ShortcutEditor(QDialog):
         self.message.setText("")
 
     def _command(self, name: str) -> str:
-        return plain(self.win.actions[name].text())
+        return next(command for _menu, command, n in _rows(self.win.actions) if n == name)
 
     def assign(self, name: str, key: str) -> bool:
         """Add ``key`` to a command; refused (False, with a message) if another has it."""

@@ -468,10 +468,20 @@ class TimelineView(QGraphicsView):
         self.rebuild()
         self.lanesChanged.emit({k: dict(v) for k, v in self.lane_state.items()})
 
+    BUILT_IN_LANES = ("picture", "cues", "music", "sound", "fused valence", "fused arousal")
+
+    def track_lane(self, track: str) -> str:
+        """The lane name of a modality's track.
+
+        The "music" track (the film's own music) is not the music lane, so a name that
+        clashes with a built-in lane gets " emotion" added: each lane keeps its own layout.
+        """
+        return f"{track} emotion" if track in self.BUILT_IN_LANES else track
+
     def _lane_names(self) -> list[str]:
-        names = ["picture", "cues", "music", "sound", "fused valence", "fused arousal"]
+        names = list(self.BUILT_IN_LANES)
         if self.project is not None:
-            names += list(self.project.tracks)
+            names += [self.track_lane(t) for t in self.project.tracks]
         return names
 
     def _fit_margin(self) -> float:
@@ -594,7 +604,7 @@ class TimelineView(QGraphicsView):
                 y += height + GAP
         if project is not None:
             for name, track in project.tracks.items():
-                height = lane(name)
+                height = lane(self.track_lane(name))
                 scene.addItem(CurveItem(self, y, track.times, [(track.valence, VALENCE),
                                                                (track.arousal, AROUSAL)],
                                         track.confidence, height))

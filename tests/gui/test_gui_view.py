@@ -25,8 +25,10 @@ def project_file(clip, tmp_path):
                   np.where(times < 6, 0.6, -0.5), np.full(len(times), 0.8))
     long = Track(LONG, times, np.zeros(len(times)), np.linspace(-1, 1, len(times)),
                  np.full(len(times), 0.5))
+    film_music = Track("music", times, np.full(len(times), 0.3), np.full(len(times), -0.2),
+                       np.full(len(times), 0.6))
     project = Project(title="two_scenes", media=media.probe(clip), shots=[6.0], fused=fused,
-                      tracks={LONG: long},
+                      tracks={LONG: long, "music": film_music},
                       cues=[Cue("1M1", 0.0, 6.0), Cue("1M2", 6.0, 12.0)])
     path = tmp_path / "two_scenes.scorer.json"
     projectio.save(project, path)
@@ -76,6 +78,11 @@ def test_lanes_collapse_resize_and_come_back_after_a_restart(window, qtbot, proj
     assert view.cue_items["1M2"].rect().height() == COLLAPSED_H
     QTest.mouseClick(vp, Qt.MouseButton.LeftButton, NO, view.lane_header_point("cues"))
     assert _height(view, "cues") == pytest.approx(CUE_H + 20, abs=1)  # back as it was
+    # the film's own music (a modality track) is a lane of its own beside the music lane
+    QTest.mouseClick(vp, Qt.MouseButton.LeftButton, NO, view.lane_header_point("music"))
+    assert _height(view, "music") == COLLAPSED_H
+    assert _height(view, "music emotion") == LANE_H
+    QTest.mouseClick(vp, Qt.MouseButton.LeftButton, NO, view.lane_header_point("music"))
     stored = win.settings["timeline/lanes"]
     assert stored["fused valence"]["collapsed"] and not stored["cues"]["collapsed"]
     # a restart of the window: the same layout, read from the preferences

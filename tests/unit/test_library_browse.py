@@ -170,3 +170,23 @@ def test_a_new_extractor_reads_the_default_library_again(tmp_path):
     with LibraryIndex(path) as ix:
         assert ix.meta("default_library") == ""  # ensure_default will add it again
         assert ix.meta("extractor") != "an older extractor"
+
+
+def test_parts_named_but_without_a_program_are_read_by_name(tmp_path):
+    """A chorale names its parts (Soprano...) but gives no MIDI program: it is a voice piece."""
+    from music21 import note, stream
+
+    score = stream.Score()
+    for name, pitch in (("Soprano", "C5"), ("Violoncello", "C3"), ("Zither XYZ", "E4")):
+        part = stream.Part()
+        part.partName = name
+        for _ in range(8):
+            part.append(note.Note(pitch, quarterLength=1))
+        score.insert(0, part)
+    folder = tmp_path / "scores"
+    folder.mkdir()
+    score.write("musicxml", fp=str(folder / "chorale.musicxml"))
+    with LibraryIndex(tmp_path / "lib.sqlite") as ix:
+        ix.add_folder(folder, workers=1)
+        (entry,) = ix.entries()
+    assert families(entry) == ["strings", "voice"]  # the zither's name is unknown: left out

@@ -182,9 +182,13 @@ def notes_from_score(score) -> Notes:
 def _score_programs(parts) -> tuple[int, ...]:
     """General MIDI programs of a score's parts where the score names an instrument.
 
-    Parts without an instrument (most ABC tunes) add nothing: the instrumentation is unknown
-    rather than guessed.
+    A part whose instrument carries no program is looked up by its name with music21's own
+    table ("Soprano" is a voice, "Violoncello" a cello; Bach chorales name only their parts).
+    Parts without an instrument or a known name (most ABC tunes) add nothing: the
+    instrumentation is unknown rather than guessed.
     """
+    from music21 import instrument
+
     programs = set()
     for part in parts:
         try:
@@ -192,6 +196,12 @@ def _score_programs(parts) -> tuple[int, ...]:
         except Exception:  # noqa: BLE001 - music21 raises odd things for odd parts
             inst = None
         program = getattr(inst, "midiProgram", None)
+        name = getattr(part, "partName", None) or getattr(inst, "instrumentName", None)
+        if program is None and name:
+            try:
+                program = instrument.fromString(str(name)).midiProgram
+            except Exception:  # noqa: BLE001 - an unknown name: the instrument stays unknown
+                program = None
         if isinstance(program, int) and 0 <= program < DRUM_PROGRAM:
             programs.add(program)
     return tuple(sorted(programs))
