@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -66,6 +67,15 @@ def main(argv: list[str]) -> int:
             time.sleep(0.02)
         return until is None
 
+    from PySide6.QtWidgets import QMessageBox
+
+    # nothing may wait for an answer: no recovery offer, no "save changes?"
+    QMessageBox.question = staticmethod(lambda *a, **k: QMessageBox.StandardButton.No)
+    # a copy of the project, so its autosave and adapted music stay out of the original
+    work = Path(tempfile.mkdtemp(prefix="scorer-shots-project-"))
+    project = work / args.project.name
+    shutil.copy2(args.project, project)
+
     settings = Settings()
     settings["library/use_default"] = False  # indexed above (a part of it, for speed)
     settings["library/folders"] = [str(args.library.resolve())] if args.library else []
@@ -73,7 +83,7 @@ def main(argv: list[str]) -> int:
     win.resize(1560, 960)
     win.show()
     wait(1.0)
-    win.open_project(args.project.resolve())
+    win.open_project(project)
     if not wait(30, lambda: win.player.player.duration() > 0):
         print("the project's clip did not load", file=sys.stderr)
         return 1
