@@ -104,7 +104,10 @@ def main(argv: list[str]) -> int:
     if not wait(600, lambda: browser.task is None and browser.rows):
         print(f"library search failed: {browser.info.text()}", file=sys.stderr)
         return 1
-    browser.table.selectRow(0)
+    # the best piece the cue's suggestions do not already hold
+    offered = {s.title for s in win.doc.suggestions_for(number)}
+    row = next((r for r, piece in enumerate(browser.rows) if piece["title"] not in offered), 0)
+    browser.table.selectRow(row)
     browser.use_for_selected()
     if not wait(300, lambda: not running_tasks() and win.doc.cue(number).choice):
         print(f"using the piece failed: {win.status.text()}", file=sys.stderr)
@@ -153,6 +156,8 @@ def main(argv: list[str]) -> int:
 
     # Help > Keyboard Shortcuts
     win.act_shortcuts_help()
+    win.shortcuts_help.resize(600, 940)
+    win.shortcuts_help.tree.scrollToBottom()  # the view, music and help commands
     wait(1.0)
     win.shortcuts_help.grab().save(str(out / "toolset-shortcuts-help.png"))
     win.shortcuts_help.close()

@@ -297,14 +297,14 @@ class LibraryBrowser(QDockWidget):
         table.setRowCount(len(rows))
         for r, row in enumerate(rows):
             tempo = f"{row['tempo']:.0f}" if row["tempo_known"] else "—"
-            cells = (row["title"],
-                     f"{row['quadrant']} (V{row['valence']:+.2f} A{row['arousal']:+.2f})",
-                     tempo, f"{row['key']} {row['mode']}", _length(row["duration"]),
-                     ", ".join(row["families"]) or "—")
+            cells = (row["title"], row["quadrant"], tempo, f"{row['key']} {row['mode']}",
+                     _length(row["duration"]), ", ".join(row["families"]) or "—")
+            tip = (f"{row['title']}\n{row['path']}\n{row['quadrant']}: valence "
+                   f"{row['valence']:+.2f}, arousal {row['arousal']:+.2f}"
+                   + (f"\nsounds {', '.join(row['tags'])}" if row["tags"] else ""))
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip(f"{row['title']}\n{row['path']}"
-                                + (f"\nsounds {', '.join(row['tags'])}" if row["tags"] else ""))
+                item.setToolTip(tip)
                 if c == 0:
                     item.setData(Qt.ItemDataRole.UserRole, row)
                 table.setItem(r, c, item)

@@ -153,10 +153,12 @@ class ShortcutsHelp(QDialog):
         bottom.addWidget(edit)
         bottom.addStretch(1)
         bottom.addWidget(close)
+        intro = QLabel("The keys follow the editors' conventions (Premiere, Resolve, Final "
+                       "Cut): Space plays, J/K/L shuttle, I/O mark in and out, M adds a "
+                       "marker, F shows the viewer full screen.", self)
+        intro.setWordWrap(True)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("The keys follow the editors' conventions (Premiere, Resolve, "
-                                "Final Cut): Space plays, J/K/L shuttle, I/O mark in and out, "
-                                "M adds a marker, F shows the viewer full screen.", self))
+        layout.addWidget(intro)
         layout.addWidget(self.filter)
         layout.addWidget(self.tree, 1)
         layout.addLayout(bottom)
