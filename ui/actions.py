@@ -48,7 +48,15 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("step_forward", "Step Frame Forward", ("Right",), "One frame forward"),
     ActionSpec("zoom_in", "Zoom &In", (_S.ZoomIn, "="), "Zoom the timeline in"),
     ActionSpec("zoom_out", "Zoom &Out", (_S.ZoomOut,), "Zoom the timeline out"),
-    ActionSpec("zoom_fit", "Zoom to &Fit", ("Ctrl+0",), "Show the whole clip"),
+    ActionSpec("zoom_fit", "Zoom to &Fit", ("Ctrl+0", "Shift+Z"), "Show the whole clip"),
+    # a larger viewer: F full screen as in Resolve/Premiere; Esc leaves it
+    ActionSpec("viewer_full_screen", "&Full Screen Viewer", ("F",),
+               "The picture full screen (F again or Esc: back)"),
+    ActionSpec("viewer_detach", "Viewer in Own &Window", ("Shift+F",),
+               "The picture in a window of its own (e.g. on a second display)",
+               checkable=True),
+    ActionSpec("reset_lanes", "Reset &Lanes", (), "Every timeline lane expanded, at its "
+               "default height"),
     ActionSpec("audition", "&Audition Selected Suggestion", ("Ctrl+Space",),
                "Play the picture from the cue's start with this music"),
     ActionSpec("stop_audition", "S&top Audition", ("Shift+Space",)),
@@ -99,6 +107,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("reset_hits", "Reset Hit Points to the Cuts"),
     ActionSpec("crossfade", "Cross&fade into Next Cue", ("Ctrl+Shift+D",),
                "Let the selected cue's music fade out under the next cue's (again: remove)"),
+    ActionSpec("show_library", "Music &Library", ("Ctrl+Shift+L",),
+               "Find music yourself: search the library by words, mood, tempo, key and "
+               "instruments; drag a piece onto a cue", checkable=True),
+    ActionSpec("edit_shortcuts", "Edit &Keyboard Shortcuts…", ("Ctrl+Alt+K",),
+               "Change the keys of any command"),
+    ActionSpec("shortcuts_help", "&Keyboard Shortcuts", ("F1",), "Every command and its keys"),
     ActionSpec("clear_recent", "&Clear Recent Files"),
     ActionSpec("about", "&About Scorer"),
 )
@@ -106,20 +120,21 @@ ACTIONS: tuple[ActionSpec, ...] = (
 MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("&File", ("open", "-recent", "-", "save", "save_as", "-", "export", "-", "cancel", "-",
                "quit")),
-    ("&Edit", ("undo", "redo", "-", "settings")),
+    ("&Edit", ("undo", "redo", "-", "settings", "edit_shortcuts")),
     ("&Playback", ("play_pause", "-", "shuttle_back", "shuttle_stop", "shuttle_forward", "-",
                    "step_back", "step_forward")),
     ("Mar&k", ("add_marker", "delete_marker", "-", "mark_in", "mark_out", "clear_in_out",
                "go_in", "go_out", "-", "go_to", "-", "prev_edit", "next_edit", "prev_marker",
                "next_marker", "prev_cue", "next_cue")),
-    ("&View", ("zoom_in", "zoom_out", "zoom_fit")),
+    ("&View", ("zoom_in", "zoom_out", "zoom_fit", "-", "viewer_full_screen", "viewer_detach",
+               "-", "reset_lanes")),
     ("&Cue", ("add_cue", "split_cue", "merge_cue", "delete_cue", "rename_cue", "-", "add_hit",
               "delete_hit", "reset_hits", "-", "crossfade")),
     ("&Analysis", ("reanalyse",)),
     ("&Music", ("audition", "stop_audition", "ab_compare", "loop_cue", "more_music",
                 "more_dialogue", "-", "lock_choice", "regenerate", "-",
-                "find_music_selected", "find_music")),
-    ("&Help", ("about",)),
+                "find_music_selected", "find_music", "-", "show_library")),
+    ("&Help", ("shortcuts_help", "-", "about")),
 )
 
 

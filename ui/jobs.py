@@ -151,7 +151,79 @@ def audition_job(emit, cancel, path: str, start: float, end: float, ducking: lis
     return str(wav)
 
 
+def _library(folders: list[str], use_default: bool, emit, cancel, refresh: bool):
+    """The user's library index, brought up to date with the folders when ``refresh``."""
+    from scorer.music.library.index import LibraryIndex
+
+    index = LibraryIndex()
+    try:
+        if refresh:
+            if use_default:
+                index.ensure_default(emit, cancel)
+            for folder in folders:
+                index.add_folder(folder, progress=emit, cancel=cancel)
+    except BaseException:
+        index.close()
+        raise
+    return index
+
+
+def library_search_job(emit, cancel, query: dict, folders: list[str], use_default: bool,
+                       refresh: bool = True) -> dict:
+    """Search the library (scorer.music.library.browse); index the folders first if asked.
+
+    Returns:
+        {"rows": the hits as JSON-ready rows, "total": pieces in the library}.
+    """
+    from scorer.music.library.browse import BrowseQuery, browse
+
+    index = _library(folders, use_default, emit, cancel, refresh)
+    try:
+        emit("search", 0.0)
+        hits = browse(index, BrowseQuery.from_dict(query))
+        emit("search", 1.0)
+        return {"rows": [h.row() for h in hits], "total": len(index)}
+    finally:
+        index.close()
+
+
+def library_use_job(emit, cancel, cue: dict, entry: int, folder: str) -> dict:
+    """Adapt a library piece to a cue as a suggestion (suggest.suggestion_for_entry)."""
+    from scorer.music.library.index import LibraryIndex
+    from scorer.music.library.suggest import suggestion_for_entry
+    from scorer.project import Project
+
+    cue_obj = Project.from_dict({"cues": [cue]}).cues[0]
+    emit("adapt", 0.0)
+    with LibraryIndex() as index:
+        suggestion = suggestion_for_entry(cue_obj, entry, index, folder)
+    cancel.raise_if_set()
+    emit("adapt", 1.0)
+    return asdict(suggestion)
+
+
+def library_preview_job(emit, cancel, entry: int, seconds: float, sf2: str | None,
+                        out_dir: str) -> str:
+    """Render the opening of a library piece, as it is, into a WAV (the audition's renderer)."""
+    from scorer.errors import ScorerError
+    from scorer.export.preview import write_cue_preview
+    from scorer.music.library.browse import playable_file
+    from scorer.music.library.index import LibraryIndex
+
+    emit("render", 0.0)
+    with LibraryIndex() as index:
+        found = index.get([entry])
+    if not found:
+        raise ScorerError(f"piece {entry} is not in the music library (search again)")
+    source = playable_file(found[0], out_dir)
+    length = max(1.0, min(float(seconds), found[0].duration or seconds))
+    wav = write_cue_preview(source, 0.0, length, [], out_dir, sr=SR, sf2=sf2, cancel=cancel)
+    emit("render", 1.0)
+    return str(wav)
+
+
 JOBS = {"analyze": analyze_job, "suggest": suggest_job, "generate": generate_job,
-        "export": export_job, "audition": audition_job}
+        "export": export_job, "audition": audition_job, "library_search": library_search_job,
+        "library_use": library_use_job, "library_preview": library_preview_job}
 
 SR = 44100  # audition sample rate

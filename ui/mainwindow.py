@@ -37,13 +37,16 @@ from ui.controllers.plan import ACTION_NAMES as PLAN_ACTIONS
 from ui.controllers.plan import PlanController
 from ui.controllers.transport import TransportController
 from ui.document import PROJECT_SUFFIX, Document, untitled_folder, untitled_path
+from ui.library_browser import LibraryBrowser
 from ui.meters import LevelMeter
 from ui.player import PlayerWidget
 from ui.settings import Settings, WindowState
+from ui.shortcuts import apply_keys
 from ui.suggestions import SuggestionsPanel
 from ui.thread import run_task, running_tasks, shutdown, stop_workers, warm_up
 from ui.timeline import TimelineView
 from ui.vaplane import VAPlane
+from ui.viewer import Viewer
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +77,7 @@ class MainWindow(QMainWindow):
         self.panel.set_document(self.doc)
         self.timeline = TimelineView(self)
         self.timeline.format_time = self.player.timecode_text
+        self.timeline.set_lane_state(self.settings["timeline/lanes"])
         self.audition = Audition(self.player, self.settings, self)
         self.meter = LevelMeter(("dialogue", "music"), self)
         self.meter.tap("dialogue", self.player.player, self.player.audio.volume)
@@ -110,6 +114,12 @@ class MainWindow(QMainWindow):
         self.plan = PlanController(self)
         self.transport = TransportController(self)
         self.exporter = ExportController(self)
+        self.library = LibraryBrowser(self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.library)
+        self.library.hide()  # View it with Music > Music Library (Ctrl+Shift+L)
+        self.viewer = Viewer(self)
+        self.shortcuts_help = None
+        self.shortcut_editor = None
         self._build_actions()
         self.audition_bar = AuditionBar(self)
         self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, self.audition_bar)
@@ -149,6 +159,7 @@ class MainWindow(QMainWindow):
                     self._fill_recent()
                 else:
                     menu.addAction(self.actions[name])
+        apply_keys(self.actions, self.settings["shortcuts/custom"])
         self.update_actions()
 
     def _connect(self) -> None:
@@ -180,6 +191,12 @@ class MainWindow(QMainWindow):
         self.panel.stopRequested.connect(self.audition.stop)
         self.panel.lockRequested.connect(self.music.lock_choice)
         self.panel.regenerateRequested.connect(self.music.regenerate)
+        self.library.useRequested.connect(self.music.use_library_piece)
+        self.timeline.pieceDropped.connect(self.music.use_library_piece)
+        self.timeline.lanesChanged.connect(self._on_lanes_changed)
+        self.library.visibilityChanged.connect(self.actions["show_library"].setChecked)
+        self.viewer.changed.connect(
+            lambda: self.actions["viewer_detach"].setChecked(self.viewer.detached))
 
     def _restore_state(self) -> None:
         geometry = self.state.load_bytes("geometry")
@@ -189,11 +206,15 @@ class MainWindow(QMainWindow):
             data = self.state.load_bytes(key)
             if data is not None:
                 splitter.restoreState(data)
+        docks = self.state.load_bytes("docks")
+        if docks is not None:
+            self.restoreState(docks)
 
     def _save_state(self) -> None:
         self.state.save_bytes("geometry", QByteArray(self.saveGeometry()))
         self.state.save_bytes("split", QByteArray(self.split.saveState()))
         self.state.save_bytes("top", QByteArray(self.top.saveState()))
+        self.state.save_bytes("docks", QByteArray(self.saveState()))
         self.state.sync()
 
     # ------------------------------------------------------------------ status line
@@ -535,6 +556,49 @@ class MainWindow(QMainWindow):
         elif key in ("library/folders",):
             self.panel.refresh_choices()
 
+    def _on_lanes_changed(self, state: dict) -> None:
+        self.settings["timeline/lanes"] = state
+
+    def act_reset_lanes(self) -> None:
+        self.timeline.reset_lanes()
+
+    def act_show_library(self) -> None:
+        show = not self.library.isVisible()
+        self.library.setVisible(show)
+        if show:
+            self.library.raise_()
+            self.library.text.setFocus()
+
+    def act_viewer_full_screen(self) -> None:
+        self.viewer.toggle_full_screen()
+
+    def act_viewer_detach(self) -> None:
+        self.viewer.toggle_detach()
+
+    def act_shortcuts_help(self) -> None:
+        from ui.shortcuts import ShortcutsHelp
+
+        if self.shortcuts_help is None:
+            self.shortcuts_help = ShortcutsHelp(self)
+        self.shortcuts_help.refresh()
+        self.shortcuts_help.show()
+        self.shortcuts_help.raise_()
+
+    def act_edit_shortcuts(self) -> None:
+        from ui.shortcuts import ShortcutEditor
+
+        self.shortcut_editor = ShortcutEditor(self)
+        self.shortcut_editor.open()  # window-modal, without blocking the event loop
+
+    def apply_shortcuts(self, custom: dict) -> None:
+        """Give the actions these changed keys (over the defaults) and keep them."""
+        apply_keys(self.actions, custom)
+        self.settings["shortcuts/custom"] = custom
+        if self.shortcuts_help is not None:
+            self.shortcuts_help.refresh()
+        self.say("Keyboard shortcuts saved." if custom else
+                 "Keyboard shortcuts are the defaults.")
+
     def act_quit(self) -> None:
         self.close()
 
@@ -606,7 +670,8 @@ class MainWindow(QMainWindow):
         self.autosave(wait=True)
         # An exception escaping closeEvent crashes PySide 6.11 (it segfaults reporting it),
         # so each step of the shutdown is logged on failure and the next one still runs.
-        for step in (self.autosave_timer.stop, self.audition.cleanup, self.player.release,
+        for step in (self.autosave_timer.stop, self.audition.cleanup, self.library.cleanup,
+                     self.viewer.attach, self.player.release,
                      shutdown, stop_workers, self._save_state):
             try:
                 step()

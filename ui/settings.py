@@ -62,6 +62,10 @@ OPTIONS: dict[str, Option] = {o.key: o for o in (
            "Original sound level during audition (dB; 0 = unchanged)"),
     Option("project/autosave_seconds", int, 60, "Autosave every (seconds)"),
     Option("timeline/thumbnail_fps", float, 1.0, "Thumbnails per second"),
+    # lane name -> {"collapsed": bool, "height": pixels}; set on the timeline itself
+    Option("timeline/lanes", dict, {}, "Timeline lanes (collapsed, heights)"),
+    # action name -> its keys (portable text), only where they differ from the defaults
+    Option("shortcuts/custom", dict, {}, "Keyboard shortcuts changed from the defaults"),
 )}
 
 

@@ -121,6 +121,11 @@ class SettingsDialog(QDialog):
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
                                    QDialogButtonBox.StandardButton.Cancel, self)
+        if hasattr(parent, "act_edit_shortcuts"):  # the shortcut editor is a preference too
+            keys = buttons.addButton("Keyboard Shortcuts…",
+                                     QDialogButtonBox.ButtonRole.ActionRole)
+            keys.setToolTip("Change the keys of any command (Ctrl+Alt+K)")
+            keys.clicked.connect(parent.act_edit_shortcuts)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

@@ -5,6 +5,12 @@ the scene out again (cheap: a few hundred items), so text and pictures never str
 Cue blocks are edited by dragging their edges; edges snap to shot cuts within ``SNAP_PX``.
 A finished drag is reported with :attr:`TimelineView.edgeDragged`; the main window turns it
 into an undoable command, and the view redraws from the project, the one source of truth.
+
+Lanes can be collapsed (click the triangle by a lane's name) and resized (drag the line under
+a lane's name), as in editing tools; :attr:`TimelineView.lane_state` holds the layout, which
+the window keeps in the preferences. The name column is as wide as the longest lane name.
+A piece dragged from the library browser can be dropped onto a cue
+(:attr:`TimelineView.pieceDropped`).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from PySide6.QtGui import (
     QColor,
     QCursor,
     QFont,
+    QFontMetricsF,
     QLinearGradient,
     QPainter,
     QPainterPath,
@@ -32,14 +39,21 @@ from PySide6.QtWidgets import (
     QGraphicsView,
 )
 
+from ui.library_browser import piece_from_mime
 from ui.marks import HitItem, MarksItem
 
-MARGIN = 84.0  # room for lane names at the left
+MARGIN = 84.0  # the least room for lane names at the left (it grows for longer names)
 RULER_H = 22.0
 THUMB_H = 36.0
 CUE_H = 26.0
 LANE_H = 30.0
 GAP = 4.0
+COLLAPSED_H = 12.0  # a collapsed lane: its name and a strip
+MIN_LANE_H = 16.0
+MAX_LANE_H = 240.0
+RESIZE_PX = 3.0  # how near a lane's lower edge the pointer resizes it
+TRIANGLE_W = 12.0
+NAME_PT = 8.0
 SNAP_PX = 8.0
 EDGE_PX = 6.0
 MIN_CUE = 0.25  # seconds
@@ -52,6 +66,7 @@ CUE_SELECTED = QColor(70, 190, 120, 210)
 PLAYHEAD = QColor(220, 40, 40)
 MUSIC_CHOSEN = QColor(170, 140, 220, 170)
 MUSIC_TOP = QColor(200, 185, 230, 140)
+DROP_TARGET = QColor(240, 140, 0)
 
 
 def _tick_step(pps: float, min_px: float = 70.0) -> float:
@@ -69,7 +84,7 @@ class RulerItem(QGraphicsItem):
         self.view = view
 
     def boundingRect(self) -> QRectF:
-        return QRectF(0, 0, self.view.x_of(self.view.duration) + MARGIN, RULER_H)
+        return QRectF(0, 0, self.view.x_of(self.view.duration) + self.view.margin, RULER_H)
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         view = self.view
@@ -88,8 +103,8 @@ class RulerItem(QGraphicsItem):
             if frames >= nominal:
                 frames = round(frames / nominal) * nominal
             step = frames / float(view.rate)
-        first = max(0, math.floor((exposed.left() - MARGIN) / view.pps / step))
-        last = math.ceil((exposed.right() - MARGIN) / view.pps / step) + 1
+        first = max(0, math.floor((exposed.left() - view.margin) / view.pps / step))
+        last = math.ceil((exposed.right() - view.margin) / view.pps / step) + 1
         for i in range(first, last + 1):
             t = i * step
             if t > view.duration + 1e-9:
@@ -106,34 +121,37 @@ class RulerItem(QGraphicsItem):
 class CurveItem(QGraphicsItem):
     """A lane with valence and/or arousal curves; gaps where confidence is 0."""
 
-    def __init__(self, view: TimelineView, top: float, times, series, confidence=None):
+    def __init__(self, view: TimelineView, top: float, times, series, confidence=None,
+                 height: float = LANE_H):
         super().__init__()
-        self.view, self.top = view, top
+        self.view, self.top, self.height = view, top, height
         self.times = np.asarray(times, dtype=float)
         self.series = series  # list of (values, QColor)
         self.confidence = None if confidence is None else np.asarray(confidence, dtype=float)
 
     def boundingRect(self) -> QRectF:
-        return QRectF(0, self.top, self.view.x_of(self.view.duration) + MARGIN, LANE_H)
+        return QRectF(0, self.top, self.view.x_of(self.view.duration) + self.view.margin,
+                      self.height)
 
     def _y(self, value: float) -> float:
-        return self.top + LANE_H / 2 - float(value) * (LANE_H / 2 - 3)
+        return self.top + self.height / 2 - float(value) * (self.height / 2 - 3)
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         rect = self.boundingRect()
-        painter.fillRect(QRectF(MARGIN, rect.top(), rect.width() - MARGIN, rect.height()),
+        margin = self.view.margin
+        painter.fillRect(QRectF(margin, rect.top(), rect.width() - margin, rect.height()),
                          QColor(250, 250, 250))
         painter.setPen(QPen(QColor(215, 215, 215), 0, Qt.PenStyle.DashLine))
-        painter.drawLine(QPointF(MARGIN, self._y(0)), QPointF(rect.right(), self._y(0)))
+        painter.drawLine(QPointF(margin, self._y(0)), QPointF(rect.right(), self._y(0)))
         if len(self.times) == 0:
             return
-        xs = MARGIN + self.times * self.view.pps
+        xs = margin + self.times * self.view.pps
         valid = np.ones(len(xs), bool) if self.confidence is None else self.confidence > 0
         if self.confidence is not None:  # confidence as a grey band at the lane's foot
             band = QPainterPath()
             band.moveTo(xs[0], rect.bottom())
             for x, c in zip(xs, self.confidence, strict=True):
-                band.lineTo(x, rect.bottom() - c * 8)
+                band.lineTo(x, rect.bottom() - c * min(8.0, self.height / 4))
             band.lineTo(xs[-1], rect.bottom())
             painter.fillPath(band, QColor(0, 0, 0, 40))
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -157,9 +175,9 @@ class CurveItem(QGraphicsItem):
 class MusicLaneItem(QGraphicsItem):
     """Where each cue's music plays (with its notes), ends early, and fades out."""
 
-    def __init__(self, view: TimelineView, top: float, items):
+    def __init__(self, view: TimelineView, top: float, items, height: float = LANE_H):
         super().__init__()
-        self.view, self.top, self.items = view, top, items
+        self.view, self.top, self.items, self.height = view, top, items, height
         tips = []
         for i in items:
             kind = "locked" if i.locked else "chosen" if i.chosen else "top-scored"
@@ -170,12 +188,14 @@ class MusicLaneItem(QGraphicsItem):
         self.setToolTip("\n".join(tips) or "No music chosen yet")
 
     def boundingRect(self) -> QRectF:
-        return QRectF(0, self.top, self.view.x_of(self.view.duration) + MARGIN, LANE_H)
+        return QRectF(0, self.top, self.view.x_of(self.view.duration) + self.view.margin,
+                      self.height)
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         view = self.view
-        painter.fillRect(QRectF(MARGIN, self.top, self.boundingRect().width() - MARGIN,
-                                LANE_H), QColor(250, 250, 250))
+        LANE_H = self.height  # noqa: N806 - the lane's own height, as the module constant
+        painter.fillRect(QRectF(view.margin, self.top, self.boundingRect().width()
+                                - view.margin, LANE_H), QColor(250, 250, 250))
         font = QFont(painter.font())
         font.setPointSizeF(7.5)
         painter.setFont(font)
@@ -209,29 +229,32 @@ class MusicLaneItem(QGraphicsItem):
 class WaveformItem(QGraphicsItem):
     """The original sound track as a min/max waveform."""
 
-    def __init__(self, view: TimelineView, top: float, mins, maxs, bins_per_second: float):
+    def __init__(self, view: TimelineView, top: float, mins, maxs, bins_per_second: float,
+                 height: float = LANE_H):
         super().__init__()
-        self.view, self.top = view, top
+        self.view, self.top, self.height = view, top, height
         self.mins, self.maxs, self.bps = mins, maxs, bins_per_second
 
     def boundingRect(self) -> QRectF:
-        return QRectF(0, self.top, self.view.x_of(self.view.duration) + MARGIN, LANE_H)
+        return QRectF(0, self.top, self.view.x_of(self.view.duration) + self.view.margin,
+                      self.height)
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         view = self.view
         exposed = option.exposedRect
-        painter.fillRect(QRectF(MARGIN, self.top, self.boundingRect().width() - MARGIN,
-                                LANE_H), QColor(250, 250, 250))
+        LANE_H = self.height  # noqa: N806 - the lane's own height, as the module constant
+        painter.fillRect(QRectF(view.margin, self.top, self.boundingRect().width()
+                                - view.margin, LANE_H), QColor(250, 250, 250))
         if not len(self.maxs):
             return
         mid, half = self.top + LANE_H / 2, LANE_H / 2 - 2
         painter.setPen(QPen(QColor(70, 110, 140), 1))
-        left = max(MARGIN, math.floor(exposed.left()))
+        left = max(view.margin, math.floor(exposed.left()))
         right = min(view.x_of(view.duration), math.ceil(exposed.right()))
         x = left
         while x < right:
-            a = int((x - MARGIN) / view.pps * self.bps)
-            b = max(a + 1, int((x + 1 - MARGIN) / view.pps * self.bps))
+            a = int((x - view.margin) / view.pps * self.bps)
+            b = max(a + 1, int((x + 1 - view.margin) / view.pps * self.bps))
             if a >= len(self.maxs):
                 break
             lo, hi = float(self.mins[a:b].min()), float(self.maxs[a:b].max())
@@ -243,9 +266,10 @@ class CueItem(QGraphicsRectItem):
     """A cue block; drag an edge to move it (snaps to cuts), click to select."""
 
     def __init__(self, view: TimelineView, number: str, start: float, end: float, top: float,
-                 label: str, locked: bool = False):
+                 label: str, locked: bool = False, height: float = CUE_H):
         super().__init__()
         self.view, self.number, self.top, self.label = view, number, top, label
+        self.height = height
         self.locked = locked
         self.start, self.end = start, end
         self._drag: str | None = None
@@ -257,13 +281,19 @@ class CueItem(QGraphicsRectItem):
     def set_times(self, start: float, end: float) -> None:
         self.start, self.end = start, end
         self.setRect(QRectF(self.view.x_of(start), self.top, (end - start) * self.view.pps,
-                            CUE_H))
+                            self.height))
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         selected = self.view.selected_cue == self.number
         painter.setBrush(QBrush(CUE_SELECTED if selected else CUE_FILL))
         painter.setPen(QPen(QColor(30, 90, 50), 2 if selected else 1))
         painter.drawRoundedRect(self.rect().adjusted(0.5, 0.5, -0.5, -0.5), 4, 4)
+        if self.view.drop_target == self.number:  # a library piece is being dragged over it
+            painter.setPen(QPen(DROP_TARGET, 3))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(self.rect().adjusted(1.5, 1.5, -1.5, -1.5), 4, 4)
+        if self.height < CUE_H * 0.75:
+            return  # collapsed: no room for the label
         painter.setPen(QColor(10, 40, 20))
         text_rect = self.rect().adjusted(5, 0, -3, 0)
         if self.locked:  # a padlock drawn with lines: emoji fonts are often missing
@@ -335,12 +365,16 @@ class TimelineView(QGraphicsView):
         cueSelected(str): The user selected a cue block.
         edgeDragged(str, str, float): A cue's "start"/"end" edge was dragged to a time.
         hitMoved(str, float, float): A cue's hit point was dragged (cue, from, to).
+        pieceDropped(str, int, str): A library piece was dropped on a cue (cue, id, title).
+        lanesChanged(dict): A lane was collapsed, expanded or resized (the new layout).
     """
 
     seekRequested = Signal(float)
     cueSelected = Signal(str)
     edgeDragged = Signal(str, str, float)
     hitMoved = Signal(str, float, float)
+    pieceDropped = Signal(str, int, str)
+    lanesChanged = Signal(dict)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -367,16 +401,117 @@ class TimelineView(QGraphicsView):
         self.playhead: QGraphicsLineItem | None = None
         self.snap_line: QGraphicsLineItem | None = None
         self.follow_playhead = True
+        # lane name -> {"collapsed": bool, "height": float}; kept by the window in the prefs
+        self.lane_state: dict[str, dict] = {}
+        self.lane_boxes: dict[str, tuple[float, float]] = {}  # name -> (scene top, height)
+        self.margin = MARGIN
+        self._cue_top = RULER_H + GAP + THUMB_H + GAP
+        self._cue_h = CUE_H
+        self._resizing: tuple[str, float] | None = None  # (lane, scene top) while dragging
+        self.drop_target = ""  # the cue a dragged library piece would land on
+        self.setAcceptDrops(True)
+        self.viewport().setMouseTracking(True)
 
     # --- coordinates --------------------------------------------------------------------
     def x_of(self, t: float) -> float:
-        return MARGIN + t * self.pps
+        return self.margin + t * self.pps
 
     def t_of(self, x: float) -> float:
-        return max(0.0, min(self.duration, (x - MARGIN) / self.pps))
+        return max(0.0, min(self.duration, (x - self.margin) / self.pps))
 
     def cue_top(self) -> float:
-        return RULER_H + GAP + THUMB_H + GAP
+        return self._cue_top
+
+    # --- lanes: collapse and resize -------------------------------------------------------
+    def default_height(self, name: str) -> float:
+        return {"picture": THUMB_H, "cues": CUE_H}.get(name, LANE_H)
+
+    def lane_height(self, name: str) -> float:
+        """The height a lane is drawn at (collapsed, resized or its default)."""
+        state = self.lane_state.get(name) or {}
+        if state.get("collapsed"):
+            return COLLAPSED_H
+        try:
+            height = float(state.get("height") or self.default_height(name))
+        except (TypeError, ValueError):
+            height = self.default_height(name)
+        return max(MIN_LANE_H, min(MAX_LANE_H, height))
+
+    def is_collapsed(self, name: str) -> bool:
+        return bool((self.lane_state.get(name) or {}).get("collapsed"))
+
+    def set_lane_state(self, state: dict) -> None:
+        """Take a stored layout (from the preferences); unknown or odd entries are ignored."""
+        self.lane_state = {str(k): dict(v) for k, v in (state or {}).items()
+                           if isinstance(v, dict)}
+        self.rebuild()
+
+    def toggle_lane(self, name: str) -> None:
+        """Collapse a lane, or expand it to the height it had."""
+        state = self.lane_state.setdefault(name, {})
+        state["collapsed"] = not state.get("collapsed", False)
+        self._lanes_edited()
+
+    def set_lane_height(self, name: str, height: float) -> None:
+        """Resize a lane (which expands it)."""
+        state = self.lane_state.setdefault(name, {})
+        state["collapsed"] = False
+        state["height"] = round(max(MIN_LANE_H, min(MAX_LANE_H, float(height))), 1)
+        self._lanes_edited()
+
+    def reset_lanes(self) -> None:
+        """Every lane back to its default height, expanded."""
+        self.lane_state = {}
+        self._lanes_edited()
+
+    def _lanes_edited(self) -> None:
+        self.rebuild()
+        self.lanesChanged.emit({k: dict(v) for k, v in self.lane_state.items()})
+
+    BUILT_IN_LANES = ("picture", "cues", "music", "sound", "fused valence", "fused arousal")
+
+    def track_lane(self, track: str) -> str:
+        """The lane name of a modality's track.
+
+        The "music" track (the film's own music) is not the music lane, so a name that
+        clashes with a built-in lane gets " emotion" added: each lane keeps its own layout.
+        """
+        return f"{track} emotion" if track in self.BUILT_IN_LANES else track
+
+    def _lane_names(self) -> list[str]:
+        names = list(self.BUILT_IN_LANES)
+        if self.project is not None:
+            names += [self.track_lane(t) for t in self.project.tracks]
+        return names
+
+    def _fit_margin(self) -> float:
+        """Room for the longest lane name, its triangle and a little air."""
+        font = QFont(self.font())
+        font.setPointSizeF(NAME_PT)
+        metrics = QFontMetricsF(font)
+        widest = max(metrics.horizontalAdvance(name) for name in self._lane_names())
+        return max(MARGIN, math.ceil(TRIANGLE_W + widest + 14))
+
+    def _lane_at(self, pos) -> tuple[str, str] | None:
+        """("resize" | "toggle", lane) for a viewport point in the name column, else None."""
+        if pos.x() >= self.margin - 4:
+            return None
+        y = self.mapToScene(pos).y()
+        for name, (top, height) in self.lane_boxes.items():
+            if abs(y - (top + height)) <= RESIZE_PX and not self.is_collapsed(name):
+                return "resize", name
+        for name, (top, height) in self.lane_boxes.items():
+            if top <= y < top + max(height, COLLAPSED_H):
+                return "toggle", name
+        return None
+
+    def lane_header_point(self, name: str, resize: bool = False):
+        """A viewport point on a lane's name (or on its lower edge), for tests and tools."""
+        from PySide6.QtCore import QPoint
+
+        top, height = self.lane_boxes[name]
+        y = top + height if resize else top + min(height, 14.0) / 2
+        return QPoint(6, self.mapFromScene(0, y).y())
 
     def edge_scene_pos(self, number: str, edge: str) -> QPointF:
         """Scene point on the middle of a cue's edge (for tests and tools)."""
@@ -414,56 +549,66 @@ class TimelineView(QGraphicsView):
         self.cue_items.clear()
         self.hit_items.clear()
         self.lanes = []
+        self.lane_boxes = {}
         self.playhead = self.snap_line = None
+        self.margin = self._fit_margin()
         width = self.x_of(self.duration) + 20
         scene.addItem(RulerItem(self))
         y = RULER_H + GAP
-        self.lanes.append(("picture", y))
+
+        def lane(name: str) -> float:
+            self.lanes.append((name, y))
+            height = self.lane_height(name)
+            self.lane_boxes[name] = (y, height)
+            return height
+
+        height = lane("picture")
         right = -1.0
-        for t, pixmap in self.thumbnails:
+        for t, pixmap in self.thumbnails if not self.is_collapsed("picture") else ():
             x = self.x_of(t)
             if x < right:
                 continue
             item = scene.addPixmap(pixmap)
-            scale = THUMB_H / max(1, pixmap.height())
+            scale = height / max(1, pixmap.height())
             item.setScale(scale)
             item.setPos(x, y)
             item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
             right = x + pixmap.width() * scale + 1
-        y = self.cue_top()
-        self.lanes.append(("cues", y))
+        y += height + GAP
+        self._cue_top = y
+        self._cue_h = height = lane("cues")
         project = self.project
         if project is not None:
             for cue in project.cues:
                 item = CueItem(self, cue.number, cue.start, cue.end, y, _label(cue),
-                               cue.locked)
+                               cue.locked, height)
                 scene.addItem(item)
                 self.cue_items[cue.number] = item
                 self._add_hits(cue)
-        y += CUE_H + GAP
+        y += height + GAP
         if project is not None:
-            scene.addItem(MusicLaneItem(self, y, self.music_items))
-            self.lanes.append(("music", y))
-            y += LANE_H + GAP
+            height = lane("music")
+            scene.addItem(MusicLaneItem(self, y, self.music_items, height))
+            y += height + GAP
             if self.waveform is not None:
-                scene.addItem(WaveformItem(self, y, *self.waveform))
-                self.lanes.append(("sound", y))
-                y += LANE_H + GAP
+                height = lane("sound")
+                scene.addItem(WaveformItem(self, y, *self.waveform, height=height))
+                y += height + GAP
         if project is not None and project.fused is not None and len(project.fused):
             fused = project.fused
             for name, values, colour in (("valence", fused.valence, VALENCE),
                                          ("arousal", fused.arousal, AROUSAL)):
+                height = lane(f"fused {name}")
                 scene.addItem(CurveItem(self, y, fused.times, [(values, colour)],
-                                        fused.confidence))
-                self.lanes.append((f"fused {name}", y))
-                y += LANE_H + GAP
+                                        fused.confidence, height))
+                y += height + GAP
         if project is not None:
             for name, track in project.tracks.items():
+                height = lane(self.track_lane(name))
                 scene.addItem(CurveItem(self, y, track.times, [(track.valence, VALENCE),
                                                                (track.arousal, AROUSAL)],
-                                        track.confidence))
-                self.lanes.append((name, y))
-                y += LANE_H + GAP
+                                        track.confidence, height))
+                y += height + GAP
         bottom = y
         if project is not None:
             pen = QPen(CUT, 0, Qt.PenStyle.DashLine)
@@ -496,7 +641,8 @@ class TimelineView(QGraphicsView):
         self._add_hits(cue)
 
     def _add_hits(self, cue) -> None:
-        items = [HitItem(self, cue.number, t, self.cue_top(), CUE_H) for t in cue.hit_points]
+        items = [HitItem(self, cue.number, t, self.cue_top(), self._cue_h)
+                 for t in cue.hit_points]
         for hit in items:
             self.scene().addItem(hit)
         self.hit_items[cue.number] = items
@@ -562,7 +708,7 @@ class TimelineView(QGraphicsView):
             left = self.mapToScene(0, 0).x()
             right = self.mapToScene(self.viewport().width(), 0).x()
             if x < left or x > right - 10:
-                self.horizontalScrollBar().setValue(int(x - MARGIN - 20))
+                self.horizontalScrollBar().setValue(int(x - self.margin - 20))
 
     def zoom(self, factor: float, anchor_t: float | None = None) -> None:
         anchor_t = self._playhead_t if anchor_t is None else anchor_t
@@ -573,7 +719,7 @@ class TimelineView(QGraphicsView):
         self.horizontalScrollBar().setValue(int(self.x_of(anchor_t) - old_view_x))
 
     def _fit_pps(self) -> float:
-        return max(2.0, (self.viewport().width() - MARGIN - 24) / max(self.duration, 0.01))
+        return max(2.0, (self.viewport().width() - self.margin - 24) / max(self.duration, 0.01))
 
     def zoom_fit(self) -> None:
         if self.duration > 0:
@@ -598,6 +744,16 @@ class TimelineView(QGraphicsView):
         event.accept()
 
     def mousePressEvent(self, event) -> None:
+        header = self._lane_at(event.position().toPoint()) \
+            if event.button() == Qt.MouseButton.LeftButton else None
+        if header is not None:
+            what, name = header
+            if what == "resize":
+                self._resizing = (name, self.lane_boxes[name][0])
+            else:
+                self.toggle_lane(name)
+            event.accept()
+            return
         # the playhead and the marker lines lie over the cues: look at everything under the press
         under = self.items(event.position().toPoint())
         on_item = any(isinstance(i, (CueItem, HitItem)) for i in under)
@@ -607,18 +763,111 @@ class TimelineView(QGraphicsView):
         self.seekRequested.emit(self.t_of(self.mapToScene(event.position().toPoint()).x()))
         event.accept()
 
+    def mouseMoveEvent(self, event) -> None:
+        pos = event.position().toPoint()
+        if self._resizing is not None:
+            name, top = self._resizing
+            self.lane_state.setdefault(name, {}).update(
+                collapsed=False, height=round(max(MIN_LANE_H, min(
+                    MAX_LANE_H, self.mapToScene(pos).y() - top)), 1))
+            self.rebuild()  # live, as the pointer moves (a few hundred items)
+            event.accept()
+            return
+        header = self._lane_at(pos)
+        if header is not None:
+            self.viewport().setCursor(Qt.CursorShape.SizeVerCursor if header[0] == "resize"
+                                      else Qt.CursorShape.PointingHandCursor)
+        else:
+            self.viewport().unsetCursor()
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self._resizing is not None:
+            self._resizing = None
+            self._lanes_edited()
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    # --- a library piece dragged onto a cue --------------------------------------------------
+    def _cue_under(self, pos) -> str:
+        """The cue whose span holds the time under a viewport point ("" for none)."""
+        if self.project is None or pos.x() < self.margin:
+            return ""
+        t = (self.mapToScene(pos).x() - self.margin) / self.pps
+        for cue in self.project.cues:
+            if cue.start <= t < cue.end:
+                return cue.number
+        return ""
+
+    def _set_drop_target(self, number: str) -> None:
+        if number != self.drop_target:
+            self.drop_target = number
+            for item in self.cue_items.values():
+                item.update()
+
+    def dragEnterEvent(self, event) -> None:
+        if piece_from_mime(event.mimeData()) is not None and self.project is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:
+        number = self._cue_under(event.position().toPoint()) \
+            if piece_from_mime(event.mimeData()) is not None else ""
+        self._set_drop_target(number)
+        if number:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragLeaveEvent(self, event) -> None:
+        self._set_drop_target("")
+        event.accept()
+
+    def dropEvent(self, event) -> None:
+        piece = piece_from_mime(event.mimeData())
+        number = self._cue_under(event.position().toPoint()) if piece else ""
+        self._set_drop_target("")
+        if not number:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.select_cue(number)
+        self.pieceDropped.emit(number, piece["id"], piece["title"])
+
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
         """Lane names, pinned to the left edge whatever the scroll position."""
         painter.save()
         painter.resetTransform()
         font = QFont(painter.font())
-        font.setPointSizeF(8)
+        font.setPointSizeF(NAME_PT)
         painter.setFont(font)
+        MARGIN = self.margin  # noqa: N806 - as wide as the longest lane name
         for name, top in self.lanes:
             y = self.mapFromScene(0, top).y()
-            painter.fillRect(QRectF(0, y, MARGIN - 4, 16), QColor(255, 255, 255, 220))
+            height = self.lane_boxes.get(name, (top, 16.0))[1]
+            collapsed = self.is_collapsed(name)
+            painter.fillRect(QRectF(0, y, MARGIN - 4, max(height, COLLAPSED_H)),
+                             QColor(244, 244, 244, 235))
+            painter.setPen(QPen(QColor(200, 200, 200), 1))
+            painter.drawLine(QPointF(0, y + height), QPointF(MARGIN - 4, y + height))
+            # the triangle: pointing right when collapsed, down when open
+            cx, cy = 6.0, y + min(height, 16.0) / 2
+            triangle = QPainterPath()
+            if collapsed:
+                triangle.moveTo(cx - 2.5, cy - 4)
+                triangle.lineTo(cx + 3, cy)
+                triangle.lineTo(cx - 2.5, cy + 4)
+            else:
+                triangle.moveTo(cx - 4, cy - 2.5)
+                triangle.lineTo(cx + 4, cy - 2.5)
+                triangle.lineTo(cx, cy + 3)
+            triangle.closeSubpath()
+            painter.fillPath(triangle, QColor(90, 90, 90))
             painter.setPen(QColor(40, 40, 40))
-            painter.drawText(QRectF(3, y, MARGIN - 8, 16),
+            painter.drawText(QRectF(TRIANGLE_W, y, MARGIN - TRIANGLE_W - 6, min(height, 16.0)
+                                    if height >= 14 else 14.0),
                              Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
         # legend of the curve colours, in the corner above the lane names
         painter.fillRect(QRectF(0, 0, MARGIN - 4, RULER_H), QColor(235, 235, 235))

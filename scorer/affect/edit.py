@@ -34,7 +34,7 @@ from scorer.affect.cues import (
 )
 from scorer.affect.fusion import fuse_project, project_duration
 from scorer.errors import ScorerError
-from scorer.project import Cue, Project
+from scorer.project import Cue, Project, Suggestion
 
 EPS = 1e-6
 MIN_CUE_SECONDS = 1.0
@@ -178,6 +178,31 @@ def set_lock(project: Project, number: str, locked: bool, choice: str | None = N
 def choose(project: Project, number: str, choice: str) -> list[str]:
     """Choose a suggestion for a cue without locking it ("" clears the choice)."""
     return set_lock(project, number, _cue(project, number).locked, choice)
+
+
+def use_suggestion(project: Project, number: str, suggestion: Suggestion) -> list[str]:
+    """Offer a piece the editor picked (an adapted library piece) for a cue and choose it.
+
+    A suggestion with the same id (the same piece found earlier for this cue) is replaced,
+    so the cue's list never holds one piece twice. A locked cue stays locked, now on this
+    piece: the editor chose it by hand.
+
+    Raises:
+        ScorerError: If the suggestion was made for another cue or has no music file.
+
+    Returns:
+        No cues to re-suggest (the cue's plan does not change).
+    """
+    cue = _cue(project, number)
+    if suggestion.cue != number:
+        raise ScorerError(f"the piece {suggestion.title!r} was adapted for cue "
+                          f"{suggestion.cue}, not cue {number}")
+    if not suggestion.path:
+        raise ScorerError(f"the piece {suggestion.title!r} has no music file")
+    project.suggestions = [s for s in project.suggestions if s.id != suggestion.id]
+    project.suggestions.append(suggestion)
+    cue.choice = suggestion.id
+    return []
 
 
 def set_palette(project: Project, number: str, palette: str) -> list[str]:

@@ -195,6 +195,62 @@ class MusicController(QObject):
         label = ", ".join(numbers) if len(numbers) <= 4 else f"{len(numbers)} cues"
         apply_edit(self.doc, f"Find music for {label}", put)
 
+    def use_library_piece(self, number: str, entry_id: int, title: str = "") -> None:
+        """Adapt a piece the editor picked in the library browser to a cue, and choose it.
+
+        The piece is adapted in a worker process exactly as a suggestion is; the result is
+        one undoable edit (:func:`scorer.affect.edit.use_suggestion`).
+        """
+        if not any(c.number == number for c in self.doc.cues()):
+            return
+        cue = self.doc.cue(number)
+        key = _plan_key(cue)
+        name = title or f"piece {entry_id}"
+        kind = f"library_use:{number}"
+        running = self.win.tasks.pop(kind, None)
+        if running is not None:  # the last piece dropped on a cue wins
+            running.cancel_task()
+        cue_doc = Project(cues=[cue]).to_dict()["cues"][0]
+        self.win.busy(True)
+        self.win.say(f"Adapting {name} to cue {number}…")
+        task = None
+
+        def progress(stage, fraction):
+            self.win.progress.setValue(int(1000 * fraction))
+
+        def done(result, error):
+            if self.win.tasks.get(kind) is task:
+                self.win.tasks.pop(kind, None)
+            self.win.busy(bool(running_tasks()))
+            if isinstance(error, Cancelled):
+                self.win.say(f"Adapting {name} cancelled.")
+                return
+            if error is not None:
+                self.win.say(f"Cannot use {name} for cue {number}: {error}", error=True)
+                return
+            if not any(c.number == number for c in self.doc.cues()) or \
+                    _plan_key(self.doc.cue(number)) != key:
+                self.win.say(f"Cue {number} changed while {name} was being adapted; drop "
+                             "the piece on it again.", error=True)
+                return
+            item = Suggestion(**result)
+            try:
+                apply_edit(self.doc, f"Use {name} for cue {number}",
+                           lambda p: edit.use_suggestion(p, number, item))
+            except ScorerError as exc:
+                self.win.say(str(exc), error=True)
+                return
+            if self.win.panel.number == number:
+                self.win.panel.select_suggestion(item.id)
+            self.win.say(f"Cue {number} now plays {name}, adapted: fit {item.score:.2f} "
+                         "(Ctrl+Z undoes).")
+            self.win.autosave()
+
+        task = run_in_process("adapt", "library_use",
+                              {"cue": cue_doc, "entry": int(entry_id),
+                               "folder": str(self.music_folder())}, done, progress=progress)
+        self.win.tasks[kind] = task
+
     def regenerate(self, number: str, style: str, seed: int, temperature: float,
                    palette: str, seed_melody: str = "") -> None:
         if not core.available("generate"):

@@ -24,7 +24,7 @@ from scorer.music.library import rules
 log = logging.getLogger(__name__)
 
 # bump when features or rules change: the index then re-reads every file on its next add
-EXTRACTOR_VERSION = "3"  # 3: style tags of symbolic pieces
+EXTRACTOR_VERSION = "4"  # 3: style tags of symbolic pieces; 4: their General MIDI programs
 
 MIDI_EXT = {".mid", ".midi", ".kar"}
 SCORE_EXT = {".xml", ".musicxml", ".mxl", ".abc", ".krn"}
@@ -36,6 +36,7 @@ MAX_AUDIO_SECONDS = 600.0
 SECTION_BARS = 8  # a symbolic section: eight bars, two four-bar phrases
 AUDIO_SECTION_SECONDS = 15.0
 DEFAULT_BPM = 120.0  # the MIDI and ABC default when nothing is marked
+DRUM_PROGRAM = 128  # a percussion part (MIDI channel 10) in the list of programs
 
 
 def kind_of(path: str | Path) -> str:
@@ -66,6 +67,7 @@ class Notes:
     bars: np.ndarray  # downbeat times
     staccato_share: float = 0.0
     articulation_known: bool = True  # False for notated durations without staccato marks
+    programs: tuple[int, ...] = ()  # General MIDI programs played (128 = drum kit); () unknown
 
 
 # ---------------------------------------------------------------- readers
@@ -89,8 +91,11 @@ def notes_from_midi(path: str | Path) -> Notes:
         bars = np.asarray(pm.get_downbeats(), dtype=np.float64)
     except (ValueError, IndexError):
         bars = np.zeros(0)
+    programs = tuple(sorted({DRUM_PROGRAM if inst.is_drum else int(inst.program)
+                             for inst in pm.instruments if inst.notes}))
     return Notes(arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3], arr[:, 4].astype(int),
-                 float(pm.get_end_time()), tempo, midi_has_tempo(path), True, bars)
+                 float(pm.get_end_time()), tempo, midi_has_tempo(path), True, bars,
+                 programs=programs)
 
 
 def midi_has_tempo(path: str | Path) -> bool:
@@ -170,7 +175,36 @@ def notes_from_score(score) -> Notes:
     bars = np.array(sorted({float(m.offset) * spq for m in measures}), dtype=np.float64)
     return Notes(arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3], arr[:, 4].astype(int),
                  float(score.highestTime) * spq, bpm, known, velocity_known, bars,
-                 staccato / total if total else 0.0, articulation_known=staccato > 0)
+                 staccato / total if total else 0.0, articulation_known=staccato > 0,
+                 programs=_score_programs(parts))
+
+
+def _score_programs(parts) -> tuple[int, ...]:
+    """General MIDI programs of a score's parts where the score names an instrument.
+
+    A part whose instrument carries no program is looked up by its name with music21's own
+    table ("Soprano" is a voice, "Violoncello" a cello; Bach chorales name only their parts).
+    Parts without an instrument or a known name (most ABC tunes) add nothing: the
+    instrumentation is unknown rather than guessed.
+    """
+    from music21 import instrument
+
+    programs = set()
+    for part in parts:
+        try:
+            inst = part.getInstrument(returnDefault=False)
+        except Exception:  # noqa: BLE001 - music21 raises odd things for odd parts
+            inst = None
+        program = getattr(inst, "midiProgram", None)
+        name = getattr(part, "partName", None) or getattr(inst, "instrumentName", None)
+        if program is None and name:
+            try:
+                program = instrument.fromString(str(name)).midiProgram
+            except Exception:  # noqa: BLE001 - an unknown name: the instrument stays unknown
+                program = None
+        if isinstance(program, int) and 0 <= program < DRUM_PROGRAM:
+            programs.add(program)
+    return tuple(sorted(programs))
 
 
 # ---------------------------------------------------------------- symbolic features
@@ -295,6 +329,7 @@ def describe_notes(notes: Notes, title: str, kind: str, fmt: str, ref: str = "")
     style = _style_tags(notes)
     if style:  # the style of the top line (models/style_classifier.md), searchable as a tag
         f["tags"] = {"style": style}
+    f["programs"] = list(notes.programs)
     return _record(title, kind, fmt, ref, f, v, a, c, method, sections)
 
 

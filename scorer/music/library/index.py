@@ -168,8 +168,10 @@ class LibraryIndex:
             self._db.executescript(_DDL)
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
             if self.meta("extractor") != feat.EXTRACTOR_VERSION:
-                # features of another version: make every file look changed
+                # features of another version: make every file look changed, and let the
+                # default library be added again (it is otherwise added once per curation)
                 self._db.execute("UPDATE files SET size=-1, sha1=''")
+                self._db.execute("DELETE FROM meta WHERE key='default_library'")
                 self._db.execute("INSERT OR REPLACE INTO meta VALUES ('extractor', ?)",
                                  (feat.EXTRACTOR_VERSION,))
             self._db.commit()

@@ -45,19 +45,71 @@ def suggest_for_cue(cue: Cue, index: LibraryIndex, n: int = 5,
     """
     matches = index.query(cue.valence, cue.arousal, cue.tempo, cue.duration, n,
                           stretch=stretch, tempo_range=tuple(cue.tempo_range))
-    out = []
-    for m in matches:
-        e = m.entry
-        out.append(Suggestion(
-            id=f"{cue.number}-lib-{e.id}", cue=cue.number, source="library", title=e.title,
-            score=round(m.score, 4), explanation=m.explanation,
-            params={"entry": e.id, "file": e.path, "ref": e.ref, "kind": e.kind,
-                    "library": e.source, "valence": e.valence, "arousal": e.arousal,
-                    "method": e.method, "key": f"{e.key} {e.mode}",
-                    "tempo_from": round(e.tempo, 2), "tempo_to": round(m.target_tempo, 2),
-                    "tempo_factor": round(m.tempo_factor, 4),
-                    "transpose": adapt.transposition(e.key, cue.key), "fits": m.fits}))
-    return out
+    return [_library_suggestion(cue, m) for m in matches]
+
+
+def _library_suggestion(cue: Cue, m: retrieval.Match) -> Suggestion:
+    """The (not yet adapted) suggestion of one ranked library piece for a cue."""
+    e = m.entry
+    return Suggestion(
+        id=f"{cue.number}-lib-{e.id}", cue=cue.number, source="library", title=e.title,
+        score=round(m.score, 4), explanation=m.explanation,
+        params={"entry": e.id, "file": e.path, "ref": e.ref, "kind": e.kind,
+                "library": e.source, "valence": e.valence, "arousal": e.arousal,
+                "method": e.method, "key": f"{e.key} {e.mode}",
+                "tempo_from": round(e.tempo, 2), "tempo_to": round(m.target_tempo, 2),
+                "tempo_factor": round(m.tempo_factor, 4),
+                "transpose": adapt.transposition(e.key, cue.key), "fits": m.fits})
+
+
+def match_entry(cue: Cue, entry, stretch: float = STRETCH) -> retrieval.Match:
+    """Score one chosen piece against a cue exactly as :func:`retrieval.rank` scores a pool."""
+    arr = {"id": np.array([entry.id], np.int64), "valence": np.array([entry.valence]),
+           "arousal": np.array([entry.arousal]), "tempo": np.array([entry.tempo]),
+           "tempo_known": np.array([bool(entry.tempo_known)]),
+           "duration": np.array([entry.duration])}
+    s = retrieval.score_all(arr, cue.valence, cue.arousal, cue.tempo, cue.duration, stretch,
+                            tuple(cue.tempo_range))
+    fits = {k: float(s[k][0]) for k in retrieval.WEIGHTS if k in s}
+    factor = float(s["factor"][0])
+    m = retrieval.Match(entry, float(s["score"][0]), fits, factor, float(entry.tempo * factor),
+                        float(s["loops"][0]))
+    m.explanation = retrieval.explain_match(m, cue.valence, cue.arousal, cue.tempo,
+                                            cue.duration, stretch)
+    return m
+
+
+def suggestion_for_entry(cue: Cue, entry_id: int, index: LibraryIndex,
+                         folder: str | Path) -> Suggestion:
+    """Adapt a piece the editor chose from the library to a cue, as a suggestion would be.
+
+    The same path as :func:`suggest_cue`: the piece is scored against the cue, adapted
+    (tempo on the cue's hit grid, key, length, cadence) into ``folder`` and the delivered
+    file re-measured (:func:`measure_delivered`).
+
+    Raises:
+        ScorerError: If the piece is not in the index or cannot be adapted (the message
+            names the file and the problem).
+    """
+    found = index.get([entry_id])
+    if not found:
+        raise ScorerError(f"piece {entry_id} is not in the music library (re-index it)",
+                          index.path)
+    sug = _library_suggestion(cue, match_entry(cue, found[0]))
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        _adapt_library(cue, sug, index, folder)
+        measure_delivered(cue, sug)
+    except ScorerError:
+        raise
+    except _adapt_errors() as exc:
+        reason = str(exc).strip() or type(exc).__name__
+        raise ScorerError(f"cannot adapt {found[0].title!r} to cue {cue.number}: {reason}",
+                          found[0].path) from exc
+    sug.params["picked"] = True  # chosen by the editor in the library browser
+    sug.explanation = "chosen from the library; " + sug.explanation
+    return sug
 
 
 def _adapt_library(cue: Cue, sug: Suggestion, index: LibraryIndex, folder: Path) -> None:
