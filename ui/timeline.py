@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QGraphicsView,
 )
 
+from scorer.affect import fusion
 from ui.library_browser import piece_from_mime
 from ui.marks import HitItem, MarksItem
 
@@ -61,6 +62,12 @@ MIN_CUE = 0.25  # seconds
 VALENCE = QColor(52, 120, 220)
 AROUSAL = QColor(230, 120, 30)
 CUT = QColor(120, 120, 120)
+# one colour per modality in the "emotion from" lane (and its tooltip's order)
+MODALITY_COLOURS = {
+    "faces": QColor(220, 80, 80), "voice": QColor(60, 150, 90), "prosody": QColor(140, 190, 90),
+    "words": QColor(150, 90, 200), "music": QColor(40, 130, 200), "lighting": QColor(235, 185, 40),
+    "motion": QColor(150, 150, 150),
+}
 CUE_FILL = QColor(90, 160, 110, 150)
 CUE_SELECTED = QColor(70, 190, 120, 210)
 PLAYHEAD = QColor(220, 40, 40)
@@ -170,6 +177,61 @@ class CurveItem(QGraphicsItem):
                     pen_down = True
             painter.setPen(QPen(colour, 1.6))
             painter.drawPath(path)
+
+
+class SharesItem(QGraphicsItem):
+    """Where the fused emotion comes from: each window's modality shares, stacked to 100 %."""
+
+    def __init__(self, view: TimelineView, top: float, times, shares: dict[str, np.ndarray],
+                 height: float = LANE_H):
+        super().__init__()
+        self.view, self.top, self.height = view, top, height
+        self.times = np.asarray(times, dtype=float)
+        self.shares = {k: np.asarray(v, dtype=float) for k, v in shares.items()}
+        self.setAcceptHoverEvents(True)
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(0, self.top, self.view.x_of(self.view.duration) + self.view.margin,
+                      self.height)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        rect = self.boundingRect()
+        margin = self.view.margin
+        painter.fillRect(QRectF(margin, rect.top(), rect.width() - margin, rect.height()),
+                         QColor(250, 250, 250))
+        if len(self.times) == 0 or not self.shares:
+            return
+        step = float(np.median(np.diff(self.times))) if len(self.times) > 1 else 1.0
+        names = [n for n in MODALITY_COLOURS if n in self.shares]
+        names += sorted(n for n in self.shares if n not in MODALITY_COLOURS)
+        for i, t in enumerate(self.times):
+            x0 = self.view.x_of(max(0.0, t - step / 2))
+            x1 = self.view.x_of(t + step / 2)
+            total = sum(float(self.shares[n][i]) for n in names)
+            if total <= 0:
+                continue  # nothing spoke here
+            bottom = rect.bottom()
+            for name in names:
+                part = float(self.shares[name][i]) / total * (self.height - 2)
+                if part <= 0:
+                    continue
+                colour = MODALITY_COLOURS.get(name, QColor(100, 100, 100))
+                painter.fillRect(QRectF(x0, bottom - part, max(1.0, x1 - x0), part), colour)
+                bottom -= part
+
+    def share_text(self, t: float) -> str:
+        """The shares of the window at time ``t`` in words ("faces 45 %, music 30 %…")."""
+        if len(self.times) == 0:
+            return ""
+        i = int(np.abs(self.times - t).argmin())
+        parts = sorted(((float(v[i]), k) for k, v in self.shares.items() if v[i] > 0),
+                       reverse=True)
+        total = sum(v for v, _ in parts) or 1.0
+        return ", ".join(f"{k} {round(100 * v / total)} %" for v, k in parts) or "no reading"
+
+    def hoverMoveEvent(self, event) -> None:
+        t = self.view.t_of(event.scenePos().x())
+        self.setToolTip(f"emotion from {self.share_text(t)}")
 
 
 class MusicLaneItem(QGraphicsItem):
@@ -396,6 +458,7 @@ class TimelineView(QGraphicsView):
         self.rate = None  # the clip's exact frame rate (Fraction), for ruler ticks on frames
         self.music_items: list = []  # scorer.music.lane.LaneItem, one per cue with music
         self.waveform = None  # (mins, maxs, bins per second) of the original sound
+        self.shares_item = None  # the "emotion from" lane, when the fusion gave shares
         self._fitted = False  # the whole clip is shown: keep it so when the view resizes
         self._playhead_t = 0.0
         self.playhead: QGraphicsLineItem | None = None
@@ -468,7 +531,8 @@ class TimelineView(QGraphicsView):
         self.rebuild()
         self.lanesChanged.emit({k: dict(v) for k, v in self.lane_state.items()})
 
-    BUILT_IN_LANES = ("picture", "cues", "music", "sound", "fused valence", "fused arousal")
+    BUILT_IN_LANES = ("picture", "cues", "music", "sound", "fused valence", "fused arousal",
+                      "emotion from")
 
     def track_lane(self, track: str) -> str:
         """The lane name of a modality's track.
@@ -549,6 +613,7 @@ class TimelineView(QGraphicsView):
         self.cue_items.clear()
         self.hit_items.clear()
         self.lanes = []
+        self.shares_item = None  # the "emotion from" lane, when the fusion gave shares
         self.lane_boxes = {}
         self.playhead = self.snap_line = None
         self.margin = self._fit_margin()
@@ -601,6 +666,12 @@ class TimelineView(QGraphicsView):
                 height = lane(f"fused {name}")
                 scene.addItem(CurveItem(self, y, fused.times, [(values, colour)],
                                         fused.confidence, height))
+                y += height + GAP
+            shares = fusion.shares(fused)
+            if shares:
+                height = lane("emotion from")
+                self.shares_item = SharesItem(self, y, fused.times, shares, height)
+                scene.addItem(self.shares_item)
                 y += height + GAP
         if project is not None:
             for name, track in project.tracks.items():

@@ -107,3 +107,35 @@ def test_suggestions_survive_crash_recovery(window, qtbot, project_file, monkeyp
     assert _titles(win, "1M2") == ["Slow theme"] and win.doc.cue("1M2").choice == "s2"
     win.select_cue("1M2")
     assert win.panel.tree.topLevelItemCount() == 1
+
+
+def test_timeline_shows_where_the_emotion_comes_from(window, qtbot, clip, tmp_path):
+    # the fused track's per-window shares (the fitted fusion writes them as share_* features)
+    times = np.arange(0.5, 12.0, 1.0)
+    first = times < 6
+    fused = Track("fused", times, np.where(first, 0.5, -0.4), np.where(first, 0.6, -0.5),
+                  np.full(len(times), 0.8),
+                  features={"share_faces": np.where(first, 0.6, 0.1),
+                            "share_music": np.where(first, 0.3, 0.2),
+                            "share_voice": np.where(first, 0.1, 0.7)})
+    project = Project(title="shares", media=media.probe(clip), fused=fused,
+                      cues=[Cue("1M1", 0.0, 6.0), Cue("1M2", 6.0, 12.0)])
+    path = tmp_path / "shares.scorer.json"
+    projectio.save(project, path)
+    win = window
+    win.open_project(path)
+    lane = win.timeline.shares_item
+    assert lane is not None and "emotion from" in [n for n, _ in win.timeline.lanes]
+    assert lane.share_text(2.5) == "faces 60 %, music 30 %, voice 10 %"
+    assert lane.share_text(9.5) == "voice 70 %, music 20 %, faces 10 %"
+    # painted (stacked from the foot in the legend's order: faces, voice, ..., music): the
+    # middle of the lane is faces in the first scene (0-60 %), voice in the second (10-80 %)
+    from ui.timeline import MODALITY_COLOURS
+
+    image = win.timeline.grab().toImage()
+    view = win.timeline
+    top, height = view.lane_boxes["emotion from"]
+    origin = view.mapFromScene(0, top + height / 2)
+    for t, colour in ((2.5, "faces"), (9.5, "voice")):
+        x = view.mapFromScene(view.x_of(t), 0).x()
+        assert image.pixelColor(x, origin.y()) == MODALITY_COLOURS[colour], t
