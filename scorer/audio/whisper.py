@@ -344,7 +344,7 @@ class WhisperTranscriber:
         """Group token indices into words (a new word at a leading space; punctuation sticks)."""
         words: list[tuple[str, list[int]]] = []
         pending: list[int] = []
-        for idx, token in enumerate(text_tokens):
+        for idx in range(len(text_tokens)):
             pending.append(idx)
             text = self.tokenizer.decode([text_tokens[i] for i in pending])
             if "\ufffd" in text:  # a character split across byte-level tokens: wait for it
