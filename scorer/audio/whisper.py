@@ -16,8 +16,10 @@ How a clip is transcribed:
 4. Greedy decoding with the self-attention cache, with Whisper's timestamp rules (timestamps in
    pairs, never decreasing, the first token a timestamp within 1 s, a timestamp forced when the
    timestamps together outweigh the best text token) and its suppressed tokens. Timestamp
-   pairs give the segment times. A window whose text repeats itself (gzip ratio > 2.4) or that
-   Whisper thinks silent (no-speech > 0.6 with mean log-prob < -1) is dropped.
+   pairs give the segment times. A decode that runs to the 224-token cap has fallen into a loop:
+   its repeating tail is cut to one copy (text that merely repeats, such as the same line said
+   eight times in a window, is kept: an earlier gzip-ratio filter dropped such windows whole).
+   A window Whisper thinks silent (no-speech > 0.6 with mean log-prob < -1) is dropped.
 5. Word times: the cross-attention of the alignment heads named in the model's config, read at
    the step that produced each text token, normalised and median-filtered as Whisper does,
    aligned to the audio frames by dynamic time warping (DTW); a word spans from its first
@@ -30,7 +32,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -52,6 +53,7 @@ SECONDS_PER_TOKEN = 0.02  # timestamp tokens and encoder frames are 20 ms apart
 GAP_S = 0.2  # silence put between packed regions
 MAX_TOKENS = 224  # Whisper's sample length (half the text context)
 MIN_PIECE_S = 0.3
+INT8_DECODER = True
 
 
 @dataclass
@@ -194,6 +196,23 @@ def dtw(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return arr[:, 0], arr[:, 1]
 
 
+def trim_loop(tokens: list[int], copies: int = 3, max_period: int = 60) -> int:
+    """Length to keep of a token sequence whose tail loops: one copy of the repeated part.
+
+    Returns ``len(tokens)`` when the last ``copies`` periods (of any length up to
+    ``max_period``) are not identical.
+    """
+    n = len(tokens)
+    for period in range(1, min(max_period, n // copies) + 1):
+        tail = tokens[n - period:]
+        if all(tokens[n - (c + 1) * period:n - c * period] == tail for c in range(copies)):
+            start = n - copies * period
+            while start > 0 and tokens[start - 1] == tokens[start - 1 + period]:
+                start -= 1
+            return start + period
+    return n
+
+
 def _median_filter(x: np.ndarray, width: int) -> np.ndarray:
     """Median over the last axis with reflect padding (Whisper filters attention this way)."""
     if x.shape[-1] <= width // 2:
@@ -210,9 +229,11 @@ class WhisperTranscriber:
         paths: The built files (:func:`scorer.audio.whisper_build.ensure_built`).
         threads: onnxruntime intra-op threads.
         language: A language code ("en", "fr"...) to force, or None to detect.
+        int8_decoder: Use the int8-quantized decoder (faster; see models/whisper_base.md).
     """
 
-    def __init__(self, paths: dict, threads: int = 1, language: str | None = None):
+    def __init__(self, paths: dict, threads: int = 1, language: str | None = None,
+                 int8_decoder: bool = INT8_DECODER):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -225,7 +246,8 @@ class WhisperTranscriber:
         try:
             self.encoder = ort.InferenceSession(str(paths["encoder"]), options,
                                                 providers=["CPUExecutionProvider"])
-            self.decoder = ort.InferenceSession(str(paths["decoder"]), options,
+            decoder = paths["decoder_int8" if int8_decoder else "decoder"]
+            self.decoder = ort.InferenceSession(str(decoder), options,
                                                 providers=["CPUExecutionProvider"])
         except Exception as exc:  # noqa: BLE001 - onnxruntime raises several private types
             raise ModelError(f"cannot open the Whisper model ({exc}); delete it to rebuild",
@@ -381,11 +403,14 @@ class WhisperTranscriber:
         text_only = [t for t in tokens if t < self.meta["eot"]]
         if not text_only:
             return []
-        text = self.tokenizer.decode(text_only)
         avg_logprob = float(np.mean(logprobs))
-        if len(text) > 40 and len(text.encode()) / len(zlib.compress(text.encode())) > 2.4:
-            log.info("Whisper: dropped a repeating window (%s...)", text[:40])
-            return []
+        if len(tokens) >= MAX_TOKENS:
+            kept = trim_loop(tokens)
+            if kept < len(tokens):
+                log.info("Whisper: cut a decoding loop (%d of %d tokens kept)", kept,
+                         len(tokens))
+                tokens = tokens[:kept]
+                rows = rows[:, :kept + 1]
         if no_speech > 0.6 and avg_logprob < -1.0:
             return []
         # rows[:, k] is the step that produced tokens[k]; the last row produced the end token

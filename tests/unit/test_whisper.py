@@ -413,3 +413,15 @@ def test_detects_another_language(transcriber, tmp_path):
 @needs_model
 def test_no_speech_regions_give_nothing(transcriber):
     assert transcriber.transcribe(np.zeros(5 * SR, np.float32), []).segments == []
+
+
+def test_a_decoding_loop_is_cut_to_one_copy():
+    from scorer.audio.whisper import trim_loop
+
+    loop = [5, 6, 7]
+    tokens = [1, 2, 3] + loop * 10
+    assert trim_loop(tokens) == 6  # the prefix and one copy of the loop
+    # a sentence said three times then something else is not a loop
+    said = [9, 8, 7, 6] * 3 + [4]
+    assert trim_loop(said) == len(said)
+    assert trim_loop([1, 1, 1, 1, 1]) == 1
