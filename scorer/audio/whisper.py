@@ -83,6 +83,14 @@ class Window:
         return previous_end if previous_end is not None else 0.0
 
 
+def tail_window(window: Window, t: float) -> Window:
+    """The part of a window after ``t`` seconds (window time), as a window of its own."""
+    start = int(round(t * SR))
+    parts = [(max(w0, t) - t, w1 - t, c0 + max(0.0, t - w0))
+             for w0, w1, c0 in window.parts if w1 > t]
+    return Window(window.audio[start:], parts)
+
+
 def pack_windows(audio: np.ndarray, spans: list[tuple[float, float]],
                  max_s: float = WINDOW_S - 0.5, gap_s: float = GAP_S) -> list[Window]:
     """Pack speech spans (seconds, in order) into windows of at most ``max_s`` seconds."""
@@ -397,12 +405,19 @@ class WhisperTranscriber:
         return starts  # one per row: the frame where the path first reaches that token
 
     def transcribe_window(self, window: Window, cross, language: str, no_speech: float):
-        """Transcribe one packed window (its encoder's cross keys/values) into clip segments."""
+        """Transcribe one packed window (its encoder's cross keys/values) into clip segments.
+
+        Returns:
+            (segments, seconds of the window consumed): less than the window when the decoding
+            ended on a timestamp before the end of its audio (Whisper then seeks there and
+            decodes the rest; :meth:`transcribe` does the same).
+        """
         n_audio_frames = min(N_FRAMES, int(np.ceil(len(window.audio) / HOP)))
         tokens, logprobs, rows = self.decode(cross, language, n_audio_frames)
         text_only = [t for t in tokens if t < self.meta["eot"]]
+        window_end = len(window.audio) / SR
         if not text_only:
-            return []
+            return [], window_end
         avg_logprob = float(np.mean(logprobs))
         if len(tokens) >= MAX_TOKENS:
             kept = trim_loop(tokens)
@@ -412,7 +427,11 @@ class WhisperTranscriber:
                 tokens = tokens[:kept]
                 rows = rows[:, :kept + 1]
         if no_speech > 0.6 and avg_logprob < -1.0:
-            return []
+            return [], window_end
+        # ended on a timestamp: the audio after it was not transcribed
+        consumed = window_end
+        if tokens and tokens[-1] >= self.ts_begin:
+            consumed = min(window_end, (tokens[-1] - self.ts_begin) * SECONDS_PER_TOKEN)
         # rows[:, k] is the step that produced tokens[k]; the last row produced the end token
         text_rows = [k for k, t in enumerate(tokens) if t < self.meta["eot"]]
         # the row that produced the end token closes the last word (absent at the length cap)
@@ -422,7 +441,6 @@ class WhisperTranscriber:
         segments = []
         seg_start = 0.0
         current: list[int] = []  # indices into tokens
-        window_end = len(window.audio) / SR
 
         def close(end_time: float):
             if not current:
@@ -463,7 +481,7 @@ class WhisperTranscriber:
             out.append(TranscriptSegment(clip_words[0].start, clip_words[-1].end,
                                          " ".join(w.text for w in clip_words), clip_words,
                                          "asr"))
-        return out
+        return out, consumed
 
     def transcribe(self, audio: np.ndarray, spans: list[tuple[float, float]], cancel=None,
                    progress: Callable[[float], None] | None = None) -> TranscriptResult:
@@ -471,14 +489,24 @@ class WhisperTranscriber:
         windows = pack_windows(np.asarray(audio, np.float32), spans)
         segments: list[TranscriptSegment] = []
         evidence = np.zeros(len(self.languages))
-        for k, window in enumerate(windows):
-            if cancel is not None:
-                cancel.raise_if_set()
-            _, cross_k, cross_v = self.encode(window.audio)
-            probs, no_speech = self.language_scores((cross_k, cross_v))
-            evidence += probs * (len(window.audio) / SR)
-            language = self.forced_language or self.languages[int(np.argmax(evidence))]
-            segments += self.transcribe_window(window, (cross_k, cross_v), language, no_speech)
+        for k, first in enumerate(windows):
+            window = first
+            while True:
+                if cancel is not None:
+                    cancel.raise_if_set()
+                _, cross_k, cross_v = self.encode(window.audio)
+                probs, no_speech = self.language_scores((cross_k, cross_v))
+                evidence += probs * (len(window.audio) / SR)
+                language = self.forced_language or self.languages[int(np.argmax(evidence))]
+                found, consumed = self.transcribe_window(window, (cross_k, cross_v), language,
+                                                         no_speech)
+                segments += found
+                # Whisper often ends a full window early, on a timestamp; like Whisper, go on
+                # from there rather than lose the last lines
+                rest = len(window.audio) / SR - consumed
+                if consumed <= 0 or rest < 1.0 or not found:
+                    break
+                window = tail_window(window, consumed)
             if progress is not None:
                 progress((k + 1) / len(windows))
         if self.forced_language:

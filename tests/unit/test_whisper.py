@@ -425,3 +425,15 @@ def test_a_decoding_loop_is_cut_to_one_copy():
     said = [9, 8, 7, 6] * 3 + [4]
     assert trim_loop(said) == len(said)
     assert trim_loop([1, 1, 1, 1, 1]) == 1
+
+
+def test_tail_window_keeps_clip_times():
+    from scorer.audio.whisper import tail_window
+
+    audio = np.arange(10 * SR, dtype=np.float32)
+    win = Window(audio, [(0.0, 4.0, 100.0), (4.2, 10.0, 200.0)])
+    rest = tail_window(win, 3.0)
+    assert len(rest.audio) == 7 * SR and rest.audio[0] == audio[3 * SR]
+    assert rest.parts[0] == pytest.approx((0.0, 1.0, 103.0))
+    assert rest.parts[1] == pytest.approx((1.2, 7.0, 200.0))
+    assert rest.to_clip(2.0) == pytest.approx(200.8)
