@@ -19,7 +19,9 @@ How a clip is transcribed:
    pairs give the segment times. A decode that runs to the 224-token cap has fallen into a loop:
    its repeating tail is cut to one copy (text that merely repeats, such as the same line said
    eight times in a window, is kept: an earlier gzip-ratio filter dropped such windows whole).
-   A window Whisper thinks silent (no-speech > 0.6 with mean log-prob < -1) is dropped.
+   A window Whisper thinks silent (no-speech > 0.6 with mean log-prob < -1) is dropped. A
+   decode that ends on a timestamp before the window's end, with a speech region after that
+   point not reached at all, goes on from that timestamp in a new window (Whisper's seek).
 5. Word times: the cross-attention of the alignment heads named in the model's config, read at
    the step that produced each text token, normalised and median-filtered as Whisper does,
    aligned to the audio frames by dynamic time warping (DTW); a word spans from its first
@@ -501,10 +503,13 @@ class WhisperTranscriber:
                 found, consumed = self.transcribe_window(window, (cross_k, cross_v), language,
                                                          no_speech)
                 segments += found
-                # Whisper often ends a full window early, on a timestamp; like Whisper, go on
-                # from there rather than lose the last lines
+                # Whisper often ends a full window early, on a timestamp, leaving its last
+                # lines; go on from there (Whisper's seek), but only into speech regions that
+                # were not reached at all: the tail of a region already decoded is most often
+                # music or noise, on which Whisper invents "Thank you." and the like
                 rest = len(window.audio) / SR - consumed
-                if consumed <= 0 or rest < 1.0 or not found:
+                untouched = any(w0 >= consumed - 0.1 for w0, _, _ in window.parts)
+                if consumed <= 0 or rest < 1.0 or not found or not untouched:
                     break
                 window = tail_window(window, consumed)
             if progress is not None:
