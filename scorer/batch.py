@@ -62,7 +62,7 @@ class BatchOptions:
 
     content_type: str = "drama"
     sample_fps: float = 4.0
-    transcriber: str = "pocketsphinx"
+    transcriber: str = "auto"
     formats: str = "all"
     suggestions: int = 5
     with_generated: bool = True

@@ -99,7 +99,9 @@ def register(subparsers) -> None:
         help="fusion preset: drama, documentary, interview, action, comedy",
     )
     p.add_argument("--fps", type=float, default=4.0, help="analysis frames per second")
-    p.add_argument("--transcriber", default="pocketsphinx", help="pocketsphinx, whisper or none")
+    p.add_argument("--transcriber", default="auto",
+                   help="auto (Whisper, else pocketsphinx with the reason), whisper, "
+                   "pocketsphinx or none")
     p.add_argument("--formats", default="all", help="export formats (see `scorer export`)")
     p.add_argument("-n", type=int, default=5, help="library suggestions per cue")
     p.add_argument("--no-generated", action="store_true", help="library music only")

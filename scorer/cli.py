@@ -125,6 +125,13 @@ def _cmd_analyze(args) -> int:
         project_io.save(project, out)
     print(f"analysed {args.file}: {len(project.shots)} cuts, {len(project.tracks)} tracks, "
           f"{len(project.cues)} cues -> {out}")
+    audio_info = project.settings.get("audio", {})
+    if audio_info.get("transcriber"):
+        language = audio_info.get("language")
+        print(f"transcript: {audio_info['transcriber']}, {len(project.transcript)} lines"
+              + (f", language {language}" if language else ""))
+    if audio_info.get("transcriber_note"):
+        print(f"note: {audio_info['transcriber_note']}")
     return 0
 
 
@@ -158,7 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fusion preset: drama, documentary, interview, action, comedy")
     p.add_argument("--fps", type=float, default=4.0, help="analysis frames per second")
     p.add_argument("--subtitles", help="SRT or WebVTT file to use instead of transcription")
-    p.add_argument("--transcriber", default="pocketsphinx", help="pocketsphinx, whisper or none")
+    p.add_argument("--transcriber", default="auto",
+                   help="auto (Whisper, else pocketsphinx with the reason), whisper, "
+                   "pocketsphinx or none")
     p.add_argument("--force", action="store_true", help="replace an existing project")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted analysis from its autosave")

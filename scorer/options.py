@@ -56,7 +56,9 @@ def _content_types() -> list[str]:
 
 
 def _transcribers() -> list[str]:
-    return ["pocketsphinx", "whisper", "none"]
+    from scorer.audio import TRANSCRIBERS
+
+    return list(TRANSCRIBERS)
 
 
 def _styles() -> list[str]:

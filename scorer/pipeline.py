@@ -84,7 +84,7 @@ class AnalysisSettings:
     frame_width: int = 480
     every_frame_width: int = 160
     content_type: str = "drama"
-    transcriber: str = "pocketsphinx"
+    transcriber: str = "auto"
     subtitles: str = ""  # path of an SRT/VTT file to use instead of transcription
     decoder_threads: int = 0
     extra: dict = field(default_factory=dict)

@@ -49,8 +49,8 @@ class Option:
 OPTIONS: dict[str, Option] = {o.key: o for o in (
     Option("analysis/content_type", str, "drama", "Content type (fusion preset)", CONTENT_TYPES),
     Option("analysis/sample_fps", float, 4.0, "Analysis frames per second"),
-    Option("analysis/transcriber", str, "pocketsphinx", "Speech transcription",
-           ("pocketsphinx", "whisper", "none")),
+    Option("analysis/transcriber", str, "auto", "Speech transcription",
+           ("auto", "whisper", "pocketsphinx", "none")),
     # modality -> weight; empty means "use the content type's preset"
     Option("fusion/weights", dict, {}, "Modality weights"),
     Option("audio/soundfont", str, "", "SoundFont (.sf2) for rendering; empty = built-in GM"),

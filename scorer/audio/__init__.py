@@ -5,7 +5,9 @@
 
 - ``tracks["prosody"]``: arousal from pitch, loudness, their spread and speaking rate,
 - ``tracks["voice"]``: the speech-emotion model's probabilities -> valence/arousal,
-- ``transcript``: pocketsphinx words with times, or the user's SRT/VTT file,
+- ``transcript``: Whisper base (pocketsphinx as the small fallback) words with times, or the
+  user's SRT/VTT file; ``settings["audio"]`` records which transcriber ran, why if it was not
+  the one asked for, and the detected language,
 - ``tracks["words"]``: text emotion per transcript segment (+ VADER valence, pace).
 
 Where nobody speaks every one of these has confidence 0.
@@ -23,7 +25,11 @@ from scorer.track import Track
 
 log = logging.getLogger(__name__)
 
-TRANSCRIBERS = ("pocketsphinx", "whisper", "none")
+# "auto": Whisper when it can be built and opened, else pocketsphinx with the reason recorded;
+# "whisper": Whisper or a ModelError saying why not (never swapped for another engine)
+TRANSCRIBERS = ("auto", "whisper", "pocketsphinx", "none")
+DEFAULT_TRANSCRIBER = "auto"
+WHISPER_BUILD_STAGE = "building Whisper (first use)"
 
 # shares of the "audio" progress stage
 _STAGES = (("activity", 0.0, 0.1), ("prosody", 0.1, 0.35), ("voice", 0.35, 0.45),
@@ -111,17 +117,9 @@ def analyze_audio(audio: np.ndarray, sr: int, project, settings=None, progress=N
         project.transcript, problems = load_subtitles(subtitles, clip_seconds)
         project.settings.setdefault("audio", {})["subtitle_problems"] = problems
     else:
-        engine = _setting(settings, "transcriber", "pocketsphinx") or "none"
-        if engine == "whisper":
-            log.warning("the Whisper transcriber is not available in this build; "
-                        "using pocketsphinx")
-            engine = "pocketsphinx"
-        if engine == "pocketsphinx":
-            from scorer.audio.asr import transcribe
-
-            project.transcript = transcribe(audio, spans, cancel, sub("transcript"))
-        elif engine != "none":
-            log.warning("unknown transcriber %r; no transcript made", engine)
+        engine = _setting(settings, "transcriber", DEFAULT_TRANSCRIBER) or "none"
+        project.transcript = _transcribe(engine, audio, spans, project, progress, cancel,
+                                         sub("transcript"))
     sub("transcript")(1.0)
     if cancel is not None:
         cancel.raise_if_set()
@@ -135,3 +133,45 @@ def analyze_audio(audio: np.ndarray, sr: int, project, settings=None, progress=N
         log.warning("words emotion skipped: %s", exc)
         project.tracks["words"] = Track.empty("words", TEXT_LABELS)
     sub("words")(1.0)
+
+
+def _transcribe(engine: str, audio: np.ndarray, spans, project, progress, cancel, sub):
+    """Run the chosen transcriber; record in ``settings["audio"]`` what ran and why."""
+    info = project.settings.setdefault("audio", {})
+    info.pop("transcriber_note", None)
+    if engine not in TRANSCRIBERS:
+        raise ModelError(f"unknown transcriber {engine!r}; choose one of "
+                         f"{', '.join(TRANSCRIBERS)}")
+    if engine in ("auto", "whisper"):
+        from scorer.audio.whisper import get_transcriber
+
+        def build_progress(_message: str, fraction: float) -> None:
+            if progress is not None:
+                progress(WHISPER_BUILD_STAGE, fraction)
+
+        try:
+            whisper = get_transcriber(build_progress)
+        except ModelError as exc:
+            if engine == "whisper":
+                raise ModelError(f"the Whisper transcriber was asked for but cannot run: {exc}. "
+                                 "Choose 'auto' (falls back to pocketsphinx), 'pocketsphinx' or "
+                                 "'none'") from exc
+            note = f"Whisper cannot run ({exc}); pocketsphinx transcribed instead"
+            log.warning("%s", note)
+            info["transcriber_note"] = note
+            engine = "pocketsphinx"
+        else:
+            result = whisper.transcribe(audio, spans, cancel, sub)
+            info.update(transcriber="whisper", language=result.language,
+                        language_probability=round(result.language_probability, 3))
+            log.info("Whisper: %d lines, language %s (%.2f)", len(result.segments),
+                     result.language or "?", result.language_probability)
+            return result.segments
+    info["transcriber"] = engine
+    info.pop("language", None)
+    info.pop("language_probability", None)
+    if engine == "pocketsphinx":
+        from scorer.audio.asr import transcribe
+
+        return transcribe(audio, spans, cancel, sub)
+    return []

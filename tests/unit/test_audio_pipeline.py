@@ -50,6 +50,10 @@ def test_speech_then_music_then_silence(tmp_path):
     assert np.mean(pros.confidence[after] > 0) < 0.15
     voiced = pros.features["pitch_hz"][in_speech]
     assert np.median(voiced[voiced > 0]) == pytest.approx(120, rel=0.5)
+    # the default transcriber is Whisper (its weights are a dependency), in English here
+    assert project.settings["audio"]["transcriber"] == "whisper"
+    assert project.settings["audio"]["language"] == "en"
+    assert "transcriber_note" not in project.settings["audio"]
     # the transcript: words with times inside the speech, in order
     words = [w for seg in project.transcript for w in seg.words]
     assert len(words) >= 8
