@@ -30,6 +30,10 @@ def main(argv: list[str]) -> int:
 
     install_qt_logging()
     app = create_app()
+    from PySide6.QtWidgets import QMessageBox
+
+    # nothing may wait for an answer (an earlier run's autosave of the clip would be offered)
+    QMessageBox.question = staticmethod(lambda *a, **k: QMessageBox.StandardButton.No)
     from ui.mainwindow import MainWindow
     from ui.settings import Settings
     from ui.thread import running_tasks
@@ -58,7 +62,7 @@ def main(argv: list[str]) -> int:
     cues = win.doc.cues()
     win.select_cue(cues[min(1, len(cues) - 1)].number)
     wait(1.0)
-    win.grab().save(str(out / "analysed.png"))
+    win.grab().save(str(out / "main-window.png"))  # the README shows it
     number = cues[min(1, len(cues) - 1)].number
     win.retarget_cue(number, -0.6, 0.7)
     wait(1.0)
@@ -78,7 +82,6 @@ def main(argv: list[str]) -> int:
             print(f"export failed: {win.status.text()}", file=sys.stderr)
             return 1
         box.grab().save(str(out / "export-result.png"))
-        win.grab().save(str(out / "after-export.png"))
         box.close()
     win.doc.undo_stack.setClean()
     win.close()
