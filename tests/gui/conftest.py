@@ -184,3 +184,37 @@ def wait_idle(qtbot, win, timeout_ms: int = 90_000) -> None:
 
     qtbot.waitUntil(lambda: win.analysis_task is None and not running_tasks(),
                     timeout=timeout_ms)
+
+
+def two_scene_fused(clip_seconds: float = 12.0, cut: float = 6.0):
+    """A fused track for the test clip: bright and excited before the cut, dark and calm after."""
+    from scorer.track import Track
+
+    times = np.arange(0.5, clip_seconds, 1.0)
+    bright = times < cut
+    return Track("fused", times, np.where(bright, 0.5, -0.4), np.where(bright, 0.6, -0.5),
+                 np.full(len(times), 0.8))
+
+
+def save_two_scene_project(clip: Path, folder: Path, cues=None, fused=None,
+                           tracks=None) -> Path:
+    """Save the test clip as a project (cues 1M1 0-6 s and 1M2 6-12 s, a cut at 6 s)."""
+    from scorer import media
+    from scorer import project as projectio
+    from scorer.project import Cue, Project
+
+    fused = two_scene_fused() if fused is None else fused
+    project = Project(title="two_scenes", media=media.probe(clip), shots=[6.0], fused=fused,
+                      tracks=dict(tracks or {}),
+                      cues=cues or [Cue("1M1", 0.0, 6.0), Cue("1M2", 6.0, 12.0)])
+    path = folder / "two_scenes.scorer.json"
+    projectio.save(project, path)
+    return path
+
+
+def keyed_cues():
+    """The two scenes' cues with targets and keys, as the planner would give them."""
+    from scorer.project import Cue
+
+    return [Cue("1M1", 0.0, 6.0, valence=0.5, arousal=0.6, key="G"),
+            Cue("1M2", 6.0, 12.0, valence=-0.4, arousal=-0.5, key="D", mode="minor")]

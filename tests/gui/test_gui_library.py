@@ -8,18 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
-from conftest import wait_idle
+from conftest import save_two_scene_project, wait_idle
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
-
-from scorer import media
-from scorer import project as projectio
-from scorer.project import Cue, Project
-from scorer.track import Track
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 SHIFT = Qt.KeyboardModifier.ShiftModifier
@@ -28,15 +22,7 @@ SHIFT = Qt.KeyboardModifier.ShiftModifier
 @pytest.fixture
 def project_file(clip, tmp_path):
     """The test clip as a project: cues 1M1 (0-6 s, bright) and 1M2 (6-12 s, dark)."""
-    times = np.arange(0.5, 12.0, 1.0)
-    bright = times < 6
-    fused = Track("fused", times, np.where(bright, 0.5, -0.4), np.where(bright, 0.6, -0.5),
-                  np.full(len(times), 0.8))
-    project = Project(title="two_scenes", media=media.probe(clip), shots=[6.0], fused=fused,
-                      cues=[Cue("1M1", 0.0, 6.0), Cue("1M2", 6.0, 12.0)])
-    path = tmp_path / "two_scenes.scorer.json"
-    projectio.save(project, path)
-    return path
+    return save_two_scene_project(clip, tmp_path)
 
 
 def _open(win, qtbot, path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import wait_idle
+from conftest import keyed_cues, save_two_scene_project, two_scene_fused, wait_idle
 from PySide6.QtWidgets import QMessageBox
 
 from scorer import media
@@ -17,18 +17,9 @@ from scorer.track import Track
 @pytest.fixture
 def project_file(clip, tmp_path):
     """A saved project of the test clip: a bright, excited scene, a cut, a dark calm one."""
-    times = np.arange(0.5, 12.0, 1.0)
-    bright = times < 6
-    fused = Track("fused", times, np.where(bright, 0.5, -0.4), np.where(bright, 0.6, -0.5),
-                  np.full(len(times), 0.8))
-    project = Project(title="two_scenes", media=media.probe(clip), shots=[6.0], fused=fused,
-                      tracks={"lighting": fused},
-                      cues=[Cue("1M1", 0.0, 6.0, valence=0.5, arousal=0.6, key="G"),
-                            Cue("1M2", 6.0, 12.0, valence=-0.4, arousal=-0.5, key="D",
-                                mode="minor")])
-    path = tmp_path / "two_scenes.scorer.json"
-    projectio.save(project, path)
-    return path
+    fused = two_scene_fused()
+    return save_two_scene_project(clip, tmp_path, cues=keyed_cues(), fused=fused,
+                                  tracks={"lighting": fused})
 
 
 def _titles(win, number: str) -> list[str]:

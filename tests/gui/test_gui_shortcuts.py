@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import save_two_scene_project
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
 
-from scorer import media
-from scorer import project as projectio
-from scorer.project import Cue, Project
 from scorer.track import Track
 
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -19,14 +17,11 @@ ALT = Qt.KeyboardModifier.AltModifier
 
 @pytest.fixture
 def project_file(clip, tmp_path):
+    """The test clip as a project with a flat fused track."""
     times = np.arange(0.5, 12.0, 1.0)
-    fused = Track("fused", times, np.zeros(len(times)), np.zeros(len(times)),
-                  np.full(len(times), 0.8))
-    project = Project(title="two_scenes", media=media.probe(clip), shots=[6.0], fused=fused,
-                      cues=[Cue("1M1", 0.0, 6.0), Cue("1M2", 6.0, 12.0)])
-    path = tmp_path / "two_scenes.scorer.json"
-    projectio.save(project, path)
-    return path
+    flat = Track("fused", times, np.zeros(len(times)), np.zeros(len(times)),
+                 np.full(len(times), 0.8))
+    return save_two_scene_project(clip, tmp_path, fused=flat)
 
 
 def _open(win, qtbot, path):

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import save_two_scene_project
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtTest import QTest
 
-from scorer import media
-from scorer import project as projectio
-from scorer.project import Cue, Project
 from scorer.track import Track
 from ui.timeline import COLLAPSED_H, CUE_H, LANE_H
 
@@ -20,19 +18,13 @@ NO = Qt.KeyboardModifier.NoModifier
 
 @pytest.fixture
 def project_file(clip, tmp_path):
+    """The test clip as a project with a long-named track and the film's own music track."""
     times = np.arange(0.5, 12.0, 1.0)
-    fused = Track("fused", times, np.where(times < 6, 0.5, -0.4),
-                  np.where(times < 6, 0.6, -0.5), np.full(len(times), 0.8))
     long = Track(LONG, times, np.zeros(len(times)), np.linspace(-1, 1, len(times)),
                  np.full(len(times), 0.5))
     film_music = Track("music", times, np.full(len(times), 0.3), np.full(len(times), -0.2),
                        np.full(len(times), 0.6))
-    project = Project(title="two_scenes", media=media.probe(clip), shots=[6.0], fused=fused,
-                      tracks={LONG: long, "music": film_music},
-                      cues=[Cue("1M1", 0.0, 6.0), Cue("1M2", 6.0, 12.0)])
-    path = tmp_path / "two_scenes.scorer.json"
-    projectio.save(project, path)
-    return path
+    return save_two_scene_project(clip, tmp_path, tracks={LONG: long, "music": film_music})
 
 
 def _open(win, qtbot, path):
