@@ -240,8 +240,8 @@ def generated_suggestion(cue: Cue, folder: str | Path, style: str = "", seed: in
                      f"{cue.instrumentation.replace('_', ' ')} in {cue.key} {cue.mode} at "
                      f"{cue.tempo:.0f} BPM; measured V{rec['valence']:+.2f} "
                      f"A{rec['arousal']:+.2f} vs cue V{cue.valence:+.2f} A{cue.arousal:+.2f}, "
-                     f"{rec['tempo']:.0f} BPM, {rec['duration']:.0f} s (rules, as for library "
-                     "pieces)"),
+                     f"{rec['tempo']:.0f} BPM, {rec['duration']:.0f} s (read by "
+                     f"{rec.get('method') or 'the library reader'}, as library pieces are)"),
         params={"style": used, "seed": seed, "temperature": temperature,
                 "seed_melody": str(seed_melody), "programs": dict(cue.programs), "fits": fits,
                 "valence": rec["valence"], "arousal": rec["arousal"]})
