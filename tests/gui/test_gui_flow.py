@@ -1,6 +1,7 @@
 """The editor's path through the app: drop a clip, see cues, audition, edit, undo, export.
 
-Screenshots land in docs/screenshots/ so a person can look at what the tests saw.
+Screenshots land in a temporary folder (the `screenshots` fixture) so a person can look at what
+the tests saw; docs/screenshots is written only by scripts/gui_screenshots.py.
 """
 
 from __future__ import annotations
