@@ -5,8 +5,9 @@ bursts) and silence, about half of it speech. Each analyzer is timed on its own 
 time) and reported as times real time (track duration / time taken); the transcriber's share
 of the total is printed. Measured in the same run beside them: decoding the track from an Ogg
 Vorbis file alone (decode-only), the speech-activity logistic regression that Silero VAD
-replaced, the TF-IDF words model that the MiniLM heads replaced, and pocketsphinx with its
-default search on a 30-second speech excerpt against the tuned search Scorer uses.
+replaced, the TF-IDF words model that the MiniLM heads replaced, pocketsphinx (the fallback
+transcriber) on the whole track against Whisper (the default), and pocketsphinx with its default
+search on a 30-second speech excerpt against the tuned search Scorer uses.
 
     .venv/bin/python bench/audio.py [--minutes 10] [--no-baseline]
 """
@@ -159,9 +160,15 @@ def main() -> None:
     rows.append(("prosody (pyin on speech)", w, c))
     _, w, c = timed(lambda: voice.voice_track(audio, times, speech, spans))
     rows.append(("voice tone (ONNX CNN)", w, c))
-    asr._get_decoder()  # model loading is a one-off, not per clip
-    transcript, w, c = timed(lambda: asr.transcribe(audio, spans))
-    rows.append(("transcript (pocketsphinx)", w, c))
+    from scorer.audio.whisper import get_transcriber
+
+    whisper = get_transcriber()  # building (first use) and loading are one-offs, not per clip
+    result, w, c = timed(lambda: whisper.transcribe(audio, spans))
+    transcript = result.segments
+    rows.append(("transcript (Whisper base, default)", w, c))
+    asr._get_decoder()
+    _, w, c = timed(lambda: asr.transcribe(audio, spans))
+    baselines.append(("transcript, pocketsphinx (fallback)", w, c))
     embedding.embed(["warm up"])  # loading MiniLM is a one-off
     _, w, c = timed(lambda: words_track(transcript))
     rows.append(("words (MiniLM + heads)", w, c))
