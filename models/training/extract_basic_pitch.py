@@ -12,12 +12,11 @@ so a changed upstream file is noticed.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import subprocess
 import sys
-import tempfile
-import zipfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import wheel_model  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 MEMBER = "basic_pitch/saved_models/icassp_2022/nmp.onnx"
@@ -28,19 +27,7 @@ def main() -> None:
     parser.add_argument("--version", default="0.4.0")
     parser.add_argument("--out", default=str(REPO / "models" / "basic_pitch.onnx"))
     args = parser.parse_args()
-    out = Path(args.out)
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary",
-                        ":all:", "-d", tmp, f"basic-pitch=={args.version}"], check=True)
-        wheel = next(Path(tmp).glob("basic_pitch-*.whl"))
-        with zipfile.ZipFile(wheel) as archive:
-            data = archive.read(MEMBER)
-    tmp_out = out.with_suffix(".onnx.tmp")
-    tmp_out.write_bytes(data)
-    tmp_out.replace(out)
-    digest = hashlib.sha256(data).hexdigest()
-    out.with_name(out.name + ".sha256").write_text(f"{digest}  {out.name}\n")
-    print(f"{out} ({len(data)} bytes) sha256 {digest} from {wheel.name}")
+    wheel_model.extract("basic-pitch", args.version, MEMBER, Path(args.out))
 
 
 if __name__ == "__main__":

@@ -11,12 +11,11 @@ The wheel's Python wrapper needs torch, so the wheel is downloaded without its d
 from __future__ import annotations
 
 import argparse
-import hashlib
-import subprocess
 import sys
-import tempfile
-import zipfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import wheel_model  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 MEMBER = "silero_vad/data/silero_vad.onnx"
@@ -27,32 +26,7 @@ def main() -> None:
     parser.add_argument("--version", default="6.2.3")
     parser.add_argument("--out", default=str(REPO / "models" / "silero_vad.onnx"))
     args = parser.parse_args()
-    out = Path(args.out)
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "--only-binary",
-                ":all:",
-                "-d",
-                tmp,
-                f"silero-vad=={args.version}",
-            ],
-            check=True,
-        )
-        wheel = next(Path(tmp).glob("silero_vad-*.whl"))
-        with zipfile.ZipFile(wheel) as archive:
-            data = archive.read(MEMBER)
-    tmp_out = out.with_suffix(".onnx.tmp")
-    tmp_out.write_bytes(data)
-    tmp_out.replace(out)
-    digest = hashlib.sha256(data).hexdigest()
-    out.with_name(out.name + ".sha256").write_text(f"{digest}  {out.name}\n")
-    print(f"{out} ({len(data)} bytes) sha256 {digest} from {wheel.name}")
+    wheel_model.extract("silero-vad", args.version, MEMBER, Path(args.out))
 
 
 if __name__ == "__main__":
