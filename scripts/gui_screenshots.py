@@ -19,6 +19,33 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
+def unattended_app():
+    """Create Scorer's QApplication for a script that no one answers.
+
+    Nothing may wait for an answer: a recovery offer (an earlier run's autosave of the clip) or
+    "save changes?" is answered No.
+    """
+    from PySide6.QtWidgets import QMessageBox
+
+    from ui.app import create_app, install_qt_logging
+
+    install_qt_logging()
+    app = create_app()
+    QMessageBox.question = staticmethod(lambda *a, **k: QMessageBox.StandardButton.No)
+    return app
+
+
+def process_events(app, seconds: float, until=None) -> bool:
+    """Run the event loop up to ``seconds``; return early (True) once ``until()`` holds."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        if until is not None and until():
+            return True
+        time.sleep(0.02)
+    return until is None
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print(__doc__)
@@ -26,26 +53,13 @@ def main(argv: list[str]) -> int:
     clip, out = Path(argv[0]).resolve(), Path(argv[1]).resolve()
     out.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("SCORER_SETTINGS_DIR", tempfile.mkdtemp(prefix="scorer-shots-"))
-    from ui.app import create_app, install_qt_logging
-
-    install_qt_logging()
-    app = create_app()
-    from PySide6.QtWidgets import QMessageBox
-
-    # nothing may wait for an answer (an earlier run's autosave of the clip would be offered)
-    QMessageBox.question = staticmethod(lambda *a, **k: QMessageBox.StandardButton.No)
+    app = unattended_app()
     from ui.mainwindow import MainWindow
     from ui.settings import Settings
     from ui.thread import running_tasks
 
     def wait(seconds: float, until=None) -> bool:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            app.processEvents()
-            if until is not None and until():
-                return True
-            time.sleep(0.02)
-        return until is None
+        return process_events(app, seconds, until)
 
     def idle() -> bool:
         return win.analysis_task is None and not running_tasks()

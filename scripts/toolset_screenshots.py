@@ -48,10 +48,9 @@ def main(argv: list[str]) -> int:
         index.ensure_default(limit=args.default_works)
         print(f"indexed {len(index)} pieces in {time.monotonic() - started:.0f} s")
 
-    from ui.app import create_app, install_qt_logging
+    from gui_screenshots import process_events, unattended_app
 
-    install_qt_logging()
-    app = create_app()
+    app = unattended_app()
     from PySide6.QtCore import Qt
 
     from ui.mainwindow import MainWindow
@@ -59,18 +58,8 @@ def main(argv: list[str]) -> int:
     from ui.thread import running_tasks
 
     def wait(seconds: float, until=None) -> bool:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            app.processEvents()
-            if until is not None and until():
-                return True
-            time.sleep(0.02)
-        return until is None
+        return process_events(app, seconds, until)
 
-    from PySide6.QtWidgets import QMessageBox
-
-    # nothing may wait for an answer: no recovery offer, no "save changes?"
-    QMessageBox.question = staticmethod(lambda *a, **k: QMessageBox.StandardButton.No)
     # a copy of the project, so its autosave and adapted music stay out of the original
     work = Path(tempfile.mkdtemp(prefix="scorer-shots-project-"))
     project = work / args.project.name
