@@ -45,14 +45,19 @@ def test_find_music_for_the_selected_cue_leaves_the_others_alone(window, qtbot, 
     assert win.panel.tree.topLevelItemCount() == len(found)
 
 
-def test_find_music_for_all_cues_fills_every_unlocked_cue(window, qtbot, project_file):
-    win = window
+def _open_with_1m2_locked(win, project_file) -> None:
+    """Open the project and lock cue 1M2 to a library piece with the panel's Lock button."""
     win.open_project(project_file)
     win.doc.add_suggestions([Suggestion("mine", "1M2", "library", "Locked choice", score=0.5)])
     win.select_cue("1M2")
     win.panel.select_suggestion("mine")
     win.panel.lock_button.click()
     assert win.doc.cue("1M2").locked
+
+
+def test_find_music_for_all_cues_fills_every_unlocked_cue(window, qtbot, project_file):
+    win = window
+    _open_with_1m2_locked(win, project_file)
     win.actions["find_music"].trigger()
     wait_idle(qtbot, win)
     assert win.doc.suggestions_for("1M1"), "no music found for the unlocked cue"
@@ -63,12 +68,7 @@ def test_find_music_for_all_cues_fills_every_unlocked_cue(window, qtbot, project
 def test_reanalyse_applies_changed_preferences_and_keeps_locked_cues(window, qtbot,
                                                                       project_file):
     win = window
-    win.open_project(project_file)
-    win.doc.add_suggestions([Suggestion("mine", "1M2", "library", "Locked choice", score=0.5)])
-    win.select_cue("1M2")
-    win.panel.select_suggestion("mine")
-    win.panel.lock_button.click()
-    assert win.doc.cue("1M2").locked
+    _open_with_1m2_locked(win, project_file)
     undo_depth = win.doc.undo_stack.count()
     win.settings["analysis/sample_fps"] = 2.0  # a preference: not a document edit
     assert win.doc.undo_stack.count() == undo_depth

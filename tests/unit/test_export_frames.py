@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import re
 from fractions import Fraction
+from pathlib import Path
 from xml.etree import ElementTree
 
 import av
@@ -301,6 +302,22 @@ def make_offset_video(path, rate: int = 25, frames: int = 50, first_pts: int = 2
             out.mux(packet)
 
 
+def _save_with_generated_music(p: Project, folder) -> Path:
+    """Give every cue the generated test MIDI ``a.mid`` and save the project in ``folder``."""
+    p.suggestions = [Suggestion(f"s{i}", c.number, "generated", "x", path="a.mid")
+                     for i, c in enumerate(p.cues)]
+    path = folder / "offset.scorer.json"
+    project_io.save(p, path)
+    return path
+
+
+def _cue_rows(capsys) -> list[tuple[str, str]]:
+    """(in, out) timecodes of the cues `scorer cues` printed."""
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()
+            if line.startswith("1M")]
+    return [(r[1], r[2]) for r in rows]
+
+
 def test_first_frame_not_at_zero_through_probe(tmp_path, capsys):
     from scorer.media import probe
 
@@ -318,15 +335,10 @@ def test_first_frame_not_at_zero_through_probe(tmp_path, capsys):
     # cues from frame 10 to 30 and 30 to 45, times as the pipeline reports them (the pts)
     p.cues = [Cue("1M1", round(times[10], 4), round(times[30], 4), title="A"),
               Cue("1M2", round(times[30], 4), round(times[45], 4), title="B")]
-    p.suggestions = [Suggestion(f"s{i}", c.number, "generated", "x", path="a.mid")
-                     for i, c in enumerate(p.cues)]
-    path = folder / "offset.scorer.json"
-    project_io.save(p, path)
+    path = _save_with_generated_music(p, folder)
     assert main(["cues", str(path)]) == 0
-    rows = [line.split() for line in capsys.readouterr().out.splitlines()
-            if line.startswith("1M")]
-    assert [(r[1], r[2]) for r in rows] == [("00:00:00:10", "00:00:01:05"),
-                                            ("00:00:01:05", "00:00:01:20")]
+    assert _cue_rows(capsys) == [("00:00:00:10", "00:00:01:05"),
+                                 ("00:00:01:05", "00:00:01:20")]
     out = tmp_path / "out"
     export_project(p, path, "cuesheet,edl,srt,wav", out)
     _, sheet_rows = _csv_rows(out / "Offset_cuesheet.csv")
@@ -356,15 +368,10 @@ def test_first_cue_at_zero_before_the_first_frame_exports(tmp_path, capsys):
     assert Fraction(p.media.start_time) == Fraction(33, 1000)
     p.cues = [Cue("1M1", 0.0, 1.2333, title="A", hits=[0.0]),
               Cue("1M2", 1.2333, 1.8333, title="B")]
-    p.suggestions = [Suggestion(f"s{i}", c.number, "generated", "x", path="a.mid")
-                     for i, c in enumerate(p.cues)]
-    path = folder / "offset.scorer.json"
-    project_io.save(p, path)
+    path = _save_with_generated_music(p, folder)
     assert main(["cues", str(path)]) == 0
-    rows = [line.split() for line in capsys.readouterr().out.splitlines()
-            if line.startswith("1M")]
-    assert [(r[1], r[2]) for r in rows] == [("00:00:00:00", "00:00:01:05"),
-                                            ("00:00:01:05", "00:00:01:20")]
+    assert _cue_rows(capsys) == [("00:00:00:00", "00:00:01:05"),
+                                 ("00:00:01:05", "00:00:01:20")]
     out = tmp_path / "out"
     export_project(p, path, "midi,cuesheet,edl,fcp7,otio,srt,wav", out)
     _, sheet_rows = _csv_rows(out / "Offset_cuesheet.csv")
