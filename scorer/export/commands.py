@@ -33,21 +33,15 @@ def _cmd_render(args) -> int:
         raise ScorerError("exists; pass --force to replace it", out)
     if not out.parent.is_dir():
         raise ScorerError("folder does not exist", out.parent)
-    from scorer.fileio import atomic_write_bytes, output_lock, write_error_words
-    from scorer.music.render import render_midi, wav_bytes
+    from scorer.fileio import output_lock
+    from scorer.music.render import render_to_wav
     from scorer.progress import cancellable
 
     # the WAV's write lock from the start: a second render into it stops at once, not after
     # minutes of synthesis
     with output_lock(out), cancellable() as (_, cancel):
-        audio = render_midi(args.midi, sf2=args.soundfont, sr=args.rate, tail=args.tail)
-        # the synthesiser is one native call that a signal cannot interrupt: a Ctrl-C or
-        # SIGTERM during it is acted on here, before anything is written
-        cancel.raise_if_set()
-        try:
-            atomic_write_bytes(out, wav_bytes(audio, args.rate))
-        except OSError as exc:
-            raise ScorerError(f"cannot write WAV ({write_error_words(exc)})", out) from exc
+        audio = render_to_wav(args.midi, out, sf2=args.soundfont, sr=args.rate, tail=args.tail,
+                              cancel=cancel)
     seconds = len(audio) / args.rate
     peak = float(abs(audio).max()) if len(audio) else 0.0
     print(f"rendered {args.midi} -> {out}: {seconds:.2f} s, {args.rate} Hz stereo, "

@@ -246,8 +246,18 @@ def wav_bytes(audio: np.ndarray, sr: int = DEFAULT_RATE, subtype: str = "PCM_24"
 
 def render_to_wav(midi: str | Path | bytes | mido.MidiFile, wav_path: str | Path,
                   sf2: str | Path | None = None, sr: int = DEFAULT_RATE,
-                  tail: float = 1.0) -> np.ndarray:
+                  tail: float = 1.0, cancel=None) -> np.ndarray:
     """Render a MIDI file and write it as a 24-bit stereo WAV (atomically).
+
+    Args:
+        midi: The MIDI file, its bytes or a ``mido.MidiFile``.
+        wav_path: The WAV to write.
+        sf2: SoundFont (None: the default, see :func:`default_soundfont`).
+        sr: Sample rate.
+        tail: Seconds after the last note.
+        cancel: Token with ``raise_if_set()``, checked between synthesis and writing: the
+            synthesiser is one native call that a signal cannot interrupt, so a cancel that
+            arrives during it is acted on before anything is written.
 
     Returns:
         The rendered audio, shape (n, 2).
@@ -255,8 +265,11 @@ def render_to_wav(midi: str | Path | bytes | mido.MidiFile, wav_path: str | Path
     Raises:
         InputError: If the input cannot be rendered.
         ScorerError: If the WAV cannot be written (the previous file is left intact).
+        Cancelled: If ``cancel`` was set.
     """
     audio = render_midi(midi, sf2=sf2, sr=sr, tail=tail)
+    if cancel is not None:
+        cancel.raise_if_set()
     try:
         atomic_write_bytes(wav_path, wav_bytes(audio, sr))
     except OSError as exc:
