@@ -218,3 +218,11 @@ def keyed_cues():
 
     return [Cue("1M1", 0.0, 6.0, valence=0.5, arousal=0.6, key="G"),
             Cue("1M2", 6.0, 12.0, valence=-0.4, arousal=-0.5, key="D", mode="minor")]
+
+
+def open_ready(win, qtbot, path: Path) -> None:
+    """Open a project, wait until its 12 s clip is loaded and the window has the keyboard."""
+    win.open_project(path)
+    qtbot.waitUntil(lambda: win.player.player.duration() > 11_000, timeout=10_000)
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow, timeout=5000)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import save_two_scene_project, wait_idle
+from conftest import open_ready, save_two_scene_project, wait_idle
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtTest import QTest
@@ -23,13 +23,6 @@ SHIFT = Qt.KeyboardModifier.ShiftModifier
 def project_file(clip, tmp_path):
     """The test clip as a project: cues 1M1 (0-6 s, bright) and 1M2 (6-12 s, dark)."""
     return save_two_scene_project(clip, tmp_path)
-
-
-def _open(win, qtbot, path):
-    win.open_project(path)
-    qtbot.waitUntil(lambda: win.player.player.duration() > 11_000, timeout=10_000)
-    win.activateWindow()
-    qtbot.waitUntil(win.isActiveWindow, timeout=5000)
 
 
 def _searched(qtbot, browser):
@@ -95,7 +88,7 @@ def _drag_onto(view, mime, t: float):
 
 def test_dropping_a_piece_on_a_cue_chooses_it_and_undo_restores(window, qtbot, project_file):
     win = window
-    _open(win, qtbot, project_file)
+    open_ready(win, qtbot, project_file)
     browser = _show_library(win, qtbot)
     browser.select_title("dark_lament")
     row = browser.selected()
@@ -125,7 +118,7 @@ def test_use_for_selected_cue_and_preview(window, qtbot, project_file):
     from ui import core
 
     win = window
-    _open(win, qtbot, project_file)
+    open_ready(win, qtbot, project_file)
     browser = _show_library(win, qtbot)
     win.select_cue("1M1")
     browser.select_title("bright_march")

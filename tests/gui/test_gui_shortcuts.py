@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import save_two_scene_project
+from conftest import open_ready, save_two_scene_project
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
@@ -22,13 +22,6 @@ def project_file(clip, tmp_path):
     flat = Track("fused", times, np.zeros(len(times)), np.zeros(len(times)),
                  np.full(len(times), 0.8))
     return save_two_scene_project(clip, tmp_path, fused=flat)
-
-
-def _open(win, qtbot, path):
-    win.open_project(path)
-    qtbot.waitUntil(lambda: win.player.player.duration() > 11_000, timeout=10_000)
-    win.activateWindow()
-    qtbot.waitUntil(win.isActiveWindow, timeout=5000)
 
 
 def test_f1_lists_every_command_with_the_editors_keys(window, qtbot):
@@ -61,7 +54,7 @@ def test_an_edited_shortcut_works_a_conflict_is_refused_and_it_is_kept(window, q
     from ui.settings import Settings
 
     win = window
-    _open(win, qtbot, project_file)
+    open_ready(win, qtbot, project_file)
     QTest.keyClick(win, Qt.Key.Key_K, CTRL | ALT)
     editor = win.shortcut_editor
     assert editor is not None and editor.isVisible()

@@ -6,7 +6,7 @@ Every edit is made with the keys an editor uses (declared in ui/actions.py) and 
 from __future__ import annotations
 
 import pytest
-from conftest import save_two_scene_project, wait_idle
+from conftest import open_ready, save_two_scene_project, wait_idle
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
@@ -24,13 +24,6 @@ def project_file(clip, tmp_path):
     return save_two_scene_project(clip, tmp_path)
 
 
-def _open(win, qtbot, path):
-    win.open_project(path)
-    qtbot.waitUntil(lambda: win.player.player.duration() > 11_000, timeout=10_000)
-    win.activateWindow()
-    qtbot.waitUntil(win.isActiveWindow, timeout=5000)
-
-
 def _seek(win, qtbot, t):
     win.player.seek(t, user=True)
     qtbot.waitUntil(lambda: abs(win.player.position() - t) < 0.05, timeout=5000)
@@ -46,7 +39,7 @@ def _spans(win):
 
 def test_markers_in_out_and_jumps_with_the_editors_keys(window, qtbot, project_file):
     win = window
-    _open(win, qtbot, project_file)
+    open_ready(win, qtbot, project_file)
     _seek(win, qtbot, 2.0)
     QTest.keyClick(win, Qt.Key.Key_M)
     QTest.keyClick(win, Qt.Key.Key_I)
@@ -89,7 +82,7 @@ def test_markers_in_out_and_jumps_with_the_editors_keys(window, qtbot, project_f
 
 def test_split_merge_delete_add_and_rename_cues_undo(window, qtbot, project_file):
     win = window
-    _open(win, qtbot, project_file)
+    open_ready(win, qtbot, project_file)
     _seek(win, qtbot, 3.0)
     QTest.keyClick(win, Qt.Key.Key_K, CTRL)
     assert _spans(win) == [("1M1", 0.0, 3.0), ("1M3", 3.0, 6.0), ("1M2", 6.0, 12.0)]
@@ -129,7 +122,7 @@ def test_split_merge_delete_add_and_rename_cues_undo(window, qtbot, project_file
 
 def test_hit_points_are_drawn_added_dragged_and_deleted(window, qtbot, project_file):
     win = window
-    _open(win, qtbot, project_file)
+    open_ready(win, qtbot, project_file)
     _seek(win, qtbot, 2.0)
     QTest.keyClick(win, Qt.Key.Key_H)
     cue = win.doc.cue("1M1")
@@ -207,7 +200,7 @@ def test_ab_balance_loop_and_meters_while_auditioning(window, qtbot, two_pieces)
     if not core.available("render"):
         pytest.skip(core.missing_message("render"))
     win = window
-    _open(win, qtbot, two_pieces)
+    open_ready(win, qtbot, two_pieces)
     audition = win.audition
     win.select_cue("1M1")
     win.panel.select_suggestion("major")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import save_two_scene_project
+from conftest import open_ready, save_two_scene_project
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtTest import QTest
@@ -27,13 +27,6 @@ def project_file(clip, tmp_path):
     return save_two_scene_project(clip, tmp_path, tracks={LONG: long, "music": film_music})
 
 
-def _open(win, qtbot, path):
-    win.open_project(path)
-    qtbot.waitUntil(lambda: win.player.player.duration() > 11_000, timeout=10_000)
-    win.activateWindow()
-    qtbot.waitUntil(win.isActiveWindow, timeout=5000)
-
-
 def _height(view, name):
     return view.lane_boxes[name][1]
 
@@ -43,7 +36,7 @@ def test_lanes_collapse_resize_and_come_back_after_a_restart(window, qtbot, proj
     from ui.settings import Settings
 
     win = window
-    _open(win, qtbot, project_file)
+    open_ready(win, qtbot, project_file)
     view = win.timeline
     # the long lane name fits in the name column (nothing cut off)
     font = QFont(view.font())
@@ -85,7 +78,7 @@ def test_lanes_collapse_resize_and_come_back_after_a_restart(window, qtbot, proj
     again.show()
     qtbot.waitExposed(again)
     try:
-        _open(again, qtbot, project_file)
+        open_ready(again, qtbot, project_file)
         view = again.timeline
         assert _height(view, "fused valence") == COLLAPSED_H
         assert _height(view, "cues") == pytest.approx(CUE_H + 20, abs=1)
@@ -102,7 +95,7 @@ def test_lanes_collapse_resize_and_come_back_after_a_restart(window, qtbot, proj
 
 def test_f_toggles_the_full_screen_viewer_and_esc_leaves(window, qtbot, project_file):
     win = window
-    _open(win, qtbot, project_file)
+    open_ready(win, qtbot, project_file)
     viewer, player = win.viewer, win.player
     assert player.window() is win
     QTest.keyClick(win, Qt.Key.Key_F)
@@ -128,7 +121,7 @@ def test_f_toggles_the_full_screen_viewer_and_esc_leaves(window, qtbot, project_
 
 def test_viewer_in_its_own_window(window, qtbot, project_file):
     win = window
-    _open(win, qtbot, project_file)
+    open_ready(win, qtbot, project_file)
     viewer = win.viewer
     QTest.keyClick(win, Qt.Key.Key_F, Qt.KeyboardModifier.ShiftModifier)
     assert viewer.detached and not viewer.full_screen
