@@ -1,26 +1,82 @@
-"""Voice tone: the speech-emotion CNN (models/voice_emotion.onnx) on speech regions.
+"""Voice tone: a head on the Whisper encoder's states (models/voice_tone.onnx) on speech regions.
 
-Each speech region is cut into chunks of at most ``CHUNK_S`` seconds; the model sees the
-log-mel spectrogram of a chunk (the same features it was trained on, see
-:mod:`scorer.audio.features`) and returns eight RAVDESS class probabilities, which map to
-valence/arousal through the circumplex table. Windows outside speech get confidence 0.
+Each speech region is cut into chunks of at most ``CHUNK_S`` seconds. Whisper base's encoder
+(built on first use with the transcriber, :mod:`scorer.audio.whisper_build`) reads each chunk;
+every layer's frames are pooled into a mean and a standard deviation (:class:`EncoderReader`)
+and the head returns the eight RAVDESS class probabilities, valence and arousal (a regression on
+the circumplex points of the acted emotions) and a calibrated confidence that its arousal sign
+is right — small when the voice is buried under music or noise, because the head was trained
+on dialogue mixed under music, noise, rooms and telephone bands (card: models/voice_tone.md).
+
+When the Whisper weights are not installed the older log-mel CNN (models/voice_emotion.onnx)
+is used, and the log says so; its classes map to valence/arousal through the circumplex table.
+Windows outside speech get confidence 0.
 """
 
 from __future__ import annotations
+
+import logging
+import threading
 
 import numpy as np
 
 from scorer import models
 from scorer.affect.circumplex import project_probs
 from scorer.audio import features
+from scorer.errors import ModelError
 from scorer.track import Track
 
-MODEL = "voice_emotion"
+log = logging.getLogger(__name__)
+
+MODEL = "voice_tone"
+FALLBACK_MODEL = "voice_emotion"
 LABELS = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
 CHUNK_S = 3.0
 MIN_CHUNK_S = 0.5
-# held-out accuracy is about half (see the model card): never claim more than this
-MAX_CONFIDENCE = 0.7
+# the log-mel CNN's held-out accuracy is under half (models/voice_emotion.md): cap its claim
+FALLBACK_MAX_CONFIDENCE = 0.7
+
+_reader: EncoderReader | None = None
+_reader_lock = threading.Lock()
+
+
+class EncoderReader:
+    """Whisper base encoder states of a speech chunk, pooled into one feature vector.
+
+    The states graph is built on first use with the transcriber
+    (:mod:`scorer.audio.whisper_build`); training (models/training/voice_tone_data.py) and
+    the app share :meth:`features`, so the head sees the same numbers in both.
+    """
+
+    def __init__(self, threads: int = 1):
+        import onnxruntime as ort
+
+        from scorer.audio import whisper_build
+
+        path = whisper_build.ensure_built()["states"]
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        try:
+            self.session = ort.InferenceSession(str(path), options,
+                                                providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own untyped errors
+            raise ModelError(f"cannot open the Whisper states model ({exc})", path) from exc
+
+    def features(self, chunk: np.ndarray) -> np.ndarray:
+        """Per layer, the mean and standard deviation of the chunk's frames: [layers * 2 * width].
+
+        Args:
+            chunk: 16 kHz mono float audio, at most 30 s.
+        """
+        from scorer.audio import whisper
+
+        chunk = np.asarray(chunk, np.float32)[:whisper.N_SAMPLES]
+        # two mel frames per encoder frame; at least a few frames so the statistics exist
+        n_mel = min(whisper.N_FRAMES, max(8, 2 * int(np.ceil(len(chunk) / (2 * whisper.HOP)))))
+        mel = whisper.log_mel(chunk)[None, :, :n_mel]
+        states = self.session.run(None, {"mel": mel})[0][:, 0]  # [layers, T, width]
+        return np.concatenate([states.mean(axis=1), states.std(axis=1)], axis=1).ravel()
 
 
 def _chunks(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -32,17 +88,37 @@ def _chunks(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return out
 
 
-def classify(audio: np.ndarray, spans: list[tuple[float, float]], cancel=None,
-             progress=None) -> list[tuple[float, float, np.ndarray]]:
-    """Return (start, end, class probabilities) for every chunk of the speech spans.
+def encoder_reader() -> EncoderReader:
+    """Return the shared :class:`EncoderReader`, building Whisper's graphs on first use.
 
     Raises:
-        ModelError: If the model is missing or damaged.
+        ModelError: If the Whisper weights are not installed or the graph cannot be built.
     """
-    chunks = _chunks(spans)
-    if not chunks:
-        return []
-    sess = models.session(MODEL)
+    global _reader
+    with _reader_lock:
+        if _reader is None:
+            _reader = EncoderReader()
+        return _reader
+
+
+def _classify_tone(audio, chunks, cancel, progress) -> list[tuple]:
+    reader = encoder_reader()
+    head = models.session(MODEL)
+    sr = features.SR
+    out = []
+    for k, (s, e) in enumerate(chunks):
+        if cancel is not None:
+            cancel.raise_if_set()
+        x = reader.features(audio[int(s * sr):int(e * sr)])[None].astype(np.float32)
+        probs, va, confidence = head.run(None, {"features": x})
+        out.append((s, e, probs[0], va[0], float(confidence[0, 0])))
+        if progress is not None:
+            progress((k + 1) / len(chunks))
+    return out
+
+
+def _classify_cnn(audio, chunks, cancel, progress) -> list[tuple]:
+    sess = models.session(FALLBACK_MODEL)
     out = []
     for k, (s, e) in enumerate(chunks):
         if cancel is not None:
@@ -54,21 +130,57 @@ def classify(audio: np.ndarray, spans: list[tuple[float, float]], cancel=None,
         x = features.normalize(features.log_mel_frames(audio, a, b))[None, None]
         logits = sess.run(None, {"logmel": x.astype(np.float32)})[0][0]
         p = np.exp(logits - logits.max())
-        out.append((s, e, p / p.sum()))
+        p = p / p.sum()
+        certainty = 1 + (p * np.log(p + 1e-12)).sum() / np.log(len(LABELS))
+        v, a_ = project_probs(LABELS, p[None])
+        out.append((s, e, p, np.array([v[0], a_[0]]), FALLBACK_MAX_CONFIDENCE * certainty))
         if progress is not None:
             progress((k + 1) / len(chunks))
     return out
+
+
+def classify(audio: np.ndarray, spans: list[tuple[float, float]], cancel=None,
+             progress=None, engine: str = "auto") -> list[tuple]:
+    """Read the tone of every chunk of the speech spans.
+
+    Args:
+        audio: 16 kHz mono float audio.
+        spans: Speech regions (start, end) in seconds.
+        cancel: CancelToken or None.
+        progress: Callable(fraction) or None.
+        engine: ``"tone"`` (the Whisper-states head), ``"cnn"`` (the log-mel CNN) or
+            ``"auto"`` (the head, or the CNN with a warning when Whisper cannot be built).
+
+    Returns:
+        (start, end, class probabilities, [valence, arousal], confidence 0..1) per chunk.
+
+    Raises:
+        ModelError: If the model asked for is missing or damaged.
+    """
+    chunks = _chunks(spans)
+    if not chunks:
+        return []
+    if engine in ("auto", "tone"):
+        try:
+            return _classify_tone(audio, chunks, cancel, progress)
+        except ModelError as exc:
+            if engine == "tone":
+                raise
+            log.warning("voice tone: the Whisper-states head is unavailable (%s); "
+                        "using the log-mel CNN", exc)
+    return _classify_cnn(audio, chunks, cancel, progress)
 
 
 def voice_track(audio: np.ndarray, times: np.ndarray, speech: np.ndarray,
                 spans: list[tuple[float, float]], cancel=None, progress=None) -> Track:
     """Build the "voice" Track on the window grid ``times``.
 
-    Confidence is the window's speech probability times the model's certainty (one minus
-    the normalised entropy of its probabilities), at most ``MAX_CONFIDENCE``.
+    A window's valence and arousal are its chunk's; its confidence is the window's speech
+    probability times the chunk's confidence.
     """
     n = len(times)
     probs = np.zeros((n, len(LABELS)))
+    va = np.zeros((n, 2))
     conf = np.zeros(n)
     results = classify(audio, spans, cancel, progress)
     starts = np.array([r[0] for r in results])
@@ -78,9 +190,8 @@ def voice_track(audio: np.ndarray, times: np.ndarray, speech: np.ndarray,
         k = int(np.searchsorted(starts, t, side="right")) - 1
         if k < 0 or t > results[k][1]:
             continue
-        p = results[k][2]
+        _, _, p, chunk_va, chunk_conf = results[k]
         probs[i] = p
-        certainty = 1 + (p * np.log(p + 1e-12)).sum() / np.log(len(LABELS))
-        conf[i] = MAX_CONFIDENCE * speech[i] * certainty
-    valence, arousal = project_probs(LABELS, probs)
-    return Track("voice", times, valence, arousal, conf, LABELS, probs)
+        va[i] = chunk_va
+        conf[i] = speech[i] * chunk_conf
+    return Track("voice", times, va[:, 0], va[:, 1], conf, LABELS, probs)

