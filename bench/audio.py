@@ -158,8 +158,12 @@ def main() -> None:
     speech_s = sum(e - s for s, e in spans)
     _, w, c = timed(lambda: prosody.prosody_track(audio, times, speech, ff))
     rows.append(("prosody (pyin on speech)", w, c))
+    voice.encoder_reader()  # building Whisper (first use) and loading are one-offs
     _, w, c = timed(lambda: voice.voice_track(audio, times, speech, spans))
-    rows.append(("voice tone (ONNX CNN)", w, c))
+    rows.append(("voice tone (Whisper states + head)", w, c))
+    models.session(voice.FALLBACK_MODEL)
+    _, w, c = timed(lambda: voice.classify(audio, spans, engine="cnn"))
+    baselines.append(("voice tone, old log-mel CNN", w, c))
     from scorer.audio.whisper import get_transcriber
 
     whisper = get_transcriber()  # building (first use) and loading are one-offs, not per clip

@@ -130,8 +130,9 @@ def _cmd_analyze(args) -> int:
         language = audio_info.get("language")
         print(f"transcript: {audio_info['transcriber']}, {len(project.transcript)} lines"
               + (f", language {language}" if language else ""))
-    if audio_info.get("transcriber_note"):
-        print(f"note: {audio_info['transcriber_note']}")
+    for key in ("transcriber_note", "voice_note"):
+        if audio_info.get(key):
+            print(f"note: {audio_info[key]}")
     return 0
 
 

@@ -220,7 +220,7 @@ def cnn_baseline(meta, rows) -> dict:
         p = np.exp(z - z.max())
         probs.append(p / p.sum())
     probs = np.array(probs)
-    va = np.array([project_probs(p, LABELS) for p in probs])
+    va = np.stack(project_probs(LABELS, probs), axis=1)
     return {"probs": probs, "va": va}
 
 

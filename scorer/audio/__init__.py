@@ -98,8 +98,10 @@ def analyze_audio(audio: np.ndarray, sr: int, project, settings=None, progress=N
     # evidence for the fusion's calibration: how far speech stands above the background
     project.tracks["prosody"].features["snr_db"] = speech_snr_db(level, speech)
     try:
-        project.tracks["voice"] = voice.voice_track(audio, times, speech, spans, cancel,
-                                                    sub("voice"))
+        project.tracks["voice"] = voice.voice_track(
+            audio, times, speech, spans, cancel, sub("voice"),
+            info=project.settings.setdefault("audio", {}),
+            build_progress=lambda _m, f: progress(WHISPER_BUILD_STAGE, f) if progress else None)
     except ModelError as exc:
         log.warning("voice tone skipped: %s", exc)
         project.tracks["voice"] = Track.silent("voice", times, voice.LABELS)

@@ -48,12 +48,12 @@ class EncoderReader:
     the app share :meth:`features`, so the head sees the same numbers in both.
     """
 
-    def __init__(self, threads: int = 1):
+    def __init__(self, threads: int = 1, build_progress=None):
         import onnxruntime as ort
 
         from scorer.audio import whisper_build
 
-        path = whisper_build.ensure_built()["states"]
+        path = whisper_build.ensure_built(build_progress)["states"]
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -88,8 +88,11 @@ def _chunks(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return out
 
 
-def encoder_reader() -> EncoderReader:
+def encoder_reader(build_progress=None) -> EncoderReader:
     """Return the shared :class:`EncoderReader`, building Whisper's graphs on first use.
+
+    Args:
+        build_progress: Callable(message, fraction) for the first-use build, or None.
 
     Raises:
         ModelError: If the Whisper weights are not installed or the graph cannot be built.
@@ -97,12 +100,12 @@ def encoder_reader() -> EncoderReader:
     global _reader
     with _reader_lock:
         if _reader is None:
-            _reader = EncoderReader()
+            _reader = EncoderReader(build_progress=build_progress)
         return _reader
 
 
-def _classify_tone(audio, chunks, cancel, progress) -> list[tuple]:
-    reader = encoder_reader()
+def _classify_tone(audio, chunks, cancel, progress, build_progress) -> list[tuple]:
+    reader = encoder_reader(build_progress)
     head = models.session(MODEL)
     sr = features.SR
     out = []
@@ -140,7 +143,8 @@ def _classify_cnn(audio, chunks, cancel, progress) -> list[tuple]:
 
 
 def classify(audio: np.ndarray, spans: list[tuple[float, float]], cancel=None,
-             progress=None, engine: str = "auto") -> list[tuple]:
+             progress=None, engine: str = "auto", info: dict | None = None,
+             build_progress=None) -> list[tuple]:
     """Read the tone of every chunk of the speech spans.
 
     Args:
@@ -150,6 +154,9 @@ def classify(audio: np.ndarray, spans: list[tuple[float, float]], cancel=None,
         progress: Callable(fraction) or None.
         engine: ``"tone"`` (the Whisper-states head), ``"cnn"`` (the log-mel CNN) or
             ``"auto"`` (the head, or the CNN with a warning when Whisper cannot be built).
+        info: A dict that receives ``voice_model`` (what ran) and, after a fallback,
+            ``voice_note`` (why), or None.
+        build_progress: Callable(message, fraction) for Whisper's first-use build, or None.
 
     Returns:
         (start, end, class probabilities, [valence, arousal], confidence 0..1) per chunk.
@@ -157,32 +164,40 @@ def classify(audio: np.ndarray, spans: list[tuple[float, float]], cancel=None,
     Raises:
         ModelError: If the model asked for is missing or damaged.
     """
+    info = {} if info is None else info
+    info.pop("voice_note", None)
     chunks = _chunks(spans)
     if not chunks:
         return []
     if engine in ("auto", "tone"):
         try:
-            return _classify_tone(audio, chunks, cancel, progress)
+            out = _classify_tone(audio, chunks, cancel, progress, build_progress)
+            info["voice_model"] = MODEL
+            return out
         except ModelError as exc:
             if engine == "tone":
                 raise
-            log.warning("voice tone: the Whisper-states head is unavailable (%s); "
-                        "using the log-mel CNN", exc)
+            info["voice_note"] = (f"voice tone read by the older log-mel model: the Whisper "
+                                  f"voice-tone model is unavailable ({exc})")
+            log.warning("%s", info["voice_note"])
+    info["voice_model"] = FALLBACK_MODEL
     return _classify_cnn(audio, chunks, cancel, progress)
 
 
 def voice_track(audio: np.ndarray, times: np.ndarray, speech: np.ndarray,
-                spans: list[tuple[float, float]], cancel=None, progress=None) -> Track:
+                spans: list[tuple[float, float]], cancel=None, progress=None,
+                info: dict | None = None, build_progress=None) -> Track:
     """Build the "voice" Track on the window grid ``times``.
 
     A window's valence and arousal are its chunk's; its confidence is the window's speech
-    probability times the chunk's confidence.
+    probability times the chunk's confidence. ``info`` and ``build_progress`` are passed to
+    :func:`classify`.
     """
     n = len(times)
     probs = np.zeros((n, len(LABELS)))
     va = np.zeros((n, 2))
     conf = np.zeros(n)
-    results = classify(audio, spans, cancel, progress)
+    results = classify(audio, spans, cancel, progress, info=info, build_progress=build_progress)
     starts = np.array([r[0] for r in results])
     for i, t in enumerate(times):
         if speech[i] < 0.5 or not results:

@@ -111,9 +111,10 @@ class AnalysisController(QObject):
         missing = [core.missing_message(f) for f in ("fusion", "cues") if not core.available(f)]
         summary = (f"Analysed {win.video_path.name}: {len(project.shots)} cuts, "
                    f"{len(project.tracks)} modalities, {len(project.cues)} cues.")
-        # the transcriber that was asked for but could not run, and what ran instead
-        note = project.settings.get("audio", {}).get("transcriber_note")
-        if note:
+        # a model that was asked for but could not run, and what ran instead
+        audio_info = project.settings.get("audio", {})
+        for note in filter(None, (audio_info.get("transcriber_note"),
+                                  audio_info.get("voice_note"))):
             missing.append(note[0].upper() + note[1:] + ".")
         win.say(" ".join([summary] + missing), error=bool(missing))
         # separate event-loop turns, so no single one holds the window for long
