@@ -57,7 +57,7 @@ def test_voice_model_arousal_angry_above_sad(shared_data):
     try:
         models.find_model(voice.MODEL)
     except ModelError:
-        pytest.skip("voice_emotion.onnx not built")
+        pytest.skip("voice_tone.onnx missing")
     from scorer.audio import analyze_audio
 
     means = {}
