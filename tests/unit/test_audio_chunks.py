@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from scorer.audio import activity, features, prosody
 
@@ -93,3 +94,22 @@ def test_voice_chunks_see_the_same_log_mels_as_a_whole_track_pass():
         ref = np.exp(logits - logits.max())
         assert (s, e) == (cs, ce)
         np.testing.assert_allclose(p, ref / ref.sum(), atol=1e-4)
+
+
+def test_voice_tone_falls_back_to_the_cnn_and_says_why(monkeypatch):
+    from scorer.audio import voice
+    from scorer.errors import ModelError
+
+    def missing(build_progress=None):
+        raise ModelError("the Whisper weights are not installed")
+
+    monkeypatch.setattr(voice, "encoder_reader", missing)
+    y = signal(6.0, seed=5)
+    info = {}
+    got = voice.classify(y, [(0.5, 5.5)], info=info)
+    assert len(got) == len(voice._chunks([(0.5, 5.5)]))
+    assert info["voice_model"] == voice.FALLBACK_MODEL
+    assert "Whisper weights are not installed" in info["voice_note"]
+    # asked for by name, the head is refused with the reason rather than swapped
+    with pytest.raises(ModelError, match="not installed"):
+        voice.classify(y, [(0.5, 5.5)], engine="tone")
