@@ -8,13 +8,19 @@ the same run, each into a fresh output folder:
 - ``run_batch`` with 2 workers on a local 2-CPU Ray (two actors, each loading models once;
   Ray's start-up is inside the time).
 Part 2 (library): N generated two-part MIDI tunes indexed into a fresh SQLite library by the
-single-process indexer (``LibraryIndex.add_folder(workers=1)``, the baseline) and by Ray Data
-(``RayLibraryIndex``, 2 actors, Ray start-up inside the time).
+single-process indexer (``LibraryIndex.add_folder(workers=1)``, the baseline), by the local
+indexer's own 2-process pool (``workers=2``) and by Ray Data (``RayLibraryIndex``, 2 actors, Ray
+start-up inside the time; once per ``--ray-batch-sizes`` value).
 
 The load average is printed before and after: on a shared machine the figures move with it.
 
+The library table splits each wall time at the first and the last result back: ``to_first_s``
+(scan and hashing, plus Ray's start-up and its actors' imports), ``extract_s`` (the steady
+stream) and ``write_s`` (the one SQLite transaction; for Ray also its shut-down, about 1.5 s).
+
 Usage: python bench/batch.py [--clips 8] [--seconds 60] [--pieces 10000]
                              [--transcriber pocketsphinx] [--skip-clips] [--skip-library]
+                             [--ray-batch-sizes 16,64]
 """
 
 from __future__ import annotations
@@ -157,7 +163,7 @@ def bench_clips(n: int, seconds: float, transcriber: str, work: Path) -> list[di
     return rows
 
 
-def bench_library(n: int, work: Path) -> list[dict]:
+def bench_library(n: int, work: Path, ray_batch_sizes: tuple[int, ...] = (16,)) -> list[dict]:
     from test_library_fixtures import write_tune
 
     from scorer.music.library.index import LibraryIndex
@@ -186,18 +192,38 @@ def bench_library(n: int, work: Path) -> list[dict]:
     write_tune(warm / "w.mid", 0, False, 100, 1, 60, 80, 0.9, bars=4)
     with LibraryIndex(work / "warm.sqlite") as ix:  # imports out of the baseline's time
         ix.add_folder(warm, workers=1)
+    runs = [
+        ("single-process indexer (baseline)", lambda p: LibraryIndex(p), 1),
+        # the local indexer's own pool (2 spawned processes): what Ray must beat on one machine
+        ("local indexer, 2 processes", lambda p: LibraryIndex(p), 2),
+    ]
+    for size in ray_batch_sizes:
+        runs.append(
+            (
+                f"Ray Data, 2 actors, {size} files/call",
+                lambda p, size=size: RayLibraryIndex(p, batch_size=size),
+                2,
+            )
+        )
     rows = []
-    for label, cls, workers in (
-        ("single-process indexer (baseline)", LibraryIndex, 1),
-        ("Ray Data, 2 actors", RayLibraryIndex, 2),
-    ):
-        with cls(work / f"{workers}.sqlite") as ix:
+    for i, (label, make, workers) in enumerate(runs):
+        marks: dict[str, float] = {}
+
+        def progress(stage: str, fraction: float, marks=marks) -> None:
+            # the first result back ends the start-up (scan, hashing, Ray and its actors)
+            if stage == "index" and fraction > 0:
+                marks.setdefault("first", time.perf_counter())
+                marks["last"] = time.perf_counter()
+
+        with make(work / f"run{i}.sqlite") as ix:
             t = time.perf_counter()
-            report = ix.add_folder(folder, workers=workers)
-            wall = time.perf_counter() - t
-            t = time.perf_counter()
+            report = ix.add_folder(folder, progress=progress, workers=workers)
+            end = time.perf_counter()
+            wall = end - t
+            t2 = time.perf_counter()
             again = ix.add_folder(folder, workers=workers)
-            rescan = time.perf_counter() - t
+            rescan = time.perf_counter() - t2
+        first, last = marks.get("first", end), marks.get("last", end)
         rows.append(
             {
                 "run": label,
@@ -205,6 +231,9 @@ def bench_library(n: int, work: Path) -> list[dict]:
                 "failed": len(report.failed),
                 "wall_s": wall,
                 "pieces_per_s": report.pieces / wall,
+                "to_first_s": first - t,
+                "extract_s": last - first,
+                "write_s": end - last,
                 "rescan_s": rescan,
                 "reread": len(again.extracted),
                 "load": load(),
@@ -224,6 +253,9 @@ def main() -> int:
     parser.add_argument("--transcriber", default="pocketsphinx")
     parser.add_argument("--skip-clips", action="store_true")
     parser.add_argument("--skip-library", action="store_true")
+    parser.add_argument(
+        "--ray-batch-sizes", default="16", help="files per Ray Data actor call, comma-separated"
+    )
     args = parser.parse_args()
     os.environ.setdefault("SCORER_DATA_DIR", tempfile.mkdtemp(prefix="scorer-bench-data-"))
     print(f"machine: {os.cpu_count()} cores, load average at start {load()}", flush=True)
@@ -251,7 +283,9 @@ def main() -> int:
         if not args.skip_library:
             print(f"\nindexing {args.pieces} generated MIDI pieces", flush=True)
             print_table(
-                bench_library(args.pieces, work),
+                bench_library(
+                    args.pieces, work, tuple(int(x) for x in args.ray_batch_sizes.split(","))
+                ),
                 [
                     "run",
                     "pieces",
@@ -259,6 +293,9 @@ def main() -> int:
                     "wall_s",
                     "pieces_per_s",
                     "speedup",
+                    "to_first_s",
+                    "extract_s",
+                    "write_s",
                     "rescan_s",
                     "reread",
                     "load",

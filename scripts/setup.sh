@@ -31,9 +31,13 @@ PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
+# extras to install: dev by default; scripts/test.sh adds dist (Ray) for the Ray tests. The stamp
+# lists the extras installed, one a line, so a later run with fewer extras does not reinstall.
+EXTRAS=${SCORER_EXTRAS:-dev}
 stamp=.venv/.scorer-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+want=$( { [ -f "$stamp" ] && cat "$stamp"; tr ',' '\n' <<< "$EXTRAS"; } | grep -v '^$' | sort -u)
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ "$want" != "$(sort -u "$stamp")" ]; then
   .venv/bin/pip install -q --upgrade pip >/dev/null
-  .venv/bin/pip install -q -e ".[dev]"
-  touch "$stamp"
+  .venv/bin/pip install -q -e ".[$(paste -sd, <<< "$want")]"
+  echo "$want" > "$stamp"
 fi

@@ -42,3 +42,34 @@ def isolated_user_data(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("SCORER_DATA_DIR", str(tmp_path_factory.getbasetemp() / "userdata"))
     # per test: remembered production details must not leak from one test into the next
     monkeypatch.setenv("SCORER_CONFIG_DIR", str(tmp_path_factory.mktemp("userconfig")))
+
+
+@pytest.fixture(scope="session")
+def local_ray(tmp_path_factory):
+    """One local 2-CPU Ray for the whole test session, started by the first test that asks.
+
+    Skips when ray (the ``dist`` extra) is not installed, unless SCORER_REQUIRE_RAY is set (the
+    README's test command sets it, having installed Ray): then a missing Ray fails the test.
+    """
+    from scorer.ray_support import ray_available, ray_session
+
+    ok, reason = ray_available()
+    if not ok:
+        if os.environ.get("SCORER_REQUIRE_RAY"):
+            pytest.fail(f"SCORER_REQUIRE_RAY is set but {reason}")
+        pytest.skip(reason)
+    with pytest.MonkeyPatch.context() as mp:
+        # the workers get the user data folder the autouse fixture gives each test
+        mp.setenv("SCORER_DATA_DIR", str(tmp_path_factory.getbasetemp() / "userdata"))
+        with ray_session(num_cpus=2) as ray:
+            yield ray
+    # ray_session shuts down the Ray it started
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run the tests that use the session's Ray last.
+
+    So the Ray they share is started once, late, and no later test forks a child from a process
+    that holds Ray's gRPC threads (gRPC does not support fork unless told to).
+    """
+    items.sort(key=lambda item: "local_ray" in getattr(item, "fixturenames", ()))

@@ -1,9 +1,9 @@
-"""scorer batch and library indexing on a local 2-CPU Ray that the test starts itself.
+"""scorer batch and library indexing on a local 2-CPU Ray that the tests start themselves.
 
-Skipped, with the reason, when ray is not installed (the ``dist`` extra). Marked slow: starting
-Ray and its workers (each imports Scorer and opens the ONNX sessions) took 264 s for these
-three tests on the shared 2-core machine (load average 15-17), far past the default run's budget.
-Run: pip install -e ".[dist]" && pytest -m slow tests/unit/test_batch_ray.py
+The ``local_ray`` fixture (tests/conftest.py) starts one Ray for the session, after every other
+test; it skips, with the reason, when ray is not installed (the ``dist`` extra), and fails
+instead when SCORER_REQUIRE_RAY is set, as the README's test command (scripts/test.sh) sets it
+after installing Ray. Run alone: pip install -e ".[dist]" && pytest tests/unit/test_batch_ray.py
 """
 
 from __future__ import annotations
@@ -17,28 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from scorer.ray_support import ray_available
-
-OK, REASON = ray_available()
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not OK, reason=REASON or "ray not installed")]
-
-from scorer import project as project_io  # noqa: E402
-from scorer.batch import BatchOptions, run_batch  # noqa: E402
-from tests.fixtures.media import write_clip  # noqa: E402
+from scorer import project as project_io
+from scorer.batch import BatchOptions, run_batch
+from tests.fixtures.media import write_clip
 
 ANALYZE_ONLY = BatchOptions(stop_after="analyze", transcriber="none")
-
-
-@pytest.fixture(scope="module")
-def local_ray(tmp_path_factory):
-    from scorer.ray_support import ray_session
-
-    with pytest.MonkeyPatch.context() as mp:
-        # the same user data folder the autouse fixture gives each test, for the workers
-        mp.setenv("SCORER_DATA_DIR", str(tmp_path_factory.getbasetemp() / "userdata"))
-        with ray_session(num_cpus=2) as ray:
-            yield ray
-    # ray_session shuts down the Ray it started
 
 
 @pytest.fixture(scope="module")

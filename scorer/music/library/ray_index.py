@@ -84,13 +84,18 @@ class RayLibraryIndex(LibraryIndex):
             context.enable_progress_bars = False
             context.print_on_execution_start = False
             logging.getLogger("ray.data").setLevel(logging.WARNING)
-            n_actors = max(
-                1, workers if not self.address else int(ray.cluster_resources().get("CPU", 1))
-            )
             items = [
                 {"path": key, "numbers": json.dumps(numbers) if numbers else ""}
                 for key, numbers, *_rest in todo
             ]
+            # no more actors than files: each costs a process that imports the readers
+            n_actors = max(
+                1,
+                min(
+                    len(items),
+                    workers if not self.address else int(ray.cluster_resources().get("CPU", 1)),
+                ),
+            )
             # at least one block per actor (each gets work), at most a bounded number
             per_batch = -(-len(items) // self.batch_size)
             blocks = max(1, min(len(items), max(n_actors, per_batch), 64 * n_actors))
