@@ -11,13 +11,23 @@ fear/threat Q2, sadness Q3, peacefulness Q4), which is how the two sets meet: th
 classes are the quadrants, named by those four words.
 
 Input of the head, per 3-s patch: musicnn MSD embedding (200) + MTT embedding (200) + MSD tags
-(50) + MTT tags (50). Head: standardisation, then three logistic regressions (quadrant,
-softmax over 4; valence sign; arousal sign). Trained on patches, a clip's reading is the mean of
-its patches' probabilities. Temperatures fitted on out-of-fold predictions calibrate them.
+(50) + MTT tags (50), then (default; ``--no-cues`` drops them) 9 low-level cues of the same
+log-mel patch (``scorer.music.musicnn.patch_cues``: level, centroid, flux, onset rate). Head:
+standardisation, then three logistic regressions (quadrant, softmax over 4; valence sign;
+arousal sign), fitted on each clip's mean patch (``--patch-level``: on the patches, as the
+head shipped 2026-12-01 was); pooled training gives each dataset the same total weight
+(``--no-balance``: every patch/clip weight 1). Each output's C comes from the ``--c`` grid by
+an inner grouped CV on the training folds only (artist for 4Q, track for Emotify); with one
+value in the grid that value is used. A clip's reading is the mean of its patches'
+probabilities (as the app reads). Temperatures fitted on out-of-fold predictions calibrate them.
 
-Every method reads the same 3-s excerpts of each clip (3 per 4Q clip, 4 per Emotify track:
-``music_emotion_data.EXCERPTS``). Compared on the same folds (5-fold; GroupKFold by artist for
-4Q, StratifiedKFold by track for Emotify): majority class, the seed-003 features (SVM
+The head shipped on 2026-12-01 (500 values, patch rows, unweighted, C 0.003, 3/4 excerpts):
+``--no-cues --patch-level --no-balance --c 0.003 --ship pooled --no-baselines``.
+
+Every method reads the same 3-s excerpts of each clip (by default 3 per 4Q clip, 4 per Emotify
+track; ``SCORER_EXCERPTS=4q=10,emotify=20`` reads every 3 s: ``music_emotion_data.EXCERPTS``).
+Compared on the same folds (5-fold; GroupKFold by artist for 4Q, StratifiedKFold by track for
+Emotify): majority class, the seed-003 features (SVM
 classifier + KNN regression, per excerpt, clip = mean), the shipped 2-s CQT CNN (seed 001;
 trained on Emotify, so on Emotify it has seen the test tracks: an optimistic reference only)
 and the musicnn heads (each set alone, pooled), then cross-dataset both ways. Writes
@@ -48,6 +58,8 @@ QUADRANT_WORDS = ("happiness", "fear/threat", "sadness", "peacefulness")  # Q1..
 # Emotify class index (train_music_emotion.CLASSES order) -> quadrant index
 EMOTIFY_TO_QUADRANT = {0: 0, 1: 2, 2: 1, 3: 3}  # happiness Q1, sadness Q3, fear Q2, peace Q4
 N_FEATURES = 500
+CUE_BOOST = 1.0  # see Head.fit; 1 = the cues standardised like every other column
+SET_SHARE: dict[int, float] = {}  # dataset id -> relative total weight when balanced (default 1)
 
 
 # ---------------------------------------------------------------- helpers
@@ -129,13 +141,32 @@ class Head:
         self.features = features
         self.t_quadrant = self.t_valence = self.t_arousal = 1.0
 
-    def fit(self, x: np.ndarray, q: np.ndarray, weight: np.ndarray | None = None) -> Head:
+    def fit(
+        self,
+        x: np.ndarray,
+        q: np.ndarray,
+        weight: np.ndarray | None = None,
+        owner: np.ndarray | None = None,
+    ) -> Head:
+        """Fit on patch rows; with ``owner`` (clip of each row) on each clip's mean row.
+
+        A linear map of a clip's mean patch is the mean of its patches' logits, so a head
+        fitted on clip means still reads single patches.
+        """
         from sklearn.linear_model import LogisticRegression
 
         x = x[:, self.features]
         self.mean = x.mean(0)
         self.scale = x.std(0) + 1e-6
+        # the cues (columns after musicnn's 500) count CUE_BOOST times as much under the same
+        # L2 penalty: 9 columns among 509 would otherwise be shrunk like any embedding unit
+        self.scale[N_FEATURES:] /= CUE_BOOST
         z = (x - self.mean) / self.scale
+        if owner is not None:
+            clips, first = np.unique(owner, return_index=True)
+            z = np.stack([z[owner == c].mean(0) for c in clips])
+            q = q[first]
+            weight = None if weight is None else weight[first]
         cq, cv, ca = self.c
         self.quadrant = LogisticRegression(C=cq, max_iter=3000).fit(z, q, sample_weight=weight)
         v, a = signs_of(q)
@@ -172,14 +203,16 @@ def dataset_weights(ds_of_row: np.ndarray) -> np.ndarray:
     """
     w = np.ones(len(ds_of_row))
     sets = np.unique(ds_of_row)
-    for d in sets:
+    share = np.array([SET_SHARE.get(int(d), 1.0) for d in sets])
+    share = share / share.sum()
+    for d, f in zip(sets, share, strict=True):
         m = ds_of_row == d
-        w[m] = len(w) / (len(sets) * m.sum())
+        w[m] = len(w) * f / m.sum()
     return w
 
 
 def fit_head(x, owner, y, group, ds, c, balance: bool, grid=(), inner_folds: int = 3,
-             seed: int = 0) -> Head:
+             seed: int = 0, clip_level: bool = True) -> Head:
     """Fit a head on the patches ``x`` of clips ``owner`` (clip labels ``y``, split groups
     ``group`` and dataset ids ``ds``, all indexed by clip).
 
@@ -187,14 +220,20 @@ def fit_head(x, owner, y, group, ds, c, balance: bool, grid=(), inner_folds: int
     these clips only (the outer test fold is never seen): the score is the clip accuracy of
     that output averaged over the datasets present.
     """
-    w = dataset_weights(ds[owner]) if balance else None
+    if c == "inner" and len(grid) == 1:
+        c = grid[0]
     if c == "inner":
-        c = choose_c(x, owner, y, group, ds, grid, balance, inner_folds, seed)
-    head = Head(c).fit(x, y[owner], w)
-    return head
+        c = choose_c(x, owner, y, group, ds, grid, balance, inner_folds, seed, clip_level)
+    if clip_level:
+        clips = np.unique(owner)
+        w = dataset_weights(ds[clips]) if balance else None
+        w = None if w is None else w[np.searchsorted(clips, owner)]
+    else:
+        w = dataset_weights(ds[owner]) if balance else None
+    return Head(c).fit(x, y[owner], w, owner if clip_level else None)
 
 
-def choose_c(x, owner, y, group, ds, grid, balance, k, seed) -> tuple:
+def choose_c(x, owner, y, group, ds, grid, balance, k, seed, clip_level=True) -> tuple:
     from sklearn.model_selection import GroupKFold
 
     clips = np.unique(owner)
@@ -203,10 +242,10 @@ def choose_c(x, owner, y, group, ds, grid, balance, k, seed) -> tuple:
     for tr, te in gkf.split(clips, groups=group[clips]):
         trc, tec = clips[tr], clips[te]
         m, mt = np.isin(owner, trc), np.isin(owner, tec)
-        w = dataset_weights(ds[owner[m]]) if balance else None
         vt, at = signs_of(y[tec])
         for j, c in enumerate(grid):
-            q_, v_, a_ = Head(c).fit(x[m], y[owner[m]], w).predict(x[mt])
+            q_, v_, a_ = fit_head(x[m], owner[m], y, group, ds, c, balance,
+                                  clip_level=clip_level).predict(x[mt])
             hit = (
                 clip_mean(q_, owner[mt], tec).argmax(1) == y[tec],
                 (clip_mean(v_[:, None], owner[mt], tec)[:, 0] > 0.5) == vt,
@@ -446,6 +485,8 @@ def main() -> int:
     ap.add_argument("--no-cues", action="store_true", help="musicnn's 500 values only")
     ap.add_argument("--no-balance", action="store_true",
                     help="pooled training without the equal weight per dataset")
+    ap.add_argument("--patch-level", action="store_true",
+                    help="fit on patch rows (the previous head) instead of clip means")
     ap.add_argument("--no-current", action="store_true",
                     help="skip the previous head's recipe (500 values, unweighted, C 0.003)")
     ap.add_argument("--no-baselines", action="store_true")
@@ -471,6 +512,7 @@ def main() -> int:
     args = ap.parse_args()
     t0 = time.time()
     cues, balance, grid = not args.no_cues, not args.no_balance, tuple(args.c)
+    clip_level = not args.patch_level
 
     q4, em = med.load_4q(), med.load_emotify()
     y4 = q4["quadrant"]
@@ -523,7 +565,7 @@ def main() -> int:
         for tr, te in folds:
             keep = np.isin(o_all, tr + base) | (pooled & (d_all[o_all] != target))
             head = fit_head(x_all[keep][:, cols], o_all[keep], y_all, g_all, d_all, c, bal,
-                            grid, args.inner_folds, args.seed)
+                            grid, args.inner_folds, args.seed, clip_level and c == "inner")
             cs.append(head.c)
             mt = np.isin(o_all, te + base)
             xt, ot = x_all[mt][:, cols], o_all[mt]
@@ -574,7 +616,7 @@ def main() -> int:
     for src, tag in ((0, "4q->emotify"), (1, "emotify->4q")):
         ms, mt = d_all[o_all] == src, d_all[o_all] != src
         head = fit_head(x_all[ms], o_all[ms], y_all, g_all, d_all, "inner", False, grid,
-                        args.inner_folds, args.seed)
+                        args.inner_folds, args.seed, clip_level)
         q_, v_, a_ = head.predict(x_all[mt])
         clips = np.flatnonzero(d_all != src)
         yt = y_all[clips]
@@ -631,7 +673,8 @@ def main() -> int:
         ok_clip &= d_all == 0
     keep = ok_clip[o_all]
     final = fit_head(x_all[keep], o_all[keep], y_all, g_all, d_all, "inner",
-                     balance and args.ship == "pooled", grid, args.inner_folds, args.seed)
+                     balance and args.ship == "pooled", grid, args.inner_folds, args.seed,
+                     clip_level)
     report["c_shipped"] = final.c
     report["shipped"] = args.ship
     final.t_quadrant, final.t_valence, final.t_arousal = t_q, t_v, t_a

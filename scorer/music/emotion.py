@@ -4,8 +4,7 @@ The app's reader (:func:`read`, :func:`read_windows`, :func:`predict_segments`,
 :func:`predict_sections`) runs musicnn (``models/musicnn_msd.onnx``, ``musicnn_mtt.onnx``,
 :mod:`scorer.music.musicnn`) on 3-s patches and the head ``models/music_emotion_head.onnx``
 (card ``models/music_emotion_head.md``, trained on 4Q and Emotify by
-``models/training/train_music_emotion_head.py``) on their 500 values and 9 low-level cues of
-the same patches (:func:`scorer.music.musicnn.patch_cues`). The head gives the
+``models/training/train_music_emotion_head.py``) on their 500 values. The head gives the
 probabilities of the four quadrants of Russell's plane, named by the four music emotions of
 the captioning literature (happiness Q1, fear/threat Q2, sadness Q3, peacefulness Q4), and
 valence/arousal in -1..1 from calibrated sign probabilities.
@@ -244,11 +243,7 @@ def read_patches(batch: np.ndarray, times: np.ndarray) -> Reading:
     out = musicnn.run(batch)
     features = np.concatenate([out["msd_embedding"], out["mtt_embedding"], out["msd_tags"],
                                out["mtt_tags"]], 1).astype(np.float32)
-    head = session(HEAD_NAME)
-    if head.get_inputs()[0].shape[1] == features.shape[1] + len(musicnn.CUE_NAMES):
-        # the head also reads the patches' loudness/brightness/onset cues (see its card)
-        features = np.concatenate([features, musicnn.patch_cues(batch)], 1)
-    probs, va = head.run(["probs", "va"], {"features": features})
+    probs, va = session(HEAD_NAME).run(["probs", "va"], {"features": features})
     return Reading(np.asarray(times, dtype=np.float64),
                    probs[:, _HEAD_TO_CLASSES].astype(np.float64), va.astype(np.float64),
                    out["msd_tags"].astype(np.float64), out["mtt_tags"].astype(np.float64))
