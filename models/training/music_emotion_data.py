@@ -3,6 +3,8 @@
 Features per 3-s excerpt (see EXCERPTS), computed once and cached (``--cache``, default
 /work/cache/musicemo):
 - musicnn MSD + MTT tags and embeddings (``scorer.music.musicnn``, the ONNX models the app runs);
+- low-level cues of the same log-mel patches (loudness, brightness, flux, onset rate;
+  ``scorer.music.musicnn.patch_cues``, as the app computes them);
 - the shipped 2-s CQT CNN's class probabilities (``scorer.music.emotion``);
 - the seed-003 features (MFCC, spectral shape, chroma; ``train_music_emotion``).
 
@@ -99,7 +101,8 @@ def excerpt_starts(n_samples: int, count: int, sr: int = 16000) -> np.ndarray:
 def excerpt_features(kind: str, y: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """One row per excerpt.
 
-    musicnn: MSD embedding, MTT embedding, MSD tags, MTT tags (500); seed003: mean and std of
+    musicnn: MSD embedding, MTT embedding, MSD tags, MTT tags (500); cues: the low-level
+    cues of the same log-mel patch (``musicnn.patch_cues``, 9); seed003: mean and std of
     the frame features over the excerpt (96); cqt: the shipped CNN's class probabilities,
     mean over the excerpt's 2-s segments (4, Emotify class order).
     """
@@ -112,6 +115,8 @@ def excerpt_features(kind: str, y: np.ndarray, starts: np.ndarray) -> np.ndarray
         return np.concatenate(
             [o["msd_embedding"], o["mtt_embedding"], o["msd_tags"], o["mtt_tags"]], 1
         )
+    if kind == "cues":
+        return mn.patch_cues(mn.window_patches(y, starts))
     rows = []
     for s in starts:
         seg = y[int(s) : int(s) + win]

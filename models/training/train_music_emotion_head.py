@@ -11,13 +11,23 @@ fear/threat Q2, sadness Q3, peacefulness Q4), which is how the two sets meet: th
 classes are the quadrants, named by those four words.
 
 Input of the head, per 3-s patch: musicnn MSD embedding (200) + MTT embedding (200) + MSD tags
-(50) + MTT tags (50). Head: standardisation, then three logistic regressions (quadrant,
-softmax over 4; valence sign; arousal sign). Trained on patches, a clip's reading is the mean of
-its patches' probabilities. Temperatures fitted on out-of-fold predictions calibrate them.
+(50) + MTT tags (50), then (default; ``--no-cues`` drops them) 9 low-level cues of the same
+log-mel patch (``scorer.music.musicnn.patch_cues``: level, centroid, flux, onset rate). Head:
+standardisation, then three logistic regressions (quadrant, softmax over 4; valence sign;
+arousal sign), fitted on each clip's mean patch (``--patch-level``: on the patches, as the
+head shipped 2026-12-01 was); pooled training gives each dataset the same total weight
+(``--no-balance``: every patch/clip weight 1). Each output's C comes from the ``--c`` grid by
+an inner grouped CV on the training folds only (artist for 4Q, track for Emotify); with one
+value in the grid that value is used. A clip's reading is the mean of its patches'
+probabilities (as the app reads). Temperatures fitted on out-of-fold predictions calibrate them.
 
-Every method reads the same 3-s excerpts of each clip (3 per 4Q clip, 4 per Emotify track:
-``music_emotion_data.EXCERPTS``). Compared on the same folds (5-fold; GroupKFold by artist for
-4Q, StratifiedKFold by track for Emotify): majority class, the seed-003 features (SVM
+The head shipped on 2026-12-01 (500 values, patch rows, unweighted, C 0.003, 3/4 excerpts):
+``--no-cues --patch-level --no-balance --c 0.003 --ship pooled --no-baselines``.
+
+Every method reads the same 3-s excerpts of each clip (by default 3 per 4Q clip, 4 per Emotify
+track; ``SCORER_EXCERPTS=4q=10,emotify=20`` reads every 3 s: ``music_emotion_data.EXCERPTS``).
+Compared on the same folds (5-fold; GroupKFold by artist for 4Q, StratifiedKFold by track for
+Emotify): majority class, the seed-003 features (SVM
 classifier + KNN regression, per excerpt, clip = mean), the shipped 2-s CQT CNN (seed 001;
 trained on Emotify, so on Emotify it has seen the test tracks: an optimistic reference only)
 and the musicnn heads (each set alone, pooled), then cross-dataset both ways. Writes
@@ -42,10 +52,14 @@ sys.path.insert(0, str(HERE))
 
 import music_emotion_data as med  # noqa: E402
 
+from scorer.music.musicnn import CUE_NAMES  # noqa: E402
+
 QUADRANT_WORDS = ("happiness", "fear/threat", "sadness", "peacefulness")  # Q1..Q4
 # Emotify class index (train_music_emotion.CLASSES order) -> quadrant index
 EMOTIFY_TO_QUADRANT = {0: 0, 1: 2, 2: 1, 3: 3}  # happiness Q1, sadness Q3, fear Q2, peace Q4
 N_FEATURES = 500
+CUE_BOOST = 1.0  # see Head.fit; 1 = the cues standardised like every other column
+SET_SHARE: dict[int, float] = {}  # dataset id -> relative total weight when balanced (default 1)
 
 
 # ---------------------------------------------------------------- helpers
@@ -116,24 +130,48 @@ def sigmoid(z):
 
 # ---------------------------------------------------------------- the head
 class Head:
-    """Standardisation + logistic regressions for quadrant, valence sign, arousal sign."""
+    """Standardisation + logistic regressions for quadrant, valence sign, arousal sign.
 
-    def __init__(self, c: float = 0.01, features: slice = slice(0, N_FEATURES)):
-        self.c = c
+    ``c`` is one inverse regularisation strength for all three, or (quadrant, valence,
+    arousal).
+    """
+
+    def __init__(self, c: float | tuple = 0.01, features: slice = slice(None)):
+        self.c = tuple(c) if isinstance(c, tuple | list) else (c, c, c)
         self.features = features
         self.t_quadrant = self.t_valence = self.t_arousal = 1.0
 
-    def fit(self, x: np.ndarray, q: np.ndarray, weight: np.ndarray | None = None) -> Head:
+    def fit(
+        self,
+        x: np.ndarray,
+        q: np.ndarray,
+        weight: np.ndarray | None = None,
+        owner: np.ndarray | None = None,
+    ) -> Head:
+        """Fit on patch rows; with ``owner`` (clip of each row) on each clip's mean row.
+
+        A linear map of a clip's mean patch is the mean of its patches' logits, so a head
+        fitted on clip means still reads single patches.
+        """
         from sklearn.linear_model import LogisticRegression
 
         x = x[:, self.features]
         self.mean = x.mean(0)
         self.scale = x.std(0) + 1e-6
+        # the cues (columns after musicnn's 500) count CUE_BOOST times as much under the same
+        # L2 penalty: 9 columns among 509 would otherwise be shrunk like any embedding unit
+        self.scale[N_FEATURES:] /= CUE_BOOST
         z = (x - self.mean) / self.scale
-        self.quadrant = LogisticRegression(C=self.c, max_iter=2000).fit(z, q, sample_weight=weight)
+        if owner is not None:
+            clips, first = np.unique(owner, return_index=True)
+            z = np.stack([z[owner == c].mean(0) for c in clips])
+            q = q[first]
+            weight = None if weight is None else weight[first]
+        cq, cv, ca = self.c
+        self.quadrant = LogisticRegression(C=cq, max_iter=3000).fit(z, q, sample_weight=weight)
         v, a = signs_of(q)
-        self.valence = LogisticRegression(C=self.c, max_iter=2000).fit(z, v, sample_weight=weight)
-        self.arousal = LogisticRegression(C=self.c, max_iter=2000).fit(z, a, sample_weight=weight)
+        self.valence = LogisticRegression(C=cv, max_iter=3000).fit(z, v, sample_weight=weight)
+        self.arousal = LogisticRegression(C=ca, max_iter=3000).fit(z, a, sample_weight=weight)
         return self
 
     def logits(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -155,6 +193,67 @@ class Head:
 
 def clip_mean(values: np.ndarray, owner: np.ndarray, clips: np.ndarray) -> np.ndarray:
     return np.stack([values[owner == c].mean(0) for c in clips])
+
+
+def dataset_weights(ds_of_row: np.ndarray) -> np.ndarray:
+    """Row weights that give every dataset the same total weight (mean weight 1).
+
+    Why: pooled, the set with more patches would set the boundary; 4Q's artist-held-out
+    floors and Emotify's track-held-out floor both have to hold.
+    """
+    w = np.ones(len(ds_of_row))
+    sets = np.unique(ds_of_row)
+    share = np.array([SET_SHARE.get(int(d), 1.0) for d in sets])
+    share = share / share.sum()
+    for d, f in zip(sets, share, strict=True):
+        m = ds_of_row == d
+        w[m] = len(w) * f / m.sum()
+    return w
+
+
+def fit_head(x, owner, y, group, ds, c, balance: bool, grid=(), inner_folds: int = 3,
+             seed: int = 0, clip_level: bool = True) -> Head:
+    """Fit a head on the patches ``x`` of clips ``owner`` (clip labels ``y``, split groups
+    ``group`` and dataset ids ``ds``, all indexed by clip).
+
+    ``c="inner"`` picks each output's C from ``grid`` by a grouped inner cross-validation on
+    these clips only (the outer test fold is never seen): the score is the clip accuracy of
+    that output averaged over the datasets present.
+    """
+    if c == "inner" and len(grid) == 1:
+        c = grid[0]
+    if c == "inner":
+        c = choose_c(x, owner, y, group, ds, grid, balance, inner_folds, seed, clip_level)
+    if clip_level:
+        clips = np.unique(owner)
+        w = dataset_weights(ds[clips]) if balance else None
+        w = None if w is None else w[np.searchsorted(clips, owner)]
+    else:
+        w = dataset_weights(ds[owner]) if balance else None
+    return Head(c).fit(x, y[owner], w, owner if clip_level else None)
+
+
+def choose_c(x, owner, y, group, ds, grid, balance, k, seed, clip_level=True) -> tuple:
+    from sklearn.model_selection import GroupKFold
+
+    clips = np.unique(owner)
+    gkf = GroupKFold(k, shuffle=True, random_state=seed)
+    score = np.zeros((3, len(grid)))
+    for tr, te in gkf.split(clips, groups=group[clips]):
+        trc, tec = clips[tr], clips[te]
+        m, mt = np.isin(owner, trc), np.isin(owner, tec)
+        vt, at = signs_of(y[tec])
+        for j, c in enumerate(grid):
+            q_, v_, a_ = fit_head(x[m], owner[m], y, group, ds, c, balance,
+                                  clip_level=clip_level).predict(x[mt])
+            hit = (
+                clip_mean(q_, owner[mt], tec).argmax(1) == y[tec],
+                (clip_mean(v_[:, None], owner[mt], tec)[:, 0] > 0.5) == vt,
+                (clip_mean(a_[:, None], owner[mt], tec)[:, 0] > 0.5) == at,
+            )
+            for i in range(3):
+                score[i, j] += np.mean([hit[i][ds[tec] == d].mean() for d in np.unique(ds[tec])])
+    return tuple(float(grid[int(np.argmax(score[i]))]) for i in range(3))
 
 
 # ---------------------------------------------------------------- data
@@ -293,7 +392,8 @@ def baselines(q4, em, y4, ye, folds4, foldse, cache: Path) -> dict:
 def export_onnx(head: Head, path: Path) -> None:
     """Write the head as an ONNX graph: standardise, three linear maps, softmax/sigmoid.
 
-    Input ``features`` (n, 500); outputs ``probs`` (n, 4) quadrant probabilities (Q1..Q4),
+    Input ``features`` (n, 500 musicnn values, then the 9 cues when the head reads them);
+    outputs ``probs`` (n, 4) quadrant probabilities (Q1..Q4),
     ``va`` (n, 2) valence and arousal in -1..1 (2 p - 1 of the calibrated sign
     probabilities).
     """
@@ -336,7 +436,7 @@ def export_onnx(head: Head, path: Path) -> None:
     graph = helper.make_graph(
         nodes,
         "music_emotion_head",
-        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["n", N_FEATURES])],
+        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["n", len(head.mean)])],
         [
             helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["n", 4]),
             helper.make_tensor_value_info("va", TensorProto.FLOAT, ["n", 2]),
@@ -356,20 +456,46 @@ def export_onnx(head: Head, path: Path) -> None:
 
 
 # ---------------------------------------------------------------- main
+def feature_table(ds: dict, cache: Path, cues: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Patch rows (musicnn 500, then the 9 cues when ``cues``) and their clip index."""
+    kinds = ("musicnn", "cues") if cues else ("musicnn",)
+    f = med.cache_features(ds, cache, kinds)
+    if cues:
+        return patch_table([np.concatenate([m, c], 1) for m, c in zip(*f.values(), strict=True)])
+    return patch_table(f["musicnn"])
+
+
+def confusion(y: np.ndarray, prob: np.ndarray) -> list[list[int]]:
+    """Rows: true quadrant Q1..Q4; columns: predicted."""
+    m = np.zeros((4, 4), int)
+    for t, p in zip(y, prob.argmax(1), strict=True):
+        m[t, p] += 1
+    return m.tolist()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=REPO / "models")
     ap.add_argument("--cache", type=Path, default=med.CACHE)
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--c", type=float, nargs="+", default=[0.003, 0.01, 0.03])
+    ap.add_argument("--c", type=float, nargs="+", default=[0.001, 0.003, 0.01, 0.03],
+                    help="C grid; each output's C is picked by inner CV on the training folds")
+    ap.add_argument("--inner-folds", type=int, default=3)
+    ap.add_argument("--no-cues", action="store_true", help="musicnn's 500 values only")
+    ap.add_argument("--no-balance", action="store_true",
+                    help="pooled training without the equal weight per dataset")
+    ap.add_argument("--patch-level", action="store_true",
+                    help="fit on patch rows (the previous head) instead of clip means")
+    ap.add_argument("--no-current", action="store_true",
+                    help="skip the previous head's recipe (500 values, unweighted, C 0.003)")
     ap.add_argument("--no-baselines", action="store_true")
+    ap.add_argument("--no-export", action="store_true")
     ap.add_argument(
         "--ship",
         choices=("4q", "pooled"),
-        default="4q",
-        help="training set of the exported head: 4Q alone (default: the one that "
-        "meets the 4Q floors on held-out artists) or 4Q + Emotify",
+        default="pooled",
+        help="training set of the exported head: 4Q + Emotify (default) or 4Q alone",
     )
     ap.add_argument(
         "--settings",
@@ -385,105 +511,138 @@ def main() -> int:
     )
     args = ap.parse_args()
     t0 = time.time()
+    cues, balance, grid = not args.no_cues, not args.no_balance, tuple(args.c)
+    clip_level = not args.patch_level
 
     q4, em = med.load_4q(), med.load_emotify()
+    y4 = q4["quadrant"]
+    ye = np.array([EMOTIFY_TO_QUADRANT[int(c)] for c in em["classes"]])  # quadrant-coded
+    folds4 = folds_4q(q4, args.folds, args.seed)
+    foldse = folds_emotify(em, args.folds, args.seed)
     if args.baselines_only:
-        y4 = q4["quadrant"]
-        ye = np.array([EMOTIFY_TO_QUADRANT[int(c)] for c in em["classes"]])
-        folds4 = folds_4q(q4, args.folds, args.seed)
-        foldse = folds_emotify(em, args.folds, args.seed)
         res = baselines(q4, em, y4, ye, folds4, foldse, args.cache)
         res["4q/majority"] = majority_cv(y4, folds4)
         res["emotify/majority"] = majority_cv(ye, foldse)
         (args.cache / "baseline_metrics.json").write_text(json.dumps(res, indent=1))
         print(json.dumps(res, indent=1))
         return 0
-    f4 = med.cache_features(q4, args.cache, ("musicnn",))
-    fe = med.cache_features(em, args.cache, ("musicnn",))
-    x4, o4 = patch_table(f4["musicnn"])
-    xe, oe = patch_table(fe["musicnn"])
-    y4 = q4["quadrant"]
-    ye = np.array([EMOTIFY_TO_QUADRANT[int(c)] for c in em["classes"]])  # quadrant-coded
-    folds4, foldse = folds_4q(q4, args.folds, args.seed), folds_emotify(em, args.folds, args.seed)
+    x4, o4 = feature_table(q4, args.cache, cues)
+    xe, oe = feature_table(em, args.cache, cues)
+    n4 = len(y4)
+    # one clip index over both sets: 4Q clips first, then Emotify's
+    x_all, o_all = np.concatenate([x4, xe]), np.concatenate([o4, oe + n4])
+    y_all = np.concatenate([y4, ye])
+    g_all = np.concatenate([["4q:" + g for g in q4["group"]], ["emotify:" + t for t in em["ids"]]])
+    d_all = np.concatenate([np.zeros(n4, int), np.ones(len(ye), int)])
     report: dict = {
-        "n_4q": len(y4),
+        "n_4q": n4,
         "n_emotify": len(ye),
+        "excerpts": med.EXCERPTS,
         "folds": args.folds,
+        "features": N_FEATURES + (len(CUE_NAMES) if cues else 0),
+        "balance": balance,
+        "c_grid": grid,
         "quadrant_words": QUADRANT_WORDS,
         "results": {},
+        "confusion": {},
+        "c_inner": {},
     }
     res = report["results"]
-
     res["4q/majority"] = majority_cv(y4, folds4)
     res["emotify/majority"] = majority_cv(ye, foldse)
 
-    # ---- musicnn heads, per set, all C; out-of-fold probabilities kept for calibration
-    def cv_head(x, owner, y, folds, c, extra=None):
-        """Out-of-fold clip probs; ``extra`` = (x, owner, y) added to every training fold."""
-        n = len(y)
+    def cv(target: int, folds, pooled: bool, c, bal: bool, width: int | None = None):
+        """Out-of-fold clip probabilities on dataset ``target`` (0 4Q, 1 Emotify).
+
+        Training fold: the target's training clips, plus every clip of the other set when
+        ``pooled``. Returns (pq, pv, pa, patch logits and labels, C per fold).
+        """
+        base = 0 if target == 0 else n4
+        n = n4 if target == 0 else len(ye)
+        cols = slice(None) if width is None else slice(0, width)
         pq, pv, pa = np.zeros((n, 4)), np.zeros(n), np.zeros(n)
-        lq, lv, la, lab = [], [], [], []
+        lq, lv, la, lab, cs = [], [], [], [], []
         for tr, te in folds:
-            m = np.isin(owner, tr)
-            xt, yt = x[m], y[owner[m]]
-            w = np.ones(len(yt))
-            if extra is not None:
-                ex, eo, ey = extra
-                xt = np.concatenate([xt, ex])
-                yt = np.concatenate([yt, ey[eo]])
-                w = np.concatenate([w, np.ones(len(eo))])
-            head = Head(c).fit(xt, yt, w)
-            mt = np.isin(owner, te)
-            q_, v_, a_ = head.predict(x[mt])
-            lo = head.logits(x[mt])
+            keep = np.isin(o_all, tr + base) | (pooled & (d_all[o_all] != target))
+            head = fit_head(x_all[keep][:, cols], o_all[keep], y_all, g_all, d_all, c, bal,
+                            grid, args.inner_folds, args.seed, clip_level and c == "inner")
+            cs.append(head.c)
+            mt = np.isin(o_all, te + base)
+            xt, ot = x_all[mt][:, cols], o_all[mt]
+            q_, v_, a_ = head.predict(xt)
+            lo = head.logits(xt)
             lq.append(lo[0])
             lv.append(lo[1])
             la.append(lo[2])
-            lab.append(y[owner[mt]])
-            pq[te] = clip_mean(q_, owner[mt], te)
-            pv[te] = clip_mean(v_[:, None], owner[mt], te)[:, 0]
-            pa[te] = clip_mean(a_[:, None], owner[mt], te)[:, 0]
+            lab.append(y_all[ot])
+            pq[te] = clip_mean(q_, ot, te + base)
+            pv[te] = clip_mean(v_[:, None], ot, te + base)[:, 0]
+            pa[te] = clip_mean(a_[:, None], ot, te + base)[:, 0]
         patch = (np.concatenate(lq), np.concatenate(lv), np.concatenate(la), np.concatenate(lab))
-        return pq, pv, pa, patch
+        return pq, pv, pa, patch, cs
 
     def summarise(y, pq, pv, pa):
         out = quad_metrics(y, pq)
         out.update({f"{k}_sign_heads": v for k, v in sign_metrics(y, pv, pa).items()})
         return out
 
-    best = {}
-    for c in args.c:
-        for name, (x, o, y, folds, extra) in {
-            "4q": (x4, o4, y4, folds4, None),
-            "emotify": (xe, oe, ye, foldse, None),
-            "4q+emotify->4q": (x4, o4, y4, folds4, (xe, oe, ye)),
-            "4q+emotify->emotify": (xe, oe, ye, foldse, (x4, o4, y4)),
-        }.items():
-            if name not in args.settings:
-                continue
-            pq, pv, pa, patch = cv_head(x, o, y, folds, c, extra)
-            key = f"{name}/musicnn_head_C{c:g}"
-            res[key] = summarise(y, pq, pv, pa)
-            best.setdefault(name, []).append((c, res[key], patch))
-            print(f"{key}: {json.dumps(res[key])}  {time.time() - t0:.0f}s", flush=True)
-
-    # the settings whose out-of-fold results pick C and calibrate the shipped head
-    ship_settings = ("4q",) if args.ship == "4q" else ("4q+emotify->4q", "4q+emotify->emotify")
-    # pick C for the shipped head by its mean held-out quadrant accuracy
-    scores = {
-        c: np.mean([r["quadrant_acc"] for n in ship_settings for cc, r, _ in best[n] if cc == c])
-        for c in args.c
+    oof = {}
+    runs = {
+        "4q": (0, folds4, False),
+        "emotify": (1, foldse, False),
+        "4q+emotify->4q": (0, folds4, True),
+        "4q+emotify->emotify": (1, foldse, True),
     }
-    c_ship = max(scores, key=scores.get)
-    report["c_selected"] = c_ship
+    for name, (target, folds, pooled) in runs.items():
+        if name not in args.settings:
+            continue
+        y = y4 if target == 0 else ye
+        pq, pv, pa, patch, cs = cv(target, folds, pooled, "inner", balance and pooled)
+        key = f"{name}/head"
+        res[key] = summarise(y, pq, pv, pa)
+        report["c_inner"][name] = cs
+        report["confusion"][name] = confusion(y, pq)
+        oof[name] = patch
+        print(f"{key}: {json.dumps(res[key])} C {cs}  {time.time() - t0:.0f}s", flush=True)
+        if pooled and not args.no_current:  # the previous shipped recipe on the same folds
+            pq, pv, pa, _, _ = cv(target, folds, True, 0.003, False, N_FEATURES)
+            res[f"{name}/previous_head(500 values, unweighted, C 0.003)"] = summarise(
+                y, pq, pv, pa
+            )
+            print(f"{name}/previous: {json.dumps(summarise(y, pq, pv, pa))}", flush=True)
+
+    # ---- cross-dataset both ways (whole source set -> whole other set; C by inner CV on
+    # the source set only)
+    for src, tag in ((0, "4q->emotify"), (1, "emotify->4q")):
+        ms, mt = d_all[o_all] == src, d_all[o_all] != src
+        head = fit_head(x_all[ms], o_all[ms], y_all, g_all, d_all, "inner", False, grid,
+                        args.inner_folds, args.seed, clip_level)
+        q_, v_, a_ = head.predict(x_all[mt])
+        clips = np.flatnonzero(d_all != src)
+        yt = y_all[clips]
+        res[f"cross/{tag}/head"] = summarise(
+            yt,
+            clip_mean(q_, o_all[mt], clips),
+            clip_mean(v_[:, None], o_all[mt], clips)[:, 0],
+            clip_mean(a_[:, None], o_all[mt], clips)[:, 0],
+        )
+        report["c_inner"][f"cross/{tag}"] = head.c
+        m = np.bincount(y_all[d_all == src], minlength=4).argmax()
+        res[f"cross/{tag}/majority_of_source"] = {"quadrant_acc": float((yt == m).mean())}
+        print(tag, json.dumps(res[f"cross/{tag}/head"]), head.c, flush=True)
+
+    # ---- baselines on the same folds
+    if not args.no_baselines:
+        res.update(baselines(q4, em, y4, ye, folds4, foldse, args.cache))
+    if args.no_export:
+        out = args.cache / "head_metrics_noexport.json"
+        out.write_text(json.dumps(report, indent=1))
+        print(f"metrics -> {out}; {time.time() - t0:.0f}s")
+        return 0
 
     # ---- calibration on the shipped setting's out-of-fold patch logits
-    lq = np.concatenate(
-        [p for n in ship_settings for cc, _, p in best[n] if cc == c_ship for p in [p[0]]]
-    )
-    lv = np.concatenate([p[1] for n in ship_settings for cc, _, p in best[n] if cc == c_ship])
-    la = np.concatenate([p[2] for n in ship_settings for cc, _, p in best[n] if cc == c_ship])
-    yl = np.concatenate([p[3] for n in ship_settings for cc, _, p in best[n] if cc == c_ship])
+    ship_settings = ("4q",) if args.ship == "4q" else ("4q+emotify->4q", "4q+emotify->emotify")
+    lq, lv, la, yl = (np.concatenate([oof[n][i] for n in ship_settings]) for i in range(4))
     vs, as_ = signs_of(yl)
     t_q = fit_temperature(lq, yl)
     t_v = fit_temperature(np.stack([-lv / 2, lv / 2], 1), vs)
@@ -502,42 +661,21 @@ def main() -> int:
     }
     print("calibration:", json.dumps(report["calibration"]), flush=True)
 
-    # ---- cross-dataset both ways (whole training set -> whole other set)
-    for (xs, os_, ys), (xt, ot, yt), tag in (
-        ((x4, o4, y4), (xe, oe, ye), "4q->emotify"),
-        ((xe, oe, ye), (x4, o4, y4), "emotify->4q"),
-    ):
-        head = Head(c_ship).fit(xs, ys[os_])
-        q_, v_, a_ = head.predict(xt)
-        clips = np.arange(len(yt))
-        res[f"cross/{tag}/musicnn_head"] = summarise(
-            yt,
-            clip_mean(q_, ot, clips),
-            clip_mean(v_[:, None], ot, clips)[:, 0],
-            clip_mean(a_[:, None], ot, clips)[:, 0],
-        )
-        m = np.bincount(ys, minlength=4).argmax()
-        res[f"cross/{tag}/majority_of_source"] = {"quadrant_acc": float((yt == m).mean())}
-        print(tag, json.dumps(res[f"cross/{tag}/musicnn_head"]), flush=True)
-
-    # ---- baselines on the same folds
-    if not args.no_baselines:
-        res.update(baselines(q4, em, y4, ye, folds4, foldse, args.cache))
-
-    # ---- final pooled head on everything, calibrated, exported
+    # ---- final head on everything, C by inner CV on the same data, calibrated, exported;
     # the six Emotify tracks of the ordering test (tests/unit/test_music_emotion_model.py) stay
-    # out of the shipped head, so that test is held out
+    # out of it, so that test is held out
     import train_music_emotion as tme
 
     held = set(tme.ordering_test_tracks(em["ids"], em["shares"]))
     report["final_held_out_emotify_tracks"] = sorted(held)
-    keep = np.array([em["ids"][i] not in held for i in oe])
+    ok_clip = np.array([True] * n4 + [i not in held for i in em["ids"]])
     if args.ship == "4q":
-        final = Head(c_ship).fit(x4, y4[o4])
-    else:
-        final = Head(c_ship).fit(
-            np.concatenate([x4, xe[keep]]), np.concatenate([y4[o4], ye[oe][keep]])
-        )
+        ok_clip &= d_all == 0
+    keep = ok_clip[o_all]
+    final = fit_head(x_all[keep], o_all[keep], y_all, g_all, d_all, "inner",
+                     balance and args.ship == "pooled", grid, args.inner_folds, args.seed,
+                     clip_level)
+    report["c_shipped"] = final.c
     report["shipped"] = args.ship
     final.t_quadrant, final.t_valence, final.t_arousal = t_q, t_v, t_a
     path = args.out / "music_emotion_head.onnx"
@@ -555,7 +693,8 @@ def main() -> int:
     out = args.cache / "head_metrics.json"
     out.write_text(json.dumps(report, indent=1))
     print(
-        f"onnx diff {report['onnx_max_abs_diff']:.2e}; metrics -> {out}; {report['seconds']:.0f}s"
+        f"C {final.c}; onnx diff {report['onnx_max_abs_diff']:.2e}; metrics -> {out}; "
+        f"{report['seconds']:.0f}s"
     )
     return 0
 

@@ -309,3 +309,52 @@ def tag_words(msd_tags: np.ndarray, mtt_tags: np.ndarray,
                 best[word] = max(best.get(word, 0.0), p)
         out[kind] = [[w, round(p, 3)] for w, p in sorted(best.items(), key=lambda x: -x[1])]
     return out
+
+
+# Low-level cues of a patch, read from the same log-mel musicnn reads (no second front end).
+CUE_NAMES: tuple[str, ...] = (
+    "level_mean", "level_std", "level_range", "centroid_mean", "centroid_std",
+    "flux_mean", "flux_std", "onset_rate", "high_share",
+)
+HIGH_BAND = 64  # mel bands from here up (about 3.3 kHz at 16 kHz, 96 bands) are "high"
+
+
+def patch_cues(batch: np.ndarray) -> np.ndarray:
+    """Loudness, brightness and onset cues of log-mel patches, shape (n, len(CUE_NAMES)).
+
+    Why: arousal follows loudness, brightness and event rate, which musicnn's tag-trained
+    embeddings only partly keep. Everything is read from musicnn's own input, so the app
+    and the training scripts compute them identically.
+
+    Args:
+        batch: Log-mel patches (n, frames, 96) as :func:`patches` returns them.
+
+    Returns:
+        Per patch: frame level in dB (mean, std, 95th minus 5th percentile), mel-band
+        centroid (mean, std, in bands), positive spectral flux (mean, std), onsets per second
+        (flux peaks above mean + std) and the high bands' share of the power.
+    """
+    lm = np.asarray(batch, dtype=np.float64)
+    n, frames = lm.shape[0], lm.shape[1]
+    out = np.zeros((n, len(CUE_NAMES)), dtype=np.float32)
+    if n == 0:
+        return out
+    power = (np.power(10.0, lm) - 1.0) / 10000.0  # undo log10(10000 * mel + 1)
+    total = power.sum(2) + 1e-10
+    level = 10.0 * np.log10(total)
+    bands = np.arange(lm.shape[2], dtype=np.float64)
+    centroid = (power * bands).sum(2) / total
+    flux = np.maximum(np.diff(lm, axis=1), 0.0).sum(2)
+    thr = flux.mean(1, keepdims=True) + flux.std(1, keepdims=True)
+    peaks = (flux[:, 1:-1] > flux[:, :-2]) & (flux[:, 1:-1] >= flux[:, 2:]) & (flux[:, 1:-1] > thr)
+    seconds = frames * HOP / SR
+    out[:, 0] = level.mean(1)
+    out[:, 1] = level.std(1)
+    out[:, 2] = np.percentile(level, 95, axis=1) - np.percentile(level, 5, axis=1)
+    out[:, 3] = centroid.mean(1)
+    out[:, 4] = centroid.std(1)
+    out[:, 5] = flux.mean(1)
+    out[:, 6] = flux.std(1)
+    out[:, 7] = peaks.sum(1) / seconds
+    out[:, 8] = power[:, :, HIGH_BAND:].sum((1, 2)) / total.sum(1)
+    return out
