@@ -12,6 +12,11 @@ op. 19 piano pieces and Webern (tension), Josquin and a spread of Palestrina's m
 (still, sacred). Whole quartets in one file (Beethoven op. 18/3-5, 74, 132, 133: 20-30 s each
 to read) and the trecento collection are left out to keep indexing short.
 
+Beside the corpus, a bank of generated cinematic cues (``bank_cues``): the app's cinematic
+style written for points spread over the valence/arousal plane (60 s each, with the key, mode,
+tempo, register and instruments a cue at that point gets), saved beside the index and indexed
+like any MIDI file, so by their measured V/A.
+
 Every piece is orchestrated on delivery: adaptation plays its voices on the cue's planned
 instruments (:mod:`scorer.music.library.adapt`), so a madrigal or a quartet becomes the cue's
 horn, strings and pad rather than its source's voices.
@@ -23,7 +28,11 @@ from pathlib import Path
 
 from scorer.music.library import features as feat
 
-VERSION = "2"  # 2: the film works (FILM)
+VERSION = "2"  # 2: the film works (FILM) and the cinematic bank
+BANK_FOLDER = "scorer:cinematic-bank"
+BANK_SOURCE = "generated"
+BANK_POINTS = (-0.8, -0.4, 0.0, 0.4, 0.8)  # valence x arousal grid of the bank
+BANK_SECONDS = 60.0
 FOLDER = "music21:corpus"
 SOURCE = "music21"
 MAX_KB = 45  # bigger corpus files take seconds each to parse
@@ -88,14 +97,78 @@ def curated_jobs(limit: int | None = None, film: bool = True
     return jobs
 
 
+def bank_cue(valence: float, arousal: float, seconds: float = BANK_SECONDS):
+    """A cue at a point of the plane, with what cue planning gives such a cue (no picture)."""
+    from scorer.affect import cues
+    from scorer.music.fit import DEFAULT_METER, hit_tempo_map
+    from scorer.project import Cue
+
+    cue = Cue(f"V{valence:+.1f}A{arousal:+.1f}", 0.0, seconds, title="cinematic bank")
+    cue.valence, cue.arousal = valence, arousal
+    low, high = cues.tempo_range(arousal)
+    cue.tempo = round((low + high) / 2, 3)
+    cue.meter = DEFAULT_METER
+    cue.tempo_map = hit_tempo_map([], cue.tempo, seconds)
+    cue.key, cue.mode = cues.key_for(valence)
+    cue.register = cues.register_for(valence)
+    cue.instrumentation = cues.instrumentation_for(valence, arousal)
+    cue.programs = dict(cues.INSTRUMENTATION[cue.instrumentation])
+    level = round(min(1.0, max(0.1, 0.5 + 0.4 * arousal)), 3)
+    cue.dynamics = [(0.0, level), (seconds, level)]
+    return cue
+
+
+def bank_cues(folder: Path, points: tuple[float, ...] | None = None,
+              cancel=None) -> list[Path]:
+    """Write (once) the generated cinematic cues, one per grid point; return their files.
+
+    Files already there are kept (the same point and seed give the same music).
+
+    Args:
+        folder: Where the MIDI files go.
+        points: Valence and arousal values of the grid (``BANK_POINTS`` when None).
+        cancel: Token with ``raise_if_set()``, checked between pieces.
+    """
+    from scorer.music.generate import generate_for_cue
+
+    points = BANK_POINTS if points is None else points
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for i, valence in enumerate(points):
+        for j, arousal in enumerate(points):
+            path = folder / f"cinematic_v{valence:+.1f}_a{arousal:+.1f}.mid"
+            if not path.is_file():
+                if cancel is not None:
+                    cancel.raise_if_set()
+                generate_for_cue(bank_cue(valence, arousal), style="cinematic",
+                                 seed=i * len(points) + j).save(path)
+            files.append(path)
+    return files
+
+
 def ensure(index, progress=None, cancel=None, limit: int | None = None):
-    """Index the curated corpus once (again when VERSION changes); return the report or None."""
+    """Index the curated corpus and the cinematic bank once (again when VERSION changes).
+
+    Returns:
+        The corpus's report (the bank's failures added), or None when nothing was to do.
+        With ``limit`` (tests), only that many corpus works and no bank.
+    """
     wanted = f"{VERSION}:{limit if limit is not None else 'all'}"
     old = index.meta("default_library")
     if old == wanted:
         return None
     if old and old.split(":")[0] != VERSION:  # a new curation: read everything again
         index.remove_folder(FOLDER)
+        index.remove_folder(BANK_FOLDER)
     report = index.add_jobs(FOLDER, SOURCE, curated_jobs(limit), progress, cancel)
+    if limit is None:
+        files = bank_cues(index.path.parent / "cinematic_bank", cancel=cancel)
+        bank = index.add_jobs(BANK_FOLDER, BANK_SOURCE, [(p, None) for p in files], progress,
+                              cancel)
+        report.pieces += bank.pieces
+        report.added += bank.added
+        report.failed += bank.failed
+        report.seconds += bank.seconds
     index.set_meta("default_library", wanted)
     return report
