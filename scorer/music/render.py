@@ -355,9 +355,11 @@ def _split(events: list, tempo_map: _TempoMap, end_tick: int, sr: int):
                 open_first += mine
             else:
                 queue = sounding.get(key)
-                mine = queue.pop(0) if queue else tick < split_tick
-                if queue is not None and mine:
-                    open_first -= 1
+                if queue:
+                    mine = queue.pop(0)
+                    open_first -= mine
+                else:  # a note-off with no note: goes with its time
+                    mine = tick < split_tick
                 if mine:
                     first_release = max(first_release, tick)
                     if pedal_down.get(msg.channel):
