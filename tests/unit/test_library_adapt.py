@@ -165,3 +165,28 @@ def test_a_quartets_inner_voices_are_spread_over_the_accompaniment(tmp_path):
     assert {p for _, p in tracks[0]} == {67, 68, 69}  # second violin: harmony (piano)
     assert {p for _, p in tracks[48]} == {60, 61, 62}  # viola: the pad (strings)
     assert {p for _, p in tracks[43]} == {43, 44, 45}  # cello: the bass
+
+
+def test_notes_held_into_the_first_bar_sound_on_its_downbeat(tmp_path):
+    """A piece entered at a later bar whose voices are all tied over the bar line (as in
+    Renaissance polyphony) starts on that downbeat, not on the next onset."""
+    pm = pretty_midi.PrettyMIDI(initial_tempo=120)  # 4/4, a bar is 2 s
+    for base in (72, 64, 57, 48):
+        inst = pretty_midi.Instrument(program=52)
+        for bar in range(8):  # every note starts on beat 3 and is held over the bar line
+            inst.notes.append(pretty_midi.Note(70, base + bar % 2, bar * 2.0 + 1.0,
+                                               bar * 2.0 + 3.0))
+        pm.instruments.append(inst)
+    pm.time_signature_changes.append(pretty_midi.TimeSignature(4, 4, 0.0))
+    path = tmp_path / "tied.mid"
+    pm.write(str(path))
+    src = pretty_midi.PrettyMIDI(str(path))
+    out = tmp_path / "o.mid"
+    info = adapt_midi(src, Plan(start=4.5, length=8.0, programs=CUE_PROGRAMS), out)
+    assert info["downbeat"] == pytest.approx(8.0)  # bar 3, in quarter notes
+    res = pretty_midi.PrettyMIDI(str(out))
+    first = min(n.start for inst in res.instruments for n in inst.notes)
+    assert first == pytest.approx(0.0, abs=1e-3)
+    # the four held voices are sounded on the downbeat, each for its remaining beat
+    opening = [n for inst in res.instruments for n in inst.notes if n.start < 1e-3]
+    assert len(opening) == 4

@@ -414,7 +414,11 @@ def adapt_midi(pm, plan: Plan, out_path: str | Path, pickup: float = 0.0) -> dic
         ends = np.array([beat_of(n.end) for n in inst.notes])
         for k in range(reps):
             for n, b0, b1 in zip(inst.notes, starts, ends, strict=True):
-                if not start_b - 1e-6 <= b0 < start_b + seg_len - 1e-6:
+                if b0 < start_b - 1e-6 < start_b + 0.25 < b1 and not inst.is_drum:
+                    # held across the bar the body starts on (a tie, a suspension): sounded
+                    # again on that downbeat, so the cue does not open on a rest
+                    b0 = start_b
+                elif not start_b - 1e-6 <= b0 < start_b + seg_len - 1e-6:
                     continue
                 t0 = b0 - start_b + k * seg_len
                 if t0 >= body_end - 1e-6:
