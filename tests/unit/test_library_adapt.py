@@ -190,3 +190,26 @@ def test_notes_held_into_the_first_bar_sound_on_its_downbeat(tmp_path):
     # the four held voices are sounded on the downbeat, each for its remaining beat
     opening = [n for inst in res.instruments for n in inst.notes if n.start < 1e-3]
     assert len(opening) == 4
+
+
+def test_a_melody_that_ends_low_still_closes_on_a_bass_v_i(tmp_path):
+    """Crossed voices at the cut: the tune falls to D3 while the cello climbs to A3. The
+    cadence's bass stays under the melody (an octave clear, as the performance search may drop
+    the melody one), so the lowest line moves dominant -> tonic."""
+    from scorer.music import fit
+
+    pm = pretty_midi.PrettyMIDI(initial_tempo=120)
+    tune = pretty_midi.Instrument(program=40, name="Violin")
+    cello = pretty_midi.Instrument(program=42, name="Cello")
+    for i in range(16):  # 4 bars of quarters; the last bar crosses
+        t = i * 0.5
+        tune.notes.append(pretty_midi.Note(80, 50 if i >= 12 else 76 + i % 3, t, t + 0.5))
+        cello.notes.append(pretty_midi.Note(80, 57 if i >= 12 else 43 + i % 3, t, t + 0.5))
+    pm.instruments += [tune, cello]
+    path = tmp_path / "crossed.mid"
+    pm.write(str(path))
+    out = tmp_path / "o.mid"
+    info = adapt_midi(pretty_midi.PrettyMIDI(str(path)),
+                      Plan(length=12.0, to_tonic="C", register=72, programs=CUE_PROGRAMS), out)
+    assert info["cadence"]
+    assert fit.ends_on_cadence(fit.read_midi_facts(out), 0)

@@ -54,6 +54,7 @@ from scorer.music.perform import shape
 from scorer.project import atomic_write_bytes
 
 PHRASE_BARS = 4
+LOWEST_BASS = 28  # E1, a contrabass's lowest string: cadence roots go no lower
 MAX_AUDIO_SHIFT = 4
 MELODY_ROLES = ("melody", "lead", "solo")
 BASS_ROLES = ("bass",)
@@ -503,6 +504,10 @@ def _cadence(parts, by_role, programs, channels, tonic: int, mode: str, dominant
     bass_prev = [n.pitch for n in bass.notes if n.start < dominant]
     low = bass_prev[-1] if bass_prev else register - 24
     v_root = _nearest((tonic + 7) % 12, min(low, register - 12))
+    if melody is not None:
+        # the bass stays under a low melody, even one the performance search drops an octave
+        while v_root > min(v_top, i_top) - 12 - 1 and v_root - 12 >= LOWEST_BASS:
+            v_root -= 12
     i_root = _nearest(tonic, v_root - 3)
     v_len, i_len = tonic_bar - dominant, total - tonic_bar
     vel_v, vel_i = _velocity(80, level(dominant)), _velocity(84, level(tonic_bar))
@@ -522,6 +527,9 @@ def _cadence(parts, by_role, programs, channels, tonic: int, mode: str, dominant
         if len({q % 12 for q in moved}) < 3:  # keep a full triad: missing note near the middle
             missing = [pc for pc in i_chord if pc not in {q % 12 for q in moved}]
             moved[1] = _nearest(missing[0], moved[1])
+        # inner voices above the bass: it carries the V - I
+        voiced = [p + 12 * max(0, math.ceil((v_root + 1 - p) / 12)) for p in voiced]
+        moved = [q + 12 * max(0, math.ceil((i_root + 1 - q) / 12)) for q in moved]
         for p, q in zip(voiced, sorted(moved), strict=True):
             if v_len > 0:
                 harmony.notes.append(Note(p, dominant, v_len, _velocity(70, level(dominant))))
