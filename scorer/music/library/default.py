@@ -1,11 +1,11 @@
 """The default library: a curated subset of music21's bundled public-domain corpus.
 
-About 550 works, chosen so that first-use indexing stays within a few minutes on two cores
+About 590 works, chosen so that first-use indexing stays within a few minutes on two cores
 and covers the circumplex: Bach chorales (major and minor, moderate), Irish dance tunes from
 Ryan's Mammoth Collection and O'Neill's (fast, major), Aird's airs (slow), Essen folk songs
 (German, Chinese, Swiss...; varied), movements of Mozart and Haydn string quartets and a few
 other short works (slow movements, minuets, allegros), and, for film (``FILM``): Beethoven's
-Rasumovsky quartet movements and the op. 18/1 movements, Monteverdi's madrigals (Books 3 and 4,
+Rasumovsky quartet movements and the op. 18/1 movements, Monteverdi's madrigals (Books 3 to 5,
 five voices: laments and dramatic settings), Corelli's trio sonata, Weber's clarinet
 concertino, Schubert's "Der Lindenbaum", Amy Beach, Schumann's Dichterliebe, Schoenberg's
 op. 19 piano pieces and Webern (tension), Josquin and a spread of Palestrina's mass movements
