@@ -13,8 +13,8 @@ comes from ``--soundfont``, the GUI's preference or the ``SCORER_SOUNDFONT`` var
 Nothing here clips: when a render peaks above ``-1 dBFS`` it is scaled down to it; a quieter
 render is left as it is, so relative levels between renders stay true.
 
-A long piece is rendered in two time chunks at once, this process and one helper process (the
-synthesizer holds the GIL, so threads would not help): notes are split by their onset, the
+When a core is free, a long piece is rendered in two time chunks at once, this process and one
+helper process (the synthesizer holds the GIL, so threads would not help): notes are split by their onset, the
 second chunk starts with every controller, program and bend sent before it, and the two
 renders are summed before the peak check. Synthesis, reverb and the resampling filter are
 linear, and the second chunk starts on a synth block and a whole chorus sweep, so the sum is
@@ -422,7 +422,12 @@ def limit_peak(audio: np.ndarray, ceiling_db: float = PEAK_CEILING_DB) -> np.nda
 
 
 def render_workers() -> int:
-    """Time chunks rendered at once: ``SCORER_RENDER_WORKERS``, else 2 on a multi-core CPU."""
+    """Time chunks rendered at once: ``SCORER_RENDER_WORKERS``, else 2 when a core is free.
+
+    A second chunk only pays when a core is idle: on a machine whose cores are all busy
+    (load average at or above the core count minus one) the helper competes with this process
+    and the two-chunk render measured slower than the one-piece render (bench/render.py).
+    """
     own = os.environ.get(WORKERS_ENV, "").strip()
     if own:
         try:
@@ -430,7 +435,12 @@ def render_workers() -> int:
         except ValueError:
             log.warning("%s=%r is not a number; rendering in one piece", WORKERS_ENV, own)
             return 1
-    return 2 if (os.cpu_count() or 1) > 1 else 1
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # not available on this system: assume a free core
+        load = 0.0
+    return 2 if cores > 1 and load < cores - 1 else 1
 
 
 def _synthesize(sf2: str, midi: bytes, sr: int, length: int, fade: float = 0.0,

@@ -229,3 +229,19 @@ def test_chunks_start_on_a_block_and_a_whole_sample(sr):
     _, _, offset = render._split(events, tempo_map, end_tick, sr)
     assert offset % 64 == 0 and (offset * sr) % render.SYNTH_RATE == 0
     assert offset % 120000 == 0  # whole sweeps of the chorus (0.4 Hz at 48 kHz)
+
+
+def test_a_second_chunk_only_when_a_core_is_free(monkeypatch):
+    monkeypatch.delenv(render.WORKERS_ENV, raising=False)
+    monkeypatch.setattr(render.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(render.os, "getloadavg", lambda: (1.2, 1.0, 1.0))
+    assert render.render_workers() == 2
+    monkeypatch.setattr(render.os, "getloadavg", lambda: (3.5, 3.0, 3.0))
+    assert render.render_workers() == 1  # every core busy: the helper would only compete
+    monkeypatch.setattr(render.os, "cpu_count", lambda: 1)
+    monkeypatch.setattr(render.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert render.render_workers() == 1
+    monkeypatch.setenv(render.WORKERS_ENV, "2")
+    assert render.render_workers() == 2
+    monkeypatch.setenv(render.WORKERS_ENV, "many")
+    assert render.render_workers() == 1
