@@ -134,3 +134,114 @@ def test_default_soundfont_prefers_the_user_then_fluid_then_timgm(tmp_path, monk
     with pytest.raises(InputError, match="not found") as info:  # named, not silently replaced
         render.render_midi(tmp_path / "a.mid")
     assert "mine.sf2" in str(info.value)
+
+
+def busy_piece(seconds=40.0, bpm=100.0):
+    """Three parts with program, volume, pan and bend changes and a sustain pedal."""
+    mid = mido.MidiFile(type=1, ticks_per_beat=480)
+    mid.tracks.append(mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm)),
+                                      mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(90),
+                                                       time=480 * 20)]))
+    beats = int(seconds * bpm / 60)
+    rng = np.random.default_rng(3)
+    for channel, program in ((0, 0), (1, 48), (2, 32)):
+        track = mido.MidiTrack([mido.Message("program_change", channel=channel, program=program),
+                                mido.Message("control_change", channel=channel, control=10,
+                                             value=20 + 40 * channel)])
+        for beat in range(beats):
+            if beat == 6:  # a change well before any split: carried into the second chunk
+                track.append(mido.Message("control_change", channel=channel, control=7,
+                                          value=70))
+                track.append(mido.Message("pitchwheel", channel=channel, pitch=1200))
+            if channel == 0 and beat % 4 == 0:
+                track.append(mido.Message("control_change", channel=0, control=64, value=127))
+            note = int(rng.integers(50, 76))
+            track.append(mido.Message("note_on", channel=channel, note=note, velocity=80))
+            track.append(mido.Message("note_off", channel=channel, note=note, time=360))
+            if channel == 0 and beat % 4 == 3:
+                track.append(mido.Message("control_change", channel=0, control=64, value=0))
+            track.append(mido.Message("control_change", channel=channel, control=1, value=0,
+                                      time=120))
+        mid.tracks.append(track)
+    return mid
+
+
+def test_two_chunk_render_equals_the_one_piece_render():
+    sf2 = render.timgm6mb()
+    mid = busy_piece()
+    events, tempo_map, end_tick = render._prepare(mid, 1.0)
+    assert render._split(events, tempo_map, end_tick, 44100) is not None  # it is split
+    one = render.render_midi(mid, sf2=sf2, workers=1, limit=False)
+    two = render.render_midi(mid, sf2=sf2, workers=2, limit=False)
+    assert len(two) == len(one)
+    assert db(two) == pytest.approx(db(one), abs=0.05)
+    assert np.abs(two).max() == pytest.approx(np.abs(one).max(), rel=0.01)
+    # linear synthesis: the sum of the chunks is the whole, sample for sample, but for
+    # rounding (a controller or bend not carried over would leave tens of dB here)
+    assert db(two - one) < db(one) - 60
+
+
+def test_split_render_is_limited_after_the_sum():
+    sf2 = render.timgm6mb()
+    mid = mido.MidiFile(type=1, ticks_per_beat=480)
+    track = mido.MidiTrack()
+    for ch, program in enumerate((0, 19, 48)):  # loud chords, 30 s, peaks just over -1 dBFS
+        track.append(mido.Message("program_change", channel=ch, program=program))
+        track.append(mido.Message("control_change", channel=ch, control=7, value=127))
+    for beat in range(60):
+        chord = [(ch, note + beat % 5) for ch in range(3) for note in (48, 55, 60, 64)]
+        track += [mido.Message("note_on", channel=ch, note=n, velocity=127) for ch, n in chord]
+        track += [mido.Message("note_off", channel=ch, note=n, time=0 if i else 480)
+                  for i, (ch, n) in enumerate(chord)]
+    mid.tracks.append(track)
+    events, tempo_map, end_tick = render._prepare(mid, 1.0)
+    assert render._split(events, tempo_map, end_tick, 44100) is not None
+    raw = render.render_midi(mid, sf2=sf2, workers=1, limit=False)
+    ceiling = 10 ** (-1 / 20)
+    assert 1.0 > np.abs(raw).max() > ceiling  # the limiter has work to do
+    one = render.render_midi(mid, sf2=sf2, workers=1)
+    two = render.render_midi(mid, sf2=sf2, workers=2)
+    assert len(two) == len(one) == len(raw)
+    # one gain for the whole sum: the peak sits on the ceiling and the level is the one-piece
+    # render's (chunks limited on their own would each get their own gain)
+    assert np.abs(two).max() == pytest.approx(ceiling, abs=1e-4)
+    assert db(two) == pytest.approx(db(one), abs=0.05)
+
+
+def test_pieces_that_cannot_be_split_render_in_one():
+    sf2 = render.timgm6mb()
+    held = busy_piece()  # the sustain pedal never lifted: every note rings to the end
+    held.tracks[1][:] = [mido.Message("control_change", channel=0, control=64, value=127)] + [
+        m for m in held.tracks[1] if not (m.type == "control_change" and m.control == 64)]
+    events, tempo_map, end_tick = render._prepare(held, 1.0)
+    assert render._split(events, tempo_map, end_tick, 44100) is None  # pedal down to the end
+    short = busy_piece(seconds=10.0)
+    events, tempo_map, end_tick = render._prepare(short, 1.0)
+    assert render._split(events, tempo_map, end_tick, 44100) is None
+    one = render.render_midi(short, sf2=sf2, workers=1)
+    assert np.array_equal(render.render_midi(short, sf2=sf2, workers=2), one)
+
+
+@pytest.mark.parametrize("sr", [44100, 48000, 22050])
+def test_chunks_start_on_a_block_and_a_whole_sample(sr):
+    mid = busy_piece()
+    events, tempo_map, end_tick = render._prepare(mid, 1.0)
+    _, _, offset = render._split(events, tempo_map, end_tick, sr)
+    assert offset % 64 == 0 and (offset * sr) % render.SYNTH_RATE == 0
+    assert offset % 120000 == 0  # whole sweeps of the chorus (0.4 Hz at 48 kHz)
+
+
+def test_a_second_chunk_only_when_a_core_is_free(monkeypatch):
+    monkeypatch.delenv(render.WORKERS_ENV, raising=False)
+    monkeypatch.setattr(render.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(render.os, "getloadavg", lambda: (1.2, 1.0, 1.0))
+    assert render.render_workers() == 2
+    monkeypatch.setattr(render.os, "getloadavg", lambda: (3.5, 3.0, 3.0))
+    assert render.render_workers() == 1  # every core busy: the helper would only compete
+    monkeypatch.setattr(render.os, "cpu_count", lambda: 1)
+    monkeypatch.setattr(render.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert render.render_workers() == 1
+    monkeypatch.setenv(render.WORKERS_ENV, "2")
+    assert render.render_workers() == 2
+    monkeypatch.setenv(render.WORKERS_ENV, "many")
+    assert render.render_workers() == 1

@@ -96,3 +96,120 @@ def test_audio_adaptation_stretches_and_fits_length(tmp_path):
     assert rate == sr and len(res) == int(6.0 * sr)
     assert info["loops"] >= 2 and info["semitones"] == 2
     assert np.abs(res[-10:]).max() < 1e-3  # faded out
+
+
+def _chordal_piece(path):
+    """A piano right hand in chords (top line 72, 74, 76...) over a left hand in octaves."""
+    pm = pretty_midi.PrettyMIDI(initial_tempo=120)
+    right = pretty_midi.Instrument(program=0, name="RH")
+    left = pretty_midi.Instrument(program=0, name="LH")
+    for i in range(16):
+        t = i * 0.5
+        top = 72 + (i % 4) * 2
+        for pitch in (top, top - 5, top - 8):
+            right.notes.append(pretty_midi.Note(80, pitch, t, t + 0.5))
+        for pitch in (36 + i % 3, 48 + i % 3):
+            left.notes.append(pretty_midi.Note(80, pitch, t, t + 0.5))
+    pm.instruments += [right, left]
+    pm.write(str(path))
+    return pretty_midi.PrettyMIDI(str(path))
+
+
+def _quartet(path):
+    pm = pretty_midi.PrettyMIDI(initial_tempo=100)
+    for name, base in (("Violin I", 76), ("Violin II", 67), ("Viola", 60), ("Cello", 43)):
+        inst = pretty_midi.Instrument(program=40 if base > 60 else 41 if base == 60 else 42,
+                                      name=name)
+        for i in range(8):
+            inst.notes.append(pretty_midi.Note(70, base + i % 3, i * 0.6, i * 0.6 + 0.6))
+        pm.instruments.append(inst)
+    pm.write(str(path))
+    return pretty_midi.PrettyMIDI(str(path))
+
+
+def _tracks(path):
+    """Program -> sorted (start, pitch) of a written MIDI file's pitched tracks."""
+    out: dict[int, list] = {}
+    for inst in pretty_midi.PrettyMIDI(str(path)).instruments:
+        if not inst.is_drum:
+            out.setdefault(inst.program, []).extend(
+                (round(n.start, 3), n.pitch) for n in inst.notes)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+CUE_PROGRAMS = {"melody": 60, "harmony": 0, "bass": 43, "pad": 48}  # horn, piano, bass, strings
+
+
+def test_a_chordal_top_part_gives_the_melody_instrument_one_line(tmp_path):
+    src = _chordal_piece(tmp_path / "p.mid")
+    out = tmp_path / "o.mid"
+    adapt_midi(src, Plan(programs=CUE_PROGRAMS), out)
+    tracks = _tracks(out)
+    horn = tracks[60]
+    starts = [t for t, _ in horn]
+    assert len(starts) == len(set(starts)) == 16  # one note at a time, every onset kept
+    assert [p for _, p in horn] == [72 + (i % 4) * 2 for i in range(16)]  # the top line
+    # the chords under it and the left hand's upper octave are accompaniment, not lost
+    assert len(tracks[0]) + len(tracks.get(48, [])) == 16 * 2 + 16
+    bass = tracks[43]
+    assert [p for _, p in bass] == [36 + i % 3 for i in range(16)]  # the lowest line
+
+
+def test_a_quartets_inner_voices_are_spread_over_the_accompaniment(tmp_path):
+    src = _quartet(tmp_path / "q.mid")
+    out = tmp_path / "o.mid"
+    adapt_midi(src, Plan(programs=CUE_PROGRAMS), out)
+    tracks = _tracks(out)
+    assert set(tracks) == {60, 0, 48, 43}  # no source program (40-42) is left
+    assert {p for _, p in tracks[60]} == {76, 77, 78}  # first violin: the melody instrument
+    assert {p for _, p in tracks[0]} == {67, 68, 69}  # second violin: harmony (piano)
+    assert {p for _, p in tracks[48]} == {60, 61, 62}  # viola: the pad (strings)
+    assert {p for _, p in tracks[43]} == {43, 44, 45}  # cello: the bass
+
+
+def test_notes_held_into_the_first_bar_sound_on_its_downbeat(tmp_path):
+    """A piece entered at a later bar whose voices are all tied over the bar line (as in
+    Renaissance polyphony) starts on that downbeat, not on the next onset."""
+    pm = pretty_midi.PrettyMIDI(initial_tempo=120)  # 4/4, a bar is 2 s
+    for base in (72, 64, 57, 48):
+        inst = pretty_midi.Instrument(program=52)
+        for bar in range(8):  # every note starts on beat 3 and is held over the bar line
+            inst.notes.append(pretty_midi.Note(70, base + bar % 2, bar * 2.0 + 1.0,
+                                               bar * 2.0 + 3.0))
+        pm.instruments.append(inst)
+    pm.time_signature_changes.append(pretty_midi.TimeSignature(4, 4, 0.0))
+    path = tmp_path / "tied.mid"
+    pm.write(str(path))
+    src = pretty_midi.PrettyMIDI(str(path))
+    out = tmp_path / "o.mid"
+    info = adapt_midi(src, Plan(start=4.5, length=8.0, programs=CUE_PROGRAMS), out)
+    assert info["downbeat"] == pytest.approx(8.0)  # bar 3, in quarter notes
+    res = pretty_midi.PrettyMIDI(str(out))
+    first = min(n.start for inst in res.instruments for n in inst.notes)
+    assert first == pytest.approx(0.0, abs=1e-3)
+    # the four held voices are sounded on the downbeat, each for its remaining beat
+    opening = [n for inst in res.instruments for n in inst.notes if n.start < 1e-3]
+    assert len(opening) == 4
+
+
+def test_a_melody_that_ends_low_still_closes_on_a_bass_v_i(tmp_path):
+    """Crossed voices at the cut: the tune falls to D3 while the cello climbs to A3. The
+    cadence's bass stays under the melody (an octave clear, as the performance search may drop
+    the melody one), so the lowest line moves dominant -> tonic."""
+    from scorer.music import fit
+
+    pm = pretty_midi.PrettyMIDI(initial_tempo=120)
+    tune = pretty_midi.Instrument(program=40, name="Violin")
+    cello = pretty_midi.Instrument(program=42, name="Cello")
+    for i in range(16):  # 4 bars of quarters; the last bar crosses
+        t = i * 0.5
+        tune.notes.append(pretty_midi.Note(80, 50 if i >= 12 else 76 + i % 3, t, t + 0.5))
+        cello.notes.append(pretty_midi.Note(80, 57 if i >= 12 else 43 + i % 3, t, t + 0.5))
+    pm.instruments += [tune, cello]
+    path = tmp_path / "crossed.mid"
+    pm.write(str(path))
+    out = tmp_path / "o.mid"
+    info = adapt_midi(pretty_midi.PrettyMIDI(str(path)),
+                      Plan(length=12.0, to_tonic="C", register=72, programs=CUE_PROGRAMS), out)
+    assert info["cadence"]
+    assert fit.ends_on_cadence(fit.read_midi_facts(out), 0)

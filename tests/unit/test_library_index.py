@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from test_library_fixtures import fast_major, slow_minor, write_abc, write_corrupt, write_wav
@@ -105,3 +106,32 @@ def test_damaged_index_file_is_reported(tmp_path):
     bad.write_bytes(b"this is not a database at all" * 100)
     with pytest.raises(ScorerError, match="damaged"):
         LibraryIndex(bad)
+
+
+def test_default_library_has_a_cinematic_bank(tmp_path, monkeypatch):
+    import mido
+
+    from scorer.music.library import default
+
+    corpus = default.curated_jobs(limit=2)
+    monkeypatch.setattr(default, "curated_jobs", lambda limit=None: corpus)
+    monkeypatch.setattr(default, "BANK_POINTS", (-0.6, 0.6))
+    with LibraryIndex(tmp_path / "lib.sqlite") as index:
+        report = index.ensure_default()
+        assert report is not None and not report.failed
+        bank = [e for e in index.entries() if e.source == default.BANK_SOURCE]
+        assert len(bank) == 4 and len(index) > len(bank)  # and the corpus works
+        files = sorted((tmp_path / "cinematic_bank").glob("*.mid"))
+        assert [Path(e.path) for e in sorted(bank, key=lambda e: e.path)] == files
+        for path in files:
+            mid = mido.MidiFile(path)
+            assert mid.length == pytest.approx(default.BANK_SECONDS, abs=2.0)
+            assert len({m.channel for t in mid.tracks for m in t if m.type == "note_on"}) >= 3
+        # dark points are written in minor, bright ones in major; faster when more aroused
+        dark = default.bank_cue(-0.6, -0.6)
+        bright = default.bank_cue(0.6, 0.6)
+        assert dark.mode == "minor" and bright.mode == "major" and bright.tempo > dark.tempo
+        stamps = [p.stat().st_mtime_ns for p in files]
+        assert sorted(default.bank_cues(tmp_path / "cinematic_bank", (-0.6, 0.6))) == files
+        assert [p.stat().st_mtime_ns for p in files] == stamps  # written once
+        assert index.ensure_default() is None

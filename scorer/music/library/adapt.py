@@ -14,8 +14,13 @@ MIDI (and MusicXML/ABC, rendered to MIDI by music21):
   line, preferably a phrase end (every four bars); then an authentic cadence in the cue's key:
   the dominant (with the leading note) and the tonic, held by melody, bass and inner voices to
   the cue's last beat; a piece without a bass gets a cadence part;
-- instruments: the tune is replayed on the cue's instruments (``cue.programs``: melody, bass,
-  harmony...), as in the source paper, where the generated melody is played on any instrument;
+- instruments (orchestrated on delivery): the tune is replayed on the cue's instruments
+  (``cue.programs``: melody, bass, harmony, pad...), as in the source paper, where the generated
+  melody is played on any instrument. A top part written in chords (a piano's right hand, a
+  chordal line) gives its melody instrument the highest line only and its chords to the
+  accompaniment, a chordal bass likewise keeps its lowest line; inner voices are spread over
+  the cue's accompanying instruments (harmony, pad...) from the highest down, so a quartet's
+  second violin and viola become, say, the cue's piano and string pad;
 - dynamics: velocities follow ``cue.dynamics`` (0.5 = as written);
 - performance: overall dynamics, the melody's articulation and octave are chosen so that the
   delivered file's measured V/A comes closest to the cue's (:mod:`scorer.music.perform`).
@@ -49,6 +54,7 @@ from scorer.music.perform import shape
 from scorer.project import atomic_write_bytes
 
 PHRASE_BARS = 4
+LOWEST_BASS = 28  # E1, a contrabass's lowest string: cadence roots go no lower
 MAX_AUDIO_SHIFT = 4
 MELODY_ROLES = ("melody", "lead", "solo")
 BASS_ROLES = ("bass",)
@@ -215,6 +221,66 @@ def _program(programs: dict, role: str, default: int) -> int:
     return default
 
 
+def _accompaniment(programs: dict) -> list[int]:
+    """The cue's accompanying programs, in role order (harmony roles first), no drums."""
+    names = [n for n in HARMONY_ROLES if n in programs]
+    names += [n for n in programs if n not in names + list(MELODY_ROLES + BASS_ROLES)
+              and n not in ("drums", "percussion")]
+    return [int(programs[n]) for n in names]
+
+
+CHORD_SHARE = 0.2  # a line is chordal when this share of its onsets have two notes or more
+
+
+def _line_and_rest(notes: list[Note], top: bool) -> tuple[list[Note], list[Note]]:
+    """Split chordal notes into one line (highest, or lowest, at each onset) and the rest.
+
+    A note only joins the line when no note of the line is still sounding beyond it on the
+    line's side, so a held top note is not interrupted by an inner voice.
+    """
+    groups: dict[float, list[Note]] = {}
+    for n in notes:
+        groups.setdefault(round(n.start, 2), []).append(n)
+    if sum(len(g) > 1 for g in groups.values()) < CHORD_SHARE * max(1, len(groups)):
+        return notes, []
+    line: list[Note] = []
+    rest: list[Note] = []
+    held: Note | None = None
+    for start in sorted(groups):
+        group = sorted(groups[start], key=lambda n: n.pitch, reverse=top)
+        lead, others = group[0], group[1:]
+        if (held is not None and held.start + held.length > lead.start + 1e-6
+                and (held.pitch > lead.pitch if top else held.pitch < lead.pitch)):
+            rest += group
+            continue
+        line.append(lead)
+        rest += others
+        held = lead
+    return line, rest
+
+
+def _orchestrate(parts: list[Part], by_role: dict, programs: dict, channels) -> list[Part]:
+    """Give the cue's instruments lines they can play (see the module docstring)."""
+    accompaniment = _accompaniment(programs)
+    if not accompaniment:
+        return parts
+    extra: list[Part] = []
+    for role, top in (("melody", True), ("bass", False)):
+        part = by_role.get(role)
+        if part is None or part.channel == 9:
+            continue
+        line, rest = _line_and_rest(part.notes, top)
+        if rest:
+            part.notes = line
+            extra.append(Part(role="harmony", name=f"{role} chords", program=accompaniment[0],
+                              channel=next(channels, 15), notes=rest))
+    inner = [p for p in parts + extra if p.role == "harmony" and p.notes and p.channel != 9]
+    inner.sort(key=lambda p: -float(np.mean([n.pitch for n in p.notes])))
+    for i, part in enumerate(inner):
+        part.program = accompaniment[i % len(accompaniment)]
+    return parts + extra
+
+
 def _cut_point(bars: np.ndarray, limit: float) -> float:
     """Latest phrase end (every four bars from 0), else bar line, at or before ``limit``."""
     bars = np.unique(np.concatenate([[0.0], np.asarray(bars, dtype=np.float64)]))
@@ -349,7 +415,11 @@ def adapt_midi(pm, plan: Plan, out_path: str | Path, pickup: float = 0.0) -> dic
         ends = np.array([beat_of(n.end) for n in inst.notes])
         for k in range(reps):
             for n, b0, b1 in zip(inst.notes, starts, ends, strict=True):
-                if not start_b - 1e-6 <= b0 < start_b + seg_len - 1e-6:
+                if b0 < start_b - 1e-6 < start_b + 0.25 < b1 and not inst.is_drum:
+                    # held across the bar the body starts on (a tie, a suspension): sounded
+                    # again on that downbeat, so the cue does not open on a rest
+                    b0 = start_b
+                elif not start_b - 1e-6 <= b0 < start_b + seg_len - 1e-6:
                     continue
                 t0 = b0 - start_b + k * seg_len
                 if t0 >= body_end - 1e-6:
@@ -361,6 +431,7 @@ def adapt_midi(pm, plan: Plan, out_path: str | Path, pickup: float = 0.0) -> dic
         parts.append(part)
         if role and role not in by_role:
             by_role[role] = part
+    parts = _orchestrate(parts, by_role, programs, channels)
     if plan.length and total - body_end > 0.25:
         _cadence(parts, by_role, programs, channels, key_pc, mode, dominant, tonic_bar, total,
                  plan.register or 60, level)
@@ -433,6 +504,10 @@ def _cadence(parts, by_role, programs, channels, tonic: int, mode: str, dominant
     bass_prev = [n.pitch for n in bass.notes if n.start < dominant]
     low = bass_prev[-1] if bass_prev else register - 24
     v_root = _nearest((tonic + 7) % 12, min(low, register - 12))
+    if melody is not None:
+        # the bass stays under a low melody, even one the performance search drops an octave
+        while v_root > min(v_top, i_top) - 12 - 1 and v_root - 12 >= LOWEST_BASS:
+            v_root -= 12
     i_root = _nearest(tonic, v_root - 3)
     v_len, i_len = tonic_bar - dominant, total - tonic_bar
     vel_v, vel_i = _velocity(80, level(dominant)), _velocity(84, level(tonic_bar))
@@ -452,6 +527,9 @@ def _cadence(parts, by_role, programs, channels, tonic: int, mode: str, dominant
         if len({q % 12 for q in moved}) < 3:  # keep a full triad: missing note near the middle
             missing = [pc for pc in i_chord if pc not in {q % 12 for q in moved}]
             moved[1] = _nearest(missing[0], moved[1])
+        # inner voices above the bass: it carries the V - I
+        voiced = [p + 12 * max(0, math.ceil((v_root + 1 - p) / 12)) for p in voiced]
+        moved = [q + 12 * max(0, math.ceil((i_root + 1 - q) / 12)) for q in moved]
         for p, q in zip(voiced, sorted(moved), strict=True):
             if v_len > 0:
                 harmony.notes.append(Note(p, dominant, v_len, _velocity(70, level(dominant))))
