@@ -14,12 +14,12 @@ Nothing here clips: when a render peaks above ``-1 dBFS`` it is scaled down to i
 render is left as it is, so relative levels between renders stay true.
 
 When a core is free, a long piece is rendered in two time chunks at once, this process and one
-helper process (the synthesizer holds the GIL, so threads would not help): notes are split by their onset, the
-second chunk starts with every controller, program and bend sent before it, and the two
-renders are summed before the peak check. Synthesis, reverb and the resampling filter are
-linear, and the second chunk starts on a synth block and a whole chorus sweep, so the sum is
-the joint render but for the synthesizer's 64-voice cap (a voice stolen in one and not the
-other, in the few seconds where the chunks overlap).
+helper process (the synthesizer holds the GIL, so threads would not help): notes are split by
+their onset, the second chunk starts with every controller, program and bend sent before it,
+and the two renders are summed before the peak check. Synthesis, reverb and the resampling
+filter are linear, and the second chunk starts on a synth block and a whole chorus sweep, so
+the sum is the joint render but for the synthesizer's 64-voice cap (a voice stolen in one and
+not the other, in the few seconds where the chunks overlap).
 ``SCORER_RENDER_WORKERS=1`` renders in one piece.
 """
 
