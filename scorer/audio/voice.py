@@ -74,7 +74,7 @@ class EncoderReader:
         chunk = np.asarray(chunk, np.float32)[:whisper.N_SAMPLES]
         # two mel frames per encoder frame; at least a few frames so the statistics exist
         n_mel = min(whisper.N_FRAMES, max(8, 2 * int(np.ceil(len(chunk) / (2 * whisper.HOP)))))
-        mel = whisper.log_mel(chunk)[None, :, :n_mel]
+        mel = whisper.log_mel(chunk, n_mel)[None]
         states = self.session.run(None, {"mel": mel})[0][:, 0]  # [layers, T, width]
         return np.concatenate([states.mean(axis=1), states.std(axis=1)], axis=1).ravel()
 

@@ -135,22 +135,28 @@ def pack_windows(audio: np.ndarray, spans: list[tuple[float, float]],
 _MEL_FILTERS: np.ndarray | None = None
 
 
-def log_mel(audio: np.ndarray) -> np.ndarray:
-    """Whisper's log-mel spectrogram of up to 30 s of 16 kHz audio: ``[80, 3000]`` float32.
+def log_mel(audio: np.ndarray, n_frames: int = N_FRAMES) -> np.ndarray:
+    """Whisper's log-mel spectrogram of up to 30 s of 16 kHz audio: ``[80, n_frames]`` float32.
 
     Matches Whisper: the audio is zero-padded to 30 s, framed with a periodic 400-point Hann
     window every 160 samples (centred, reflect-padded), power spectrum, 80 Slaney-normalised
     mel bands, log10 floored at 1e-10 and clamped to 8 below the maximum, then (x + 4) / 4.
+    With ``n_frames`` below 3000 only the first frames are computed; when they cover the
+    audio they equal the 30-s spectrogram's, since the frames after it see only zeros and
+    cannot hold the maximum.
     """
     global _MEL_FILTERS
     if _MEL_FILTERS is None:
         import librosa
 
         _MEL_FILTERS = librosa.filters.mel(sr=SR, n_fft=N_FFT, n_mels=N_MELS).astype(np.float32)
-    audio = np.asarray(audio, np.float32)[:N_SAMPLES]
-    audio = np.pad(audio, (0, N_SAMPLES - len(audio)))
+    n_frames = min(int(n_frames), N_FRAMES)
+    # zeros past the last frame's window, so the end's reflect padding mirrors zeros as at 30 s
+    length = min(N_SAMPLES, n_frames * HOP + N_FFT)
+    audio = np.asarray(audio, np.float32)[:length]
+    audio = np.pad(audio, (0, length - len(audio)))
     padded = np.pad(audio, (N_FFT // 2, N_FFT // 2), mode="reflect")
-    frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP][:N_FRAMES]
+    frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP][:n_frames]
     window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(N_FFT) / N_FFT)).astype(np.float32)
     power = np.abs(np.fft.rfft(frames * window, axis=1)) ** 2
     mel = _MEL_FILTERS @ power.T.astype(np.float32)
