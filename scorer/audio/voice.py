@@ -48,20 +48,12 @@ class EncoderReader:
     the app share :meth:`features`, so the head sees the same numbers in both.
     """
 
-    def __init__(self, threads: int = 1, build_progress=None):
-        import onnxruntime as ort
-
+    def __init__(self, build_progress=None):
         from scorer.audio import whisper_build
 
-        path = whisper_build.ensure_built(build_progress)["states"]
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        try:
-            self.session = ort.InferenceSession(str(path), options,
-                                                providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own untyped errors
-            raise ModelError(f"cannot open the Whisper states model ({exc})", path) from exc
+        whisper_build.ensure_built(build_progress)
+        # the user's models folder, where the build writes, is one that models.session searches
+        self.session = models.session(whisper_build.STATES)
 
     def features(self, chunk: np.ndarray) -> np.ndarray:
         """Per layer, the mean and standard deviation of the chunk's frames: [layers * 2 * width].
