@@ -6,8 +6,9 @@ Bresin & Friberg 2000, "Emotional coloring of computer-controlled music performa
 and legato, and register moves valence and arousal up or down. This module chooses, for a
 finished arrangement, an overall dynamic scale, the melody's articulation (note length
 relative to the time to the next note) and its octave, so that the delivered file's valence
-and arousal -- measured by the same published rules that index the library
-(:mod:`scorer.music.library.rules`) -- come closest to the cue's target. Notes, harmony,
+and arousal -- measured the way the library is indexed and delivered files are ranked
+(:func:`scorer.music.library.features.symbolic_va`: the EMOPIA-trained model, the published
+rules where it is missing) -- come closest to the cue's target. Notes, harmony,
 tempo and the grid stay as they are. It is a search over a few settings, not a model.
 """
 
@@ -21,7 +22,7 @@ import numpy as np
 from scorer.music.arrange import Arrangement, Note
 from scorer.music.fit import Grid
 
-VELOCITY_SCALES = (0.6, 0.75, 0.9, 1.0, 1.15, 1.3)
+VELOCITY_SCALES = (0.5, 0.6, 0.75, 0.9, 1.0, 1.15, 1.3, 1.5)
 ARTICULATIONS = (0.45, 0.65, 0.85, 1.0, 1.25)  # melody note length / time to the next onset
 OCTAVES = (-12, 0, 12)
 
@@ -45,15 +46,14 @@ def _notes(arr: Arrangement, grid: Grid):
 
 
 def measure(arr: Arrangement) -> tuple[float, float]:
-    """Valence and arousal of an arrangement by the library's symbolic rules."""
+    """Valence and arousal of an arrangement as the library's symbolic measure reads it."""
     from scorer.music.library import features as feat
-    from scorer.music.library import rules
 
     grid = Grid(arr.tempo_map or [(0.0, arr.tempo)])
     notes = _notes(arr, grid)
     if not len(notes.pitch):
         return 0.0, 0.0
-    v, a, _ = rules.symbolic_va(feat.symbolic_features(notes))
+    v, a, _, _ = feat.symbolic_va(feat.symbolic_features(notes))
     return v, a
 
 
@@ -181,7 +181,7 @@ def shape(arr: Arrangement, valence: float, arousal: float,
             ok = ioi > 1e-3
             f["legato"] = (float(np.median(np.clip((s_end[:-1] - s_on[:-1])[ok] / ioi[ok],
                                                    0, 1.5))) if ok.sum() >= 2 else 0.8)
-        v, a, _ = rules.symbolic_va(f)
+        v, a, _, _ = feat.symbolic_va(f)
         return v, a
 
     memo: dict[tuple, float] = {}
@@ -197,7 +197,7 @@ def shape(arr: Arrangement, valence: float, arousal: float,
     for name, options in (("velocity", VELOCITY_SCALES), ("articulation", ARTICULATIONS),
                           ("octave", OCTAVES), ("velocity", VELOCITY_SCALES)):
         choice[name] = min(options, key=lambda o, name=name: cost({**choice, name: o}))
-    before = rules.symbolic_va(base)[:2]
+    before = feat.symbolic_va(base)[:2]
     out = _apply(arr, top, choice["velocity"], choice["articulation"], choice["octave"],
                  keep_last)
     after = terms(choice["velocity"], choice["articulation"], choice["octave"])

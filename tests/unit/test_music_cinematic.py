@@ -107,3 +107,21 @@ def test_legato_never_overlaps_a_repeated_note():
     out = perform._apply(arr, 0, 1.0, 1.25, 0)
     notes = sorted(out.parts[0].notes, key=lambda n: n.start)
     assert all(a.start + a.length <= b.start + 1e-9 for a, b in zip(notes, notes[1:], strict=False))
+
+
+def test_performance_search_reads_what_the_delivered_file_is_ranked_on(tmp_path):
+    """The search's "after" is the V/A that ranking reads from the written MIDI file.
+
+    (It once searched with the published rules while delivered files were measured by the
+    EMOPIA-trained model, so a performance chosen to fit the cue could read far from it.)
+    """
+    from scorer.music.library.suggest import score_file
+    from scorer.project import Cue
+
+    arr = _orchestrate(-0.3, 0.5)
+    out, info = perform.shape(arr, -0.3, 0.5)
+    path = tmp_path / "cue.mid"
+    to_midi(out).save(str(path))
+    cue = Cue(number="1M1", start=0.0, end=26.4, valence=-0.3, arousal=0.5, tempo=100.0)
+    rec, _ = score_file(cue, path)
+    assert [rec["valence"], rec["arousal"]] == pytest.approx(info["after"], abs=0.05)
