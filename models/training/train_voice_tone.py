@@ -8,8 +8,11 @@ The head is linear on standardised features, trained on the clean, music-under a
 versions together (film sound):
 - classes: multinomial logistic regression over the eight RAVDESS labels (EMOVO has no
   "calm"), temperature-scaled on out-of-fold predictions;
-- valence and arousal: ridge regression on each label's circumplex point
-  (:data:`scorer.affect.circumplex.CIRCUMPLEX`; RAVDESS normal intensity at 0.6 of it);
+- valence and arousal: two logistic "sign heads" (positive valence, neutral left out; high
+  arousal), temperature-scaled, exported as ``2p - 1``; the earlier ridge regression on each
+  label's circumplex point (:data:`scorer.affect.circumplex.CIRCUMPLEX`; RAVDESS normal
+  intensity at 0.6 of it) is still fitted and reported, and ships instead only if it gets more
+  signs right out of fold on RAVDESS (EMOVO plays no part in that choice);
 - confidence: a logistic (Platt) map from the size of the arousal output to the out-of-fold
   chance that its sign is right, so it falls when the voice is buried and the output shrinks.
 
@@ -44,6 +47,7 @@ LABELS = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "sur
 TRAIN_VERSIONS = ("clean", "music", "degraded")
 C_GRID = (0.001, 0.01)
 ALPHA_GRID = (10.0, 100.0, 1000.0)
+SIGN_C_GRID = (0.001, 0.01, 0.1)
 COMPONENTS = 512
 NORMAL_INTENSITY = 0.6
 
@@ -60,14 +64,20 @@ def high_arousal(label: str) -> bool:
     return CIRCUMPLEX[ALIASES.get(label, label)][1] > 0
 
 
+def valence_sign(label: str) -> int:
+    """+1 positive, -1 negative, 0 for neutral (no valence sign to learn or score)."""
+    return int(np.sign(CIRCUMPLEX[ALIASES.get(label, label)][0]))
+
+
 class Head:
     """Standardiser + PCA + class logistic regression + V/A ridge, fitted on given rows.
 
     All of it is linear up to the softmax, so it folds into one matrix per output on export.
     """
 
-    def __init__(self, c: float, alpha: float):
-        self.c, self.alpha = c, alpha
+    def __init__(self, c: float, alpha: float, sign_c: float = 0.01):
+        self.c, self.alpha, self.sign_c = c, alpha, sign_c
+        self.sign_temperature = (1.0, 1.0)
 
     def fit(self, x: np.ndarray, y: np.ndarray, va: np.ndarray) -> Head:
         from sklearn.decomposition import PCA
@@ -80,6 +90,7 @@ class Head:
         p = self.pca.transform(z)
         self.classes = LogisticRegression(C=self.c, max_iter=300, tol=1e-3).fit(p, y)
         self.va = Ridge(alpha=self.alpha).fit(p, va)
+        self.signs = fit_signs(p, va, self.sign_c)
         return self
 
     def _project(self, x: np.ndarray) -> np.ndarray:
@@ -91,7 +102,17 @@ class Head:
         return full
 
     def predict_va(self, x: np.ndarray) -> np.ndarray:
+        """V/A as the ridge regression on circumplex points gives them."""
         return np.clip(self.va.predict(self._project(x)), -1, 1)
+
+    def sign_logits(self, x: np.ndarray) -> np.ndarray:
+        """Uncalibrated log-odds of positive valence and of high arousal."""
+        p = self._project(x)
+        return np.stack([m.decision_function(p) for m in self.signs], axis=1)
+
+    def predict_signs(self, x: np.ndarray) -> np.ndarray:
+        """V/A as 2p - 1 of the temperature-scaled sign probabilities (what ships)."""
+        return np.tanh(self.sign_logits(x) / (2 * np.asarray(self.sign_temperature)))
 
     def folded(self) -> dict[str, np.ndarray]:
         """The head as affine maps on the standardised features (PCA folded in)."""
@@ -101,8 +122,22 @@ class Head:
         b_cls = np.full(len(LABELS), -30.0)
         w_cls[:, self.classes.classes_] = basis @ self.classes.coef_.T
         b_cls[self.classes.classes_] = self.classes.intercept_ - shift @ self.classes.coef_.T
-        return {"w_cls": w_cls, "b_cls": b_cls, "w_va": basis @ self.va.coef_.T,
-                "b_va": self.va.intercept_ - shift @ self.va.coef_.T}
+        coef = np.stack([m.coef_[0] for m in self.signs])  # [2, components]
+        intercept = np.array([m.intercept_[0] for m in self.signs])
+        return {"w_cls": w_cls, "b_cls": b_cls, "w_sign": basis @ coef.T,
+                "b_sign": intercept - shift @ coef.T}
+
+
+def fit_signs(p: np.ndarray, va: np.ndarray, c: float) -> list:
+    """Logistic regressions for the valence sign (neutral rows left out) and the arousal sign."""
+    from sklearn.linear_model import LogisticRegression
+
+    models = []
+    for axis in (0, 1):
+        keep = va[:, axis] != 0 if axis == 0 else np.ones(len(va), bool)
+        models.append(LogisticRegression(C=c, max_iter=500, tol=1e-4)
+                      .fit(p[keep], va[keep, axis] > 0))
+    return models
 
 
 def load(path: Path):
@@ -116,8 +151,8 @@ def stack(feats, rows, versions):
     return np.concatenate([feats[v][rows] for v in versions])
 
 
-def choose(feats, meta, y, va, train_rows, rng) -> tuple[float, float]:
-    """C and alpha chosen on a validation third of the training actors (by actor)."""
+def choose(feats, meta, y, va, train_rows, rng) -> tuple[float, float, float]:
+    """C, alpha and the sign heads' C chosen on a validation third of the training actors."""
     actors = np.unique(meta["actor"][train_rows])
     val_actors = set(rng.choice(actors, size=max(1, len(actors) // 3), replace=False))
     is_val = np.array([a in val_actors for a in meta["actor"][train_rows]])
@@ -137,7 +172,15 @@ def choose(feats, meta, y, va, train_rows, rng) -> tuple[float, float]:
     best_alpha = max(ALPHA_GRID, key=lambda a: (np.sign(Ridge(alpha=a).fit(pf, vaf)
                                                         .predict(pv)[:, 1])
                                                  == np.sign(vav[:, 1])).mean())
-    return best_c, best_alpha
+
+    def sign_score(c: float) -> float:
+        pred = np.stack([m.decision_function(pv) for m in fit_signs(pf, vaf, c)], axis=1)
+        scored = vav[:, 0] != 0
+        return (((pred[scored, 0] > 0) == (vav[scored, 0] > 0)).mean()
+                + ((pred[:, 1] > 0) == (vav[:, 1] > 0)).mean())
+
+    best_sign_c = max(SIGN_C_GRID, key=sign_score)
+    return best_c, best_alpha, best_sign_c
 
 
 def out_of_fold(feats, meta, y, va, rows, folds, seed=15):
@@ -148,21 +191,33 @@ def out_of_fold(feats, meta, y, va, rows, folds, seed=15):
     groups = np.array_split(actors, folds)
     logits = {v: np.zeros((len(y), len(LABELS))) for v in feats}
     vas = {v: np.zeros((len(y), 2)) for v in feats}
+    sign_logits = {v: np.zeros((len(y), 2)) for v in feats}
     chosen = []
     for test_actors in groups:
         test = rows[np.isin(meta["actor"][rows], test_actors)]
         train = rows[~np.isin(meta["actor"][rows], test_actors)]
-        c, alpha = choose(feats, meta, y, va, train, rng)
-        chosen.append((c, alpha))
-        head = Head(c, alpha).fit(stack(feats, train, TRAIN_VERSIONS),
-                                  np.tile(y[train], len(TRAIN_VERSIONS)),
-                                  np.tile(va[train], (len(TRAIN_VERSIONS), 1)))
+        c, alpha, sign_c = choose(feats, meta, y, va, train, rng)
+        chosen.append((c, alpha, sign_c))
+        head = Head(c, alpha, sign_c).fit(stack(feats, train, TRAIN_VERSIONS),
+                                          np.tile(y[train], len(TRAIN_VERSIONS)),
+                                          np.tile(va[train], (len(TRAIN_VERSIONS), 1)))
         for v in feats:
             logits[v][test] = head.logits(feats[v][test])
             vas[v][test] = head.predict_va(feats[v][test])
-        print(f"  fold {list(test_actors)}: C={c} alpha={alpha} clean acc "
+            sign_logits[v][test] = head.sign_logits(feats[v][test])
+        print(f"  fold {list(test_actors)}: C={c} alpha={alpha} sign C={sign_c} clean acc "
               f"{(logits['clean'][test].argmax(1) == y[test]).mean():.3f}", flush=True)
-    return logits, vas, chosen
+    return logits, vas, sign_logits, chosen
+
+
+def fit_sign_temperature(z: np.ndarray, positive: np.ndarray) -> float:
+    """Temperature for one binary log-odds column (negative log-likelihood, bounded search)."""
+    from scipy.optimize import minimize_scalar
+
+    def nll(t):
+        return float(np.mean(np.logaddexp(0, -np.where(positive, 1, -1) * z / t)))
+
+    return float(minimize_scalar(nll, bounds=(0.3, 10), method="bounded").x)
 
 
 def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
@@ -198,6 +253,13 @@ def arousal_acc(va_pred: np.ndarray, labels: np.ndarray) -> float:
     return float(((va_pred[:, 1] > 0) == truth).mean())
 
 
+def valence_acc(va_pred: np.ndarray, labels: np.ndarray) -> float:
+    """Valence-sign accuracy over the recordings whose label has a sign (neutral left out)."""
+    truth = np.array([valence_sign(lab) for lab in labels])
+    scored = truth != 0
+    return float((np.where(va_pred[scored, 0] > 0, 1, -1) == truth[scored]).mean())
+
+
 def cnn_baseline(meta, rows) -> dict:
     """The shipped log-mel CNN on the same recordings (clean), whole trimmed clips."""
     import librosa
@@ -224,17 +286,30 @@ def cnn_baseline(meta, rows) -> dict:
     return {"probs": probs, "va": va}
 
 
-def export(head: Head, temperature: float, platt: tuple[float, float], target: Path) -> None:
+def export(head: Head, temperature: float, platt: tuple[float, float], target: Path,
+           use_signs: bool = True) -> None:
+    """Write the folded head as an ONNX graph (V/A from the sign heads or from the ridge)."""
     from onnx import TensorProto, helper, numpy_helper
 
     f = head.folded()
+    if use_signs:
+        # 2 sigmoid(z / T) - 1 = tanh(z / 2T): fold 1 / 2T into the weights, Tanh squashes
+        scale = 1 / (2 * np.asarray(head.sign_temperature))
+        w_va, b_va, squash = f["w_sign"] * scale, f["b_sign"] * scale, "Tanh"
+    else:
+        basis = head.pca.components_.T
+        shift = head.pca.mean_ @ basis
+        w_va = basis @ head.va.coef_.T
+        b_va, squash = head.va.intercept_ - shift @ head.va.coef_.T, "Clip"
     inits = [numpy_helper.from_array(np.asarray(a, np.float32), n) for a, n in (
         (head.mean, "mean"), (head.std, "std"), (f["w_cls"] / temperature, "w_cls"),
-        (f["b_cls"] / temperature, "b_cls"), (f["w_va"], "w_va"), (f["b_va"], "b_va"),
-        (np.array([-1.0], np.float32), "lo"), (np.array([1.0], np.float32), "hi"),
+        (f["b_cls"] / temperature, "b_cls"), (w_va, "w_va"), (b_va, "b_va"),
         (np.array([platt[0]], np.float32), "platt_a"),
         (np.array([platt[1]], np.float32), "platt_b"))]
     inits.append(numpy_helper.from_array(np.array([1], np.int64), "arousal_index"))
+    if squash == "Clip":
+        inits += [numpy_helper.from_array(np.array([-1.0], np.float32), "lo"),
+                  numpy_helper.from_array(np.array([1.0], np.float32), "hi")]
     nodes = [
         helper.make_node("Sub", ["features", "mean"], ["centred"]),
         helper.make_node("Div", ["centred", "std"], ["z"]),
@@ -243,7 +318,8 @@ def export(head: Head, temperature: float, platt: tuple[float, float], target: P
         helper.make_node("Softmax", ["logits"], ["probs"], axis=-1),
         helper.make_node("MatMul", ["z", "w_va"], ["va_mm"]),
         helper.make_node("Add", ["va_mm", "b_va"], ["va_raw"]),
-        helper.make_node("Clip", ["va_raw", "lo", "hi"], ["va"]),
+        (helper.make_node("Tanh", ["va_raw"], ["va"]) if squash == "Tanh"
+         else helper.make_node("Clip", ["va_raw", "lo", "hi"], ["va"])),
         helper.make_node("Gather", ["va", "arousal_index"], ["arousal"], axis=1),
         helper.make_node("Abs", ["arousal"], ["size"]),
         helper.make_node("Mul", ["size", "platt_a"], ["scaled"]),
@@ -285,20 +361,46 @@ def main() -> None:
     results = {}
     rng = np.random.default_rng(15)
 
-    def record(prefix, head_logits, head_va, rows):
+    def record(prefix, head_logits, head_va, rows, head_signs=None):
         for v in feats:
+            labels = meta["label"][rows]
             results[f"{prefix}/{v}"] = {
                 "accuracy": float((head_logits[v][rows].argmax(1) == y[rows]).mean()),
-                "arousal_sign": arousal_acc(head_va[v][rows], meta["label"][rows])}
+                "arousal_sign": arousal_acc(head_va[v][rows], labels),
+                "valence_sign": valence_acc(head_va[v][rows], labels)}
+            if head_signs is not None:
+                results[f"{prefix}/{v}"].update(
+                    arousal_sign_head=arousal_acc(head_signs[v][rows], labels),
+                    valence_sign_head=valence_acc(head_signs[v][rows], labels))
         results[f"{prefix}/confusion_clean"] = confusion(y[rows],
                                                          head_logits["clean"][rows].argmax(1))
 
     print("A. RAVDESS only, 6 folds of 4 actors (the 8-class figure)", flush=True)
-    logits_r, vas_r, chosen_r = out_of_fold(feats, meta, y, va, rav, folds=6)
-    record("ravdess_cv", logits_r, vas_r, rav)
+    logits_r, vas_r, signs_r, chosen_r = out_of_fold(feats, meta, y, va, rav, folds=6)
+    record("ravdess_cv", logits_r, vas_r, rav, signs_r)
     results["ravdess_cv/chosen"] = chosen_r
     t = fit_temperature(logits_r["clean"][rav], y[rav])
     results["temperature"] = t
+    # sign heads: temperature per axis on the out-of-fold log-odds of the training versions
+    sign_t = []
+    for axis in (0, 1):
+        z = np.concatenate([signs_r[v][rav, axis] for v in TRAIN_VERSIONS])
+        truth = np.tile(va[rav, axis], len(TRAIN_VERSIONS))
+        scored = truth != 0 if axis == 0 else np.ones(len(truth), bool)
+        sign_t.append(fit_sign_temperature(z[scored], truth[scored] > 0))
+    results["sign_temperature"] = sign_t
+    signs_r = {v: np.tanh(signs_r[v] / (2 * np.array(sign_t))) for v in feats}
+    # V/A that ships: the sign heads' or the ridge's, whichever gets more signs right out of
+    # fold on RAVDESS's training versions (valence + arousal); the other corpus plays no part
+    def sign_total(values):
+        return sum(valence_acc(values[v][rav], meta["label"][rav])
+                   + arousal_acc(values[v][rav], meta["label"][rav]) for v in TRAIN_VERSIONS)
+
+    use_signs = sign_total(signs_r) >= sign_total(vas_r)
+    results["va_from"] = "sign heads" if use_signs else "ridge on circumplex points"
+    print("V/A from", results["va_from"], flush=True)
+    if use_signs:
+        vas_r = signs_r
     # confidence: Platt map from |arousal| to "arousal sign right", fitted out of fold on the
     # training versions (clean, music under, degraded)
     from sklearn.linear_model import LogisticRegression
@@ -328,41 +430,48 @@ def main() -> None:
           flush=True)
     train = rav[actor_number[rav] <= 20]
     test = rav[actor_number[rav] > 20]
-    c, alpha = choose(feats, meta, y, va, train, rng)
-    shipped = Head(c, alpha).fit(stack(feats, train, TRAIN_VERSIONS),
-                                 np.tile(y[train], len(TRAIN_VERSIONS)),
-                                 np.tile(va[train], (len(TRAIN_VERSIONS), 1)))
-    results["shipped/chosen"] = (c, alpha)
+    c, alpha, sign_c = choose(feats, meta, y, va, train, rng)
+    shipped = Head(c, alpha, sign_c).fit(stack(feats, train, TRAIN_VERSIONS),
+                                         np.tile(y[train], len(TRAIN_VERSIONS)),
+                                         np.tile(va[train], (len(TRAIN_VERSIONS), 1)))
+    shipped.sign_temperature = tuple(sign_t)
+    results["shipped/chosen"] = (c, alpha, sign_c)
     logits_s = {v: shipped.logits(feats[v]) for v in feats}
-    vas_s = {v: shipped.predict_va(feats[v]) for v in feats}
-    record("shipped/ravdess21-24", logits_s, vas_s, test)
-    record("shipped/emovo", logits_s, vas_s, emo)
+    ridge_s = {v: shipped.predict_va(feats[v]) for v in feats}
+    signs_s = {v: shipped.predict_signs(feats[v]) for v in feats}
+    record("shipped/ravdess21-24", logits_s, ridge_s, test, signs_s)
+    record("shipped/emovo", logits_s, ridge_s, emo, signs_s)
 
     print("C. the reverse direction: EMOVO only -> RAVDESS", flush=True)
-    c, alpha = choose(feats, meta, y, va, emo, rng)
-    head = Head(c, alpha).fit(stack(feats, emo, TRAIN_VERSIONS),
-                              np.tile(y[emo], len(TRAIN_VERSIONS)),
-                              np.tile(va[emo], (len(TRAIN_VERSIONS), 1)))
+    c, alpha, sign_c = choose(feats, meta, y, va, emo, rng)
+    head = Head(c, alpha, sign_c).fit(stack(feats, emo, TRAIN_VERSIONS),
+                                      np.tile(y[emo], len(TRAIN_VERSIONS)),
+                                      np.tile(va[emo], (len(TRAIN_VERSIONS), 1)))
     record("emovo_to_ravdess", {v: head.logits(feats[v]) for v in feats},
-           {v: head.predict_va(feats[v]) for v in feats}, rav)
+           {v: head.predict_va(feats[v]) for v in feats}, rav,
+           {v: head.predict_signs(feats[v]) for v in feats})
 
     print("D. baselines: the log-mel CNN (trained on RAVDESS 1-20) and the majority", flush=True)
     for name, rows in (("ravdess21-24", test), ("emovo", emo)):
         base = cnn_baseline(meta, rows)
         results[f"cnn/{name}"] = {
             "accuracy": float((base["probs"].argmax(1) == y[rows]).mean()),
-            "arousal_sign": arousal_acc(base["va"], meta["label"][rows])}
+            "arousal_sign": arousal_acc(base["va"], meta["label"][rows]),
+            "valence_sign": valence_acc(base["va"], meta["label"][rows])}
     for name, rows in (("ravdess", rav), ("ravdess21-24", test), ("emovo", emo)):
         counts = np.bincount(y[rows], minlength=len(LABELS))
         share = np.mean([high_arousal(lab) for lab in meta["label"][rows]])
+        signs = np.array([valence_sign(lab) for lab in meta["label"][rows]])
+        positive = np.mean(signs[signs != 0] > 0)
         results[f"majority/{name}"] = {"accuracy": float(counts.max() / counts.sum()),
-                                       "arousal_sign": float(max(share, 1 - share))}
+                                       "arousal_sign": float(max(share, 1 - share)),
+                                       "valence_sign": float(max(positive, 1 - positive))}
     out = args.features / "voice_tone_metrics.json"
     out.write_text(json.dumps(results, indent=1))
     for key, value in results.items():
         print(key, value)
     if args.export:
-        export(shipped, t, (pa, pb), REPO / "models" / "voice_tone.onnx")
+        export(shipped, t, (pa, pb), REPO / "models" / "voice_tone.onnx", use_signs)
         print("wrote models/voice_tone.onnx")
 
 
