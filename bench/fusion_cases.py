@@ -365,11 +365,17 @@ def render_audio(case: Case) -> np.ndarray:
 # analysis (the real analyzers) and the cache
 
 
+# models no analyzer reads (music generation and score tools): adding or retraining one must
+# not throw away hours of cached analysis
+NOT_ANALYSIS = ("melody_", "style_classifier", "basic_pitch", "instrument", "omr")
+
+
 def models_fingerprint() -> str:
     """Hash of the ONNX models and the analyzer code: a swapped model re-runs the analysis."""
     h = hashlib.sha256()
     for path in sorted((REPO / "models").glob("*.onnx.sha256")):
-        h.update(path.read_bytes())
+        if not path.name.startswith(NOT_ANALYSIS):
+            h.update(path.read_bytes())
     for rel in ("scorer/audio", "scorer/vision", "scorer/text", "scorer/music/film_music.py",
                 "scorer/music/emotion.py"):
         p = REPO / rel
