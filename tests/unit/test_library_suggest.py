@@ -127,3 +127,33 @@ def test_audio_piece_is_adapted_to_a_wav_of_the_cue_length(tmp_path):
     assert sug.path.endswith(".wav") and sug.params["adapted"]["semitones"] == 2
     y, sr = soundfile.read(sug.path)
     assert len(y) == int(9.0 * sr)
+
+
+def test_generated_takes_try_every_style_and_keep_the_closest_delivered(tmp_path):
+    """Without an editor's style each installed melody style gets a take; the files decide."""
+    import math
+
+    from scorer.music import melody
+    from scorer.music.library.suggest import _generated, score_file
+
+    styles = melody.available_styles()
+    if len(styles) < 2:
+        pytest.skip("fewer than two melody models installed")
+    cue = Cue("1M1", 0.0, 12.0, valence=-0.05, arousal=-0.25, tempo=96.0, key="A",
+              mode="minor", instrumentation="strings")
+    kept = _generated(cue, tmp_path / "auto", 1)
+    written = sorted((tmp_path / "auto").glob("*.mid"))
+    assert len(written) == len(styles)  # one take per style was made and measured
+
+    def distance(path):
+        rec, _ = score_file(cue, path)
+        return math.hypot(rec["valence"] - cue.valence, rec["arousal"] - cue.arousal)
+
+    # the kept take is the best-scored file (score: V/A fit, tempo, length), and no take fits
+    # the cue's emotion much better than it
+    assert len(kept) == 1
+    assert distance(kept[0].path) <= min(distance(p) for p in written) + 0.15
+    # an editor's style is kept: every take is in it
+    cue.style = styles[-1]
+    chosen = _generated(cue, tmp_path / "chosen", 2)
+    assert [s.params["style"] for s in chosen] == [styles[-1]] * 2

@@ -247,17 +247,39 @@ def generated_suggestion(cue: Cue, folder: str | Path, style: str = "", seed: in
                 "valence": rec["valence"], "arousal": rec["arousal"]})
 
 
+def _generation_takes(cue: Cue, count: int) -> list[tuple[str, int]]:
+    """(style, seed) of the takes to try: "" is the cue's own or the router's style.
+
+    Without a style chosen by the editor, one take per installed melody style is tried and the
+    delivered files decide (the router's choice first, so it wins ties): on the cues of the
+    demo, the Sintel trailer and a 10-minute clip the router's style alone lands at a median
+    distance of 0.43 from the cue, the best of the styles at 0.21 (bench/fit.py).
+    """
+    takes = [("", seed) for seed in range(count)]
+    if cue.style:
+        return takes
+    from scorer.music import melody as melody_mod
+
+    styles = melody_mod.available_styles()
+    if not styles:
+        return takes
+    routed = melody_mod.route_style(cue.valence, cue.arousal, cue.instrumentation, styles)
+    return takes[:1] + [(s, 0) for s in styles if s != routed] + takes[1:]
+
+
 def _generated(cue: Cue, folder: Path, count: int) -> list[Suggestion]:
+    """The ``count`` best generated takes for a cue, ranked on their delivered files."""
     out = []
-    for seed in range(count):
+    for style, seed in _generation_takes(cue, count):
         try:
-            out.append(generated_suggestion(cue, folder, seed=seed))
+            out.append(generated_suggestion(cue, folder, style=style, seed=seed))
         except ImportError:
-            return out
+            break
         except ScorerError as exc:
             log.warning("generation for cue %s failed: %s", cue.number, exc)
             break
-    return out
+    out.sort(key=lambda s: -s.score)  # stable: the router's take first among equals
+    return out[:count]
 
 
 def _adapt_errors() -> tuple[type[BaseException], ...]:
