@@ -252,7 +252,10 @@ def fuse_fitted(tracks: Mapping[str, Track], duration: float, model,
         silent.features = {"valence_raw": np.zeros(n), "arousal_raw": np.zeros(n)}
         return silent
     calibrated = model.calibrated(used, grid, times)
-    valence, arousal, conf, share = model.combine(grid, calibrated, scale)
+    from scorer.affect.fusion_model import presence
+
+    present = presence(used, grid, times)
+    valence, arousal, conf, share = model.combine(grid, calibrated, scale, present)
     names = sorted(share)
     stacked = np.column_stack([valence, arousal] + [share[m] for m in names])
     smoothed, sconf = smooth(times, stacked, conf, smoothing)
