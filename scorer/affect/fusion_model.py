@@ -219,7 +219,7 @@ class FusionModel:
     calibrators: dict[str, Calibrator]
     beta_valence: dict[str, float]
     beta_arousal: dict[str, float]
-    default: bool = False  # True when it beat the presets on the held-out benchmark
+    default: bool = False  # True when it beat the presets on the training scenes (cross-validated)
     metrics: dict | None = None
     class_maps: dict[str, ClassMap] = field(default_factory=dict)
     # axis ("valence"/"arousal") -> modality -> source -> gamma (0..1); empty: no gating
