@@ -8,7 +8,9 @@ actor, artist and image) is built with a fixed seed and the real analyzers run o
    fitted model in ``models/fusion.json``; a scene's reading is the confidence-weighted mean of
    its fused track (as ``bench/affect_eval.py`` reads a clip); no reading counts as wrong;
    the same split by which modality carries the label, and the mean fused confidence of the
-   scenes with nothing in them;
+   scenes with nothing in them; beside them the majority class and a label-source oracle that
+   is told which modality carries each label and reads only that one (the analyzers' ceiling
+   for a fusion that always picked the right source);
 2. expected calibration error per modality on held-out windows, before (the analyzer's own
    confidence c read as p(sign right) = (1 + c) / 2) and after calibration;
 3. the spread (standard deviation over windows) of fused V and A on the Sintel trailer and the
@@ -103,6 +105,31 @@ def score(bench, method, part: str = "heldout") -> dict:
     out["by_source"] = {k: (float(np.mean(v)), len(v)) for k, v in sorted(by_source.items())}
     out["empty_confidence"] = float(np.mean(empty_conf)) if empty_conf else 0.0
     return out
+
+
+# the modality each label source is read from by the oracle row (see ``oracle_score``)
+SOURCE_MODALITY = {"speech": "voice", "face": "faces", "music": "music"}
+
+
+def oracle_score(bench, part: str = "heldout") -> dict:
+    """Accuracy of a reader told which modality carries each scene's label (not a method).
+
+    It reads only that modality's own track (confidence-weighted mean over the scene), so it
+    shows how far the analyzers themselves take a fusion that always picked the right source.
+    """
+    hits: dict[str, list] = {"quadrant": [], "valence": [], "arousal": []}
+    for case, tracks in bench:
+        if case.part != part or not case.quadrant:
+            continue
+        track = tracks.get(SOURCE_MODALITY[case.label_source])
+        r = reading(track) if track is not None and len(track) else None
+        sv, sa = case.signs
+        ok_v = r is not None and (r[0] >= 0) == (sv > 0)
+        ok_a = r is not None and (r[1] >= 0) == (sa > 0)
+        hits["valence"].append(ok_v)
+        hits["arousal"].append(ok_a)
+        hits["quadrant"].append(ok_v and ok_a)
+    return {k: float(np.mean(v)) for k, v in hits.items()}
 
 
 def modality_windows(bench, part: str, model: FusionModel) -> dict[str, dict]:
@@ -232,6 +259,9 @@ def main() -> int:
     share_pos = [np.mean([s[i] > 0 for s in signs]) for i in (0, 1)]
     print(f"{'majority class':28} {max(quads.count(q) for q in set(quads)) / len(quads):8.3f} "
           f"{max(share_pos[0], 1 - share_pos[0]):8.3f} {max(share_pos[1], 1 - share_pos[1]):8.3f}")
+    o = oracle_score(bench)
+    print(f"{'label-source oracle (ceiling)':28} {o['quadrant']:8.3f} {o['valence']:8.3f} "
+          f"{o['arousal']:8.3f}   (told which modality carries the label; reads only it)")
 
     print("\n2. calibration per modality (held-out windows where it spoke, per axis it reads;"
           " ECE with 10 bins)")

@@ -5,7 +5,8 @@ Two methods (``project.settings["fusion"]["method"]``, see :func:`fusion_method`
 - **fitted** (:func:`fuse_fitted`): each modality's confidence is calibrated from evidence on the
   clip and the modalities are combined by a logistic model, both fitted on the composite
   benchmark (``scorer.affect.fusion_model``, ``models/fusion.json``, card ``models/fusion.md``).
-  The default ("auto") whenever it beat the presets on the benchmark's held-out part.
+  The default ("auto") whenever its cross-validated accuracy on the benchmark's training part
+  beat the best preset's there (``models/fusion.md`` gives the held-out figures beside them).
 - **presets** (:func:`fuse_tracks`, described below): hand-set content-type weights.
 
 Each modality's Track is averaged into fixed windows (1 s by default, ``Track.resample``), then
@@ -252,7 +253,10 @@ def fuse_fitted(tracks: Mapping[str, Track], duration: float, model,
         silent.features = {"valence_raw": np.zeros(n), "arousal_raw": np.zeros(n)}
         return silent
     calibrated = model.calibrated(used, grid, times)
-    valence, arousal, conf, share = model.combine(grid, calibrated, scale)
+    from scorer.affect.fusion_model import presence
+
+    present = presence(used, grid, times)
+    valence, arousal, conf, share = model.combine(grid, calibrated, scale, present)
     names = sorted(share)
     stacked = np.column_stack([valence, arousal] + [share[m] for m in names])
     smoothed, sconf = smooth(times, stacked, conf, smoothing)
@@ -298,7 +302,8 @@ def fusion_method(project: Project) -> str:
 
     ``settings["fusion"]["method"]``: "presets" (hand-set content-type weights), "fitted" (the
     model in ``models/fusion.json``) or "auto" (the default: the fitted model when it beat the
-    presets on the held-out benchmark, the presets otherwise or when it is missing).
+    presets on the benchmark's training part, cross-validated; the presets otherwise or when it
+    is missing).
 
     Raises:
         ScorerError: For an unknown method, or "fitted" when the model is missing.

@@ -29,7 +29,22 @@ itself had nothing to say (raw confidence 0) stays at 0.
 and ``V`` is the expected sign of the scene's valence: it does not shrink towards the centre
 because several modalities are averaged. The coefficients are non-negative (a modality is never
 read backwards) and there is no intercept (the benchmark's class balance says nothing about a
-film). A modality's share in a window is its part of ``|beta_V c V| + |beta_A c A|``.
+film).
+
+**Gates** (optional, format 2). A modality's coefficient may be damped by the *presence* of
+other sources in the same window, so that, for example, speech suppresses music and a face in
+frame suppresses music::
+
+    beta_V[m](t) = beta_V[m] * prod_s (1 - gamma_V[m][s] * presence_s(t))
+
+with ``gamma`` in 0..1 fitted per axis and three presence signals read from the Tracks
+(:func:`presence`): ``speech`` (the speech probability where the voice or prosody spoke),
+``face`` (1 where the faces analyzer read a face) and ``music`` (music-versus-speech where the
+music analyzer spoke). A modality is never gated by its own source. Without gates the model is
+the plain logistic combination above.
+
+A modality's share in a window is its part of ``|beta_V(t) c V| + |beta_A(t) c A|`` (after its
+gate), so the shares still sum to 1 and say who carried the window.
 
 User overrides (``project.settings["fusion_weights"]``) scale a modality's coefficients
 (0 switches it off, 2 doubles it).
@@ -48,7 +63,13 @@ from scorer.errors import ModelError
 from scorer.track import Track
 
 MODEL_FILE = "fusion.json"
-FORMAT = 1
+FORMAT = 2
+READABLE_FORMATS = (1, 2)
+# presence signals a gate can read, and the source each modality itself belongs to (a modality
+# is never gated by its own presence)
+SOURCES = ("speech", "face", "music")
+OWN_SOURCE = {"voice": "speech", "prosody": "speech", "words": "speech", "faces": "face",
+              "music": "music"}
 
 
 def _certainty(probs: np.ndarray | None, n: int) -> np.ndarray:
@@ -146,6 +167,22 @@ def evidence(name: str, names: list[str], tracks: Mapping[str, Track],
     return np.column_stack(cols) if cols else np.zeros((len(times), 0))
 
 
+def presence(tracks: Mapping[str, Track], grid: Mapping[str, GridReading],
+             times: np.ndarray) -> dict[str, np.ndarray]:
+    """Return the presence signals (0..1 per window) the gates read: speech, face, music."""
+    n = len(times)
+    zero = np.zeros(n)
+
+    def spoke(name: str) -> np.ndarray:
+        reading = grid.get(name)
+        return zero.astype(bool) if reading is None else reading.confidence > 0
+
+    speaking = spoke("voice") | spoke("prosody")
+    speech = np.clip(feature_on_grid(tracks, "prosody.speech", times), 0, 1) * speaking
+    music = np.clip(feature_on_grid(tracks, "music.p_music", times), 0, 1) * spoke("music")
+    return {"speech": speech, "face": spoke("faces").astype(float), "music": music}
+
+
 @dataclass
 class Calibrator:
     """Logistic map from evidence to the probability that a modality's signs are right."""
@@ -182,9 +219,21 @@ class FusionModel:
     calibrators: dict[str, Calibrator]
     beta_valence: dict[str, float]
     beta_arousal: dict[str, float]
-    default: bool = False  # True when it beat the presets on the held-out benchmark
+    default: bool = False  # True when it beat the presets on the training scenes (cross-validated)
     metrics: dict | None = None
     class_maps: dict[str, ClassMap] = field(default_factory=dict)
+    # axis ("valence"/"arousal") -> modality -> source -> gamma (0..1); empty: no gating
+    gates: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+
+    def gate(self, axis: str, name: str, present: Mapping[str, np.ndarray] | None,
+             n: int) -> np.ndarray:
+        """Return the factor (0..1 per window) on modality ``name``'s coefficient for ``axis``."""
+        g = np.ones(n)
+        for source, gamma in self.gates.get(axis, {}).get(name, {}).items():
+            if present is None or source not in present or OWN_SOURCE.get(name) == source:
+                continue
+            g = g * (1 - float(np.clip(gamma, 0, 1)) * present[source])
+        return g
 
     def grid(self, tracks: Mapping[str, Track], times: np.ndarray,
              window: float) -> dict[str, GridReading]:
@@ -206,9 +255,13 @@ class FusionModel:
         return out
 
     def combine(self, grid: Mapping[str, GridReading], confidence: Mapping[str, np.ndarray],
-                scale: Mapping[str, float] | None = None
+                scale: Mapping[str, float] | None = None,
+                present: Mapping[str, np.ndarray] | None = None,
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-        """Fuse calibrated readings: (valence, arousal, confidence, shares) per window."""
+        """Fuse calibrated readings: (valence, arousal, confidence, shares) per window.
+
+        ``present`` holds the presence signals of :func:`presence`; without it no gate acts.
+        """
         scale = scale or {}
         n = len(next(iter(grid.values())).valence) if grid else 0
         zv, za = np.zeros(n), np.zeros(n)
@@ -221,7 +274,8 @@ class FusionModel:
             if bv <= 0 and ba <= 0:
                 continue
             c = confidence[name]
-            cv, ca = bv * c * reading.valence, ba * c * reading.arousal
+            cv = bv * self.gate("valence", name, present, n) * c * reading.valence
+            ca = ba * self.gate("arousal", name, present, n) * c * reading.arousal
             zv += cv
             za += ca
             parts[name] = np.abs(cv) + np.abs(ca)
@@ -238,18 +292,23 @@ class FusionModel:
                 "beta_valence": {k: round(v, 6) for k, v in sorted(self.beta_valence.items())},
                 "beta_arousal": {k: round(v, 6) for k, v in sorted(self.beta_arousal.items())},
                 "class_maps": {k: v.to_dict() for k, v in sorted(self.class_maps.items())},
+                "gates": {axis: {m: {s: round(float(g), 6) for s, g in sorted(src.items())}
+                                 for m, src in sorted(mods.items())}
+                          for axis, mods in sorted(self.gates.items())},
                 "metrics": self.metrics or {}}
 
     @classmethod
     def from_dict(cls, data: dict) -> FusionModel:
         """Build from :meth:`to_dict` output."""
-        if data.get("format") != FORMAT:
+        if data.get("format") not in READABLE_FORMATS:
             raise ValueError(f"unknown fusion model format {data.get('format')!r}")
         return cls({k: Calibrator.from_dict(v) for k, v in data["calibrators"].items()},
                    {k: float(v) for k, v in data["beta_valence"].items()},
                    {k: float(v) for k, v in data["beta_arousal"].items()},
                    bool(data.get("default", False)), data.get("metrics"),
-                   {k: ClassMap.from_dict(v) for k, v in data.get("class_maps", {}).items()})
+                   {k: ClassMap.from_dict(v) for k, v in data.get("class_maps", {}).items()},
+                   {axis: {m: {s: float(g) for s, g in src.items()} for m, src in mods.items()}
+                    for axis, mods in data.get("gates", {}).items()})
 
 
 _cache: dict[Path, tuple[float, FusionModel]] = {}

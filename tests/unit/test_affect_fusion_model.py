@@ -169,7 +169,8 @@ def shipped() -> FusionModel:
 
 def test_shipped_model_is_default_only_if_it_beat_the_presets_on_the_training_scenes():
     m = shipped()
-    fitted = m.metrics["train_fitted"]["quadrant"]
+    # cross-validated within the training scenes (the in-sample figure flatters the fit)
+    fitted = m.metrics["train_cv_fitted"]["quadrant"]
     best = max(v["quadrant"] for v in m.metrics["train_presets"].values())
     assert m.default == (fitted > best)
     # as default it also has to reach the issue's floor on the held-out scenes
@@ -223,3 +224,101 @@ def test_cue_shares_reach_the_table_and_survive_a_save(tmp_path):
     doc["cues"] = [cue]
     path.write_text(json.dumps(doc))
     assert project_io.load(path).cues[0].shares == {"faces": 0.55, "voice": 0.3, "music": 0.15}
+
+
+# ------------------------------------------------------------------ gates
+
+
+def gated_model(gates: dict, **betas) -> FusionModel:
+    m = model(**betas)
+    m.gates = gates
+    return m
+
+
+def speaking(v, a, duration=10.0, conf=0.9):
+    """A voice track and the prosody track that says someone speaks (probability 1)."""
+    return {"voice": const("voice", v, a, conf=conf, duration=duration),
+            "prosody": const("prosody", 0.0, a, conf=conf, duration=duration, speech=1.0)}
+
+
+def test_speech_gate_lets_a_confident_voice_win_over_conflicting_louder_music():
+    # music has the larger coefficient: ungated, cheerful music outweighs an angry voice
+    betas = {"voice": (2.0, 2.0), "prosody": (0.0, 0.0), "music": (6.0, 6.0)}
+    tracks = {**speaking(-0.6, 0.6),
+              "music": const("music", 0.8, -0.6, conf=0.9, p_music=1.0)}
+    plain = fusion.fuse_fitted(tracks, 10.0, gated_model({}, **betas), smoothing=0)
+    assert plain.valence.mean() > 0 and plain.arousal.mean() < 0
+    # speech fully present and music fully damped by it: the voice sets both signs
+    gates = {"valence": {"music": {"speech": 1.0}}, "arousal": {"music": {"speech": 1.0}}}
+    gated = fusion.fuse_fitted(tracks, 10.0, gated_model(gates, **betas), smoothing=0)
+    assert np.all(gated.valence < -0.2) and np.all(gated.arousal > 0.2)
+    share = fusion.shares(gated)
+    np.testing.assert_allclose(sum(share.values()), 1.0, atol=1e-9)
+    np.testing.assert_allclose(share["music"], 0.0, atol=1e-9)
+    # and without speech in the window the gate is open: music reads as before
+    alone = {"music": tracks["music"]}
+    np.testing.assert_allclose(
+        fusion.fuse_fitted(alone, 10.0, gated_model(gates, **betas), smoothing=0).valence,
+        fusion.fuse_fitted(alone, 10.0, gated_model({}, **betas), smoothing=0).valence,
+        atol=1e-12)
+
+
+def test_half_open_gate_halves_the_contribution_and_a_face_gates_music():
+    betas = {"faces": (2.0, 2.0), "music": (2.0, 2.0)}
+    face = const("faces", 0.5, 0.5, conf=0.9)
+    music = const("music", -0.5, -0.5, conf=0.9, p_music=1.0)
+    # equal and opposite: they cancel without a gate
+    plain = fusion.fuse_fitted({"faces": face, "music": music}, 10.0,
+                               gated_model({}, **betas), smoothing=0)
+    np.testing.assert_allclose(plain.valence, 0.0, atol=1e-9)
+    gates = {"valence": {"music": {"face": 0.5}}}
+    half = fusion.fuse_fitted({"faces": face, "music": music}, 10.0,
+                              gated_model(gates, **betas), smoothing=0)
+    share = fusion.shares(half)
+    # music's part of the valence is halved; arousal is not gated: valence 1 : 0.5, arousal
+    # 1 : 1, so music has (0.5 + 1) of (1 + 1 + 0.5 + 1)
+    np.testing.assert_allclose(share["music"], 1.5 / 3.5, atol=1e-6)
+    np.testing.assert_allclose(share["faces"] + share["music"], 1.0, atol=1e-9)
+    assert np.all(half.valence > 0)
+    np.testing.assert_allclose(half.arousal, 0.0, atol=1e-9)
+
+
+def test_a_modality_is_never_gated_by_its_own_presence():
+    gates = {"valence": {"voice": {"speech": 1.0}}, "arousal": {"voice": {"speech": 1.0}}}
+    fused = fusion.fuse_fitted(speaking(0.6, 0.6), 10.0,
+                               gated_model(gates, voice=(3.0, 3.0), prosody=(0.0, 0.0)),
+                               smoothing=0)
+    assert np.all(fused.valence > 0.2)
+
+
+def test_gated_parts_that_differ_give_readings_that_differ():
+    """An angry voice over happy music, then happy music alone: the clip does not average out."""
+    gates = {"valence": {"music": {"speech": 1.0}}, "arousal": {"music": {"speech": 1.0}}}
+    m = gated_model(gates, voice=(3.0, 3.0), prosody=(0.0, 0.0), music=(3.0, 3.0))
+    t = np.arange(0, 20, 0.25)
+    first = t < 10
+    n = len(t)
+    voice = Track("voice", t[first], np.full(first.sum(), -0.7), np.full(first.sum(), 0.7),
+                  np.full(first.sum(), 0.9))
+    prosody = Track("prosody", t[first], np.zeros(first.sum()), np.full(first.sum(), 0.7),
+                    np.full(first.sum(), 0.9), features={"speech": np.ones(first.sum())})
+    music = Track("music", t, np.full(n, 0.7), np.full(n, -0.7), np.full(n, 0.9),
+                  features={"p_music": np.full(n, 1.0)})
+    fused = fusion.fuse_fitted({"voice": voice, "prosody": prosody, "music": music}, 20.0, m,
+                               smoothing=0)
+    ft = fused.times
+    assert fused.valence[ft < 9].max() < -0.3 and fused.valence[ft > 11].min() > 0.3
+    assert fused.arousal[ft < 9].min() > 0.3 and fused.arousal[ft > 11].max() < -0.3
+
+
+def test_gates_survive_the_file_and_a_format_1_file_still_loads(tmp_path):
+    gates = {"valence": {"music": {"speech": 0.8, "face": 0.3}}}
+    m = gated_model(gates, music=(1.0, 1.0), voice=(2.0, 2.0))
+    back = FusionModel.from_dict(json.loads(json.dumps(m.to_dict())))
+    assert back.gates == gates
+    old = m.to_dict()
+    old["format"] = 1
+    del old["gates"]
+    assert FusionModel.from_dict(old).gates == {}
+    with pytest.raises(ValueError, match="format"):
+        FusionModel.from_dict({**old, "format": 99})
