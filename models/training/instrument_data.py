@@ -10,7 +10,8 @@ clip is scaled to a random level (0 to -18 dB) and one in three gets noise at 20
 
 For every clip three feature vectors are stored (scorer.music.instruments.window_features):
 ``est`` from basic-pitch's posteriorgrams, ``true`` from the clip's MIDI notes, and ``base``
-(the baseline's: MFCC mean and spread and the mean CQT, no pitch).
+(scorer.music.instruments.spectral_features: MFCC mean and spread and the mean CQT, no pitch;
+the baseline alone, read beside the pitch features by the shipped network).
 
 SoundFonts (one data set each, with their own random clips):
 - ``fluid``: FluidR3_GM (MIT), Debian ``fluid-soundfont-gm``, /usr/share/sounds/sf2/FluidR3_GM.sf2
@@ -193,16 +194,6 @@ def make_batch(rng, n_clips):
     return mid, labels, true_notes
 
 
-def baseline_features(y: np.ndarray, db: np.ndarray) -> np.ndarray:
-    """No pitch: MFCC mean and spread (20 each) and the mean CQT in 2-semitone bins."""
-    import librosa
-
-    mfcc = librosa.feature.mfcc(y=y, sr=ins.SR, n_mfcc=20)
-    pooled = db.reshape(len(db), ins.CQT_BINS // 2, 2).max(axis=2)
-    return np.concatenate([mfcc.mean(axis=1) / 100, mfcc.std(axis=1) / 50,
-                           (pooled.mean(axis=0) - pooled.max()) / 40]).astype(np.float32)
-
-
 def process_batch(rng, sf2: Path, n_clips: int):
     mid, labels, true_notes = make_batch(rng, n_clips)
     stereo = render_midi(mid, sf2, sr=ins.SR, tail=1.0, limit=False, workers=1)
@@ -230,7 +221,7 @@ def process_batch(rng, sf2: Path, n_clips: int):
         est.append(ins.window_features(d, post["note"][a:b], post["onset"][a:b]))
         note, onset = ins.roll_from_notes(true_notes[i], b - a, t0=(a * ins.HOP - s) / ins.SR)
         true.append(ins.window_features(d, note, onset))
-        base.append(baseline_features(y[s:s + clip_len], d))
+        base.append(ins.spectral_features(y[s:s + clip_len], d))
     return np.stack(est), np.stack(true), np.stack(base), labels
 
 

@@ -9,10 +9,13 @@ rotation, 15% of the training clips are held back to choose each instrument's th
 F1-best on them); the test SoundFont is never looked at until the figures are computed. The same
 network (standardised inputs, two hidden layers of 256 and 128 ReLU units, 16 sigmoid outputs;
 scikit-learn's MLPClassifier, multi-label) is trained on:
-- ``est``: harmonic map and onset decay from basic-pitch's posteriorgrams, plus the CQT summary
-  (what the app computes);
+- ``est``: harmonic map, register and onset decay from basic-pitch's posteriorgrams with the CQT
+  summary (scorer.music.instruments.window_features), beside the spectral features below (what
+  the app computes and the shipped model reads);
 - ``true``: the same with the pitch grid drawn from the MIDI notes (the seed's "true pitch");
-- ``base``: the baseline, no pitch: MFCC mean and spread and the mean CQT;
+- ``pitch_only``: ``est`` without the spectral features;
+- ``base``: the baseline, no pitch: MFCC mean and spread and the mean CQT
+  (scorer.music.instruments.spectral_features);
 and beside them the constant baseline that calls every instrument present (the best constant
 for F1: 2p/(1+p) for an instrument in a fraction p of the clips).
 
@@ -47,8 +50,17 @@ FONT_NAMES = {"fluid": "FluidR3_GM", "timgm": "TimGM6mb", "musescore": "MuseScor
 HIDDEN = (256, 128)
 
 
+KINDS = ("est", "true", "pitch_only", "base")
+
+
 def load():
-    return {f: dict(np.load(DATA / f"{f}.npz")) for f in FONTS}
+    data = {}
+    for f in FONTS:
+        d = dict(np.load(DATA / f"{f}.npz"))
+        data[f] = {"labels": d["labels"], "base": d["base"], "pitch_only": d["est"],
+                   "est": np.concatenate([d["est"], d["base"]], axis=1),
+                   "true": np.concatenate([d["true"], d["base"]], axis=1)}
+    return data
 
 
 def fit(x, y, seed=0):
@@ -81,7 +93,7 @@ def evaluate(data):
         y_tr = np.concatenate([data[f]["labels"] for f in train])
         y_te = data[test]["labels"]
         row = {}
-        for kind in ("est", "true", "base"):
+        for kind in KINDS:
             t = time.time()
             x_tr = np.concatenate([data[f][kind] for f in train])
             net, mean, std, thr = fit(x_tr, y_tr)
@@ -96,9 +108,9 @@ def evaluate(data):
 
 
 def print_tables(results):
-    kinds = ("est", "true", "base", "always")
-    heads = ("estimated pitch", "true pitch", "baseline: MFCC+CQT, no pitch",
-             "baseline: always present")
+    kinds = (*KINDS, "always")
+    heads = ("estimated pitch (shipped)", "true pitch", "estimated pitch, no MFCC",
+             "baseline: MFCC+CQT, no pitch", "baseline: always present")
     print("\nPer-instrument F1, mean of the three rotations (train on two SoundFonts, test on "
           "the third):\n")
     print("| instrument | " + " | ".join(heads) + " |")
@@ -137,7 +149,7 @@ def export(net, mean, std, thr, target: Path) -> None:
     nodes.append(helper.make_node("Sigmoid", [x], ["probabilities"]))
     graph = helper.make_graph(
         nodes, "instrument_recognition",
-        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["n", ins.N_FEATURES])],
+        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["n", ins.N_INPUT])],
         [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT,
                                        ["n", len(ins.CLASSES)])], inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
@@ -145,7 +157,7 @@ def export(net, mean, std, thr, target: Path) -> None:
     model.ir_version = 8
     for key, value in (("classes", json.dumps(list(ins.CLASSES))),
                        ("thresholds", json.dumps([round(float(t), 3) for t in thr])),
-                       ("n_features", str(ins.N_FEATURES))):
+                       ("n_features", str(ins.N_INPUT))):
         model.metadata_props.add(key=key, value=value)
     onnx.checker.check_model(model)
     data = model.SerializeToString()

@@ -13,7 +13,9 @@ harmonic map built from estimated or from true pitch), made small enough to inde
    per register band and weighted by the pitch posterior; beside it, the register histogram,
    the decay of each note after its onset (plucked and struck notes fall, bowed and blown ones
    hold), and the CQT's mean and spread (see :func:`window_features`);
-4. a small multi-label network (``models/instrument_recognition.onnx``, standardisation and two
+4. beside them, the window's timbre without pitch (MFCC mean and spread, the mean CQT:
+   :func:`spectral_features`, alone the measured baseline);
+5. a small multi-label network (``models/instrument_recognition.onnx``, standardisation and two
    hidden layers folded into one ONNX graph) gives one probability per instrument per window;
    its per-instrument thresholds, chosen on training SoundFonts, ship in the graph's metadata.
 
@@ -193,6 +195,30 @@ def window_features(db: np.ndarray, note: np.ndarray, onset: np.ndarray) -> np.n
     return np.concatenate([np.asarray(f, np.float32).ravel() for f in feats])
 
 
+N_SPECTRAL = 20 + 20 + CQT_BINS // 2
+N_INPUT = N_FEATURES + N_SPECTRAL  # what the network reads: pitch features + spectral ones
+
+
+def spectral_features(audio: np.ndarray, db: np.ndarray) -> np.ndarray:
+    """The window's timbre without pitch: MFCC mean and spread (20 each), the mean CQT.
+
+    Alone, these are the measured baseline; the network reads them beside
+    :func:`window_features`.
+
+    Args:
+        audio: The window's 22.05 kHz mono samples.
+        db: Its CQT in dB (:func:`cqt_db`), (T, CQT_BINS).
+    """
+    import librosa
+
+    if len(db) == 0 or len(audio) < 2048:
+        return np.zeros(N_SPECTRAL, np.float32)
+    mfcc = librosa.feature.mfcc(y=np.asarray(audio, np.float32), sr=SR, n_mfcc=20)
+    pooled = db.reshape(len(db), CQT_BINS // 2, 2).max(axis=2)
+    return np.concatenate([mfcc.mean(axis=1) / 100, mfcc.std(axis=1) / 50,
+                           (pooled.mean(axis=0) - pooled.max()) / 40]).astype(np.float32)
+
+
 def window_bounds(n_frames: int, window_s: float = WINDOW_SECONDS,
                   hop_s: float | None = None) -> list[tuple[int, int]]:
     """Frame ranges of the analysis windows (the last one ends at the last frame)."""
@@ -260,9 +286,9 @@ def thresholds() -> np.ndarray:
 
 
 def predict(features: np.ndarray) -> np.ndarray:
-    """Run the model on (N, N_FEATURES) window features; (N, C) probabilities."""
+    """Run the model on (N, N_INPUT) window inputs; (N, C) probabilities."""
     sess = _session()
-    x = np.asarray(features, np.float32).reshape(-1, N_FEATURES)
+    x = np.asarray(features, np.float32).reshape(-1, N_INPUT)
     if not len(x):
         return np.zeros((0, len(CLASSES)), np.float32)
     return sess.run(None, {sess.get_inputs()[0].name: x})[0]
@@ -306,18 +332,23 @@ def recognise(audio: np.ndarray, sr: int = SR, window_s: float = WINDOW_SECONDS,
     n_frames = int(np.ceil(len(y) / HOP))
     bounds = window_bounds(n_frames, window_s, hop_s)
     feats = []
+
+    def one(db, note, onset, a, b):
+        return np.concatenate([window_features(db, note, onset),
+                               spectral_features(y[a * HOP:b * HOP], db)])
+
     if max_windows is not None and len(bounds) > max_windows:
         pick = np.unique(np.linspace(0, len(bounds) - 1, max_windows).round().astype(int))
         bounds = [bounds[i] for i in pick]
         for a, b in bounds:
             lo = max(0, a - MARGIN_FRAMES)
             db, note, onset = _grids(y[lo * HOP:(b + MARGIN_FRAMES) * HOP])
-            feats.append(window_features(db[a - lo:b - lo], note[a - lo:b - lo],
-                                         onset[a - lo:b - lo]))
+            feats.append(one(db[a - lo:b - lo], note[a - lo:b - lo], onset[a - lo:b - lo],
+                             a, b))
     elif bounds:
         db, note, onset = _grids(y)
-        feats = [window_features(db[a:b], note[a:b], onset[a:b]) for a, b in bounds]
-    x = np.stack(feats) if feats else np.zeros((0, N_FEATURES), np.float32)
+        feats = [one(db[a:b], note[a:b], onset[a:b], a, b) for a, b in bounds]
+    x = np.stack(feats) if feats else np.zeros((0, N_INPUT), np.float32)
     times = np.array([a * HOP / SR for a, _ in bounds])
     return Reading(times, predict(x), thresholds())
 
