@@ -145,7 +145,11 @@ def test_model_ranks_the_instrument_played_above_the_other(readings):
 
 def test_model_output_shape_and_thresholds(readings):
     r = readings["piano"]
-    assert r.probs.shape == (2, len(ins.CLASSES))
+    # the 6.3-s clip (6 s of notes, 0.3 s of release): windows at 0 and 3 s, and a last
+    # one that ends with the clip
+    assert r.probs.shape == (3, len(ins.CLASSES))
+    assert r.times[:2].tolist() == pytest.approx([0.0, 3.0], abs=0.02)
+    assert r.times[2] == pytest.approx(3.3, abs=0.1)
     assert np.all((r.probs >= 0) & (r.probs <= 1))
     assert r.thresholds.shape == (len(ins.CLASSES),)
     assert np.all((r.thresholds > 0) & (r.thresholds < 1))
@@ -248,3 +252,38 @@ def test_instrument_weight_is_modest():
     s = {"score": np.array([0.5], np.float32)}
     retrieval.blend_instruments(s, [["cello"]], [])
     assert s["score"].tolist() == [0.5] and "instruments" not in s
+
+
+# ---------------------------------------------------------------- the command
+
+
+def test_cli_names_midi_instruments_and_reads_audio(tmp_path, capsys):
+    import soundfile
+
+    from scorer.cli import main
+
+    mid = tmp_path / "cello.mid"
+    slow_minor(mid)
+    pm = pretty_midi.PrettyMIDI(str(mid))
+    pm.instruments[0].program = 42
+    pm.write(str(mid))
+    assert main(["instruments", str(mid)]) == 0
+    assert "instruments: cello" in capsys.readouterr().out
+    wav = tmp_path / "flute.wav"
+    soundfile.write(str(wav), _clip(73, 62, 91), ins.SR)
+    assert main(["instruments", str(wav), "--top", "2"]) == 0
+    out = capsys.readouterr().out
+    lines = [x for x in out.splitlines() if x.startswith("  ") and " s  " in x]
+    # a 6.3-s clip: windows at 0 and 3 s, and one that ends with the clip
+    assert len(lines) == 3
+    assert "instruments:" in out
+    assert main(["instruments", str(tmp_path / "notes.txt")]) == 2  # not music: refused
+
+
+def test_cli_lists_library_pieces_by_instrument(index, capsys):
+    from scorer.cli import main
+
+    assert main(["library", "list", "--instrument", "cello", "--index", str(index.path)]) == 0
+    out = capsys.readouterr().out
+    assert "slow_cello" in out and "plays cello" in out
+    assert "slow_violin" not in out and "fast_flute" not in out
