@@ -35,3 +35,19 @@ def test_browser_lists_and_filters_single_instruments(window, qtbot):
     browser.instrument.setCurrentIndex(browser.instrument.findData("piano"))
     _searched(qtbot, browser)
     assert sorted(browser.titles()) == ["bright_march", "dark_lament"]
+
+
+def test_cue_header_names_the_planned_instruments(window, qtbot, clip, tmp_path):
+    from conftest import open_ready, save_two_scene_project
+
+    from scorer.project import Cue
+
+    # sombre strings: cello (GM 42) over piano (0), contrabass (43) and a choir pad (52)
+    sombre = {"melody": 42, "harmony": 0, "bass": 43, "pad": 52}
+    cues = [Cue("1M1", 0.0, 6.0), Cue("1M2", 6.0, 12.0, instrumentation="sombre_strings",
+                                      programs=sombre)]
+    open_ready(window, qtbot, save_two_scene_project(clip, tmp_path, cues=cues))
+    window.panel.show_cue("1M2")
+    assert "sombre strings (cello, double bass, piano)" in window.panel.header.text()
+    window.panel.show_cue("1M1")  # no plan: no instruments named
+    assert "(cello" not in window.panel.header.text()
