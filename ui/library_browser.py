@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from scorer.errors import Cancelled
+from scorer.music.instruments import CLASSES
 from scorer.music.library.browse import FAMILIES, KEYS, QUADRANTS
 from ui import media_calls
 from ui.thread import run_in_process
@@ -146,6 +147,10 @@ class LibraryBrowser(QDockWidget):
         self.instrument.addItem("any", "")
         for name in FAMILIES:
             self.instrument.addItem(name, name)
+        # single instruments: named by MIDI programs or recognised in audio
+        for name in CLASSES:
+            if name not in FAMILIES:
+                self.instrument.addItem(name, name)
         self.search_button = QPushButton("Search", body)
         self.search_button.setToolTip("Search the library (the folders are indexed first when "
                                       "they changed)")
@@ -298,10 +303,13 @@ class LibraryBrowser(QDockWidget):
         for r, row in enumerate(rows):
             tempo = f"{row['tempo']:.0f}" if row["tempo_known"] else "—"
             cells = (row["title"], row["quadrant"], tempo, f"{row['key']} {row['mode']}",
-                     _length(row["duration"]), ", ".join(row["families"]) or "—")
+                     _length(row["duration"]),
+                     ", ".join(row.get("instruments") or row["families"]) or "—")
             tip = (f"{row['title']}\n{row['path']}\n{row['quadrant']}: valence "
                    f"{row['valence']:+.2f}, arousal {row['arousal']:+.2f}"
-                   + (f"\nsounds {', '.join(row['tags'])}" if row["tags"] else ""))
+                   + (f"\nsounds {', '.join(row['tags'])}" if row["tags"] else "")
+                   + (f"\ninstruments: {', '.join(row['instruments'])}"
+                      if row.get("instruments") else ""))
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(tip)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from scorer.affect.cues import format_shares
+from scorer.music.instruments import planned_instruments
 from scorer.timebase import format_clock
 from ui import core
 from ui.seedmelody import SeedMelodyField
@@ -158,11 +159,13 @@ class SuggestionsPanel(QWidget):
             self._update_enabled()
             return
         cue = self.doc.cue(number)
+        planned = planned_instruments(cue.programs)  # what the ranking matches pieces against
         self.header.setText(
             f"<b>Cue {cue.number}</b> {format_clock(cue.start)}–{format_clock(cue.end)} "
             f"({cue.duration:.1f} s)<br>target valence {cue.valence:+.2f}, arousal "
             f"{cue.arousal:+.2f} · {cue.tempo:.0f} BPM · {cue.key} {cue.mode}"
             + (f" · {cue.instrumentation.replace('_', ' ')}" if cue.instrumentation else "")
+            + (f" ({', '.join(planned)})" if planned else "")
             + (f"<br>emotion from {format_shares(cue.shares)}" if cue.shares else "")
             + (f"<br><b>Locked:</b> {self._title(cue.choice)}" if cue.locked else ""))
         for rank, s in enumerate(self.doc.suggestions_for(number), 1):

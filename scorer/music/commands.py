@@ -180,8 +180,54 @@ def _cmd_transcribe(args) -> int:
     return 0
 
 
+def _cmd_instruments(args) -> int:
+    import numpy as np
+
+    from scorer.errors import InputError
+    from scorer.music import instruments as ins
+    from scorer.music.library import features as feat
+
+    path = Path(args.file)
+    kind = feat.kind_of(path)
+    if kind == "midi":
+        notes = feat.notes_from_midi(path)
+        found = ins.instruments_of_programs([p for p in notes.programs
+                                             if p != feat.DRUM_PROGRAM], notes.drum_keys)
+        print(f"{path.name}: MIDI programs {list(notes.programs)}")
+        print("instruments: " + (", ".join(found) if found else "none of the recognised "
+                                 f"{len(ins.CLASSES)}"))
+        return 0
+    if kind != "audio":
+        raise InputError("not an audio or MIDI file (WAV, MP3, FLAC, OGG, MID)", path)
+    try:
+        y, sr = feat.load_audio(path, args.max_seconds)
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise InputError(f"cannot read audio ({exc})", path) from exc
+    reading = ins.recognise(y, sr, hop_s=args.hop)
+    print(f"{path.name}: {len(y) / sr:.1f} s, {len(reading.times)} windows of "
+          f"{ins.WINDOW_SECONDS:.0f} s (models/instrument_recognition.onnx)")
+    for t, probs in zip(reading.times, reading.probs, strict=True):
+        order = np.argsort(-probs)[:args.top]
+        words = [f"{ins.CLASSES[i]} {probs[i]:.2f}" + ("*" if probs[i] >= reading.thresholds[i]
+                                                         else "") for i in order]
+        print(f"  {t:7.1f} s  " + ", ".join(words))
+    present = reading.present()
+    print("instruments: " + (", ".join(f"{n} ({c:.2f})" for n, c in present) if present
+                             else "none recognised") + "   (* = above its threshold)")
+    return 0
+
+
 def register(subparsers) -> None:
-    """Add ``scorer score`` and ``scorer transcribe`` to the CLI."""
+    """Add ``scorer score``, ``scorer transcribe`` and ``scorer instruments`` to the CLI."""
+    i = subparsers.add_parser("instruments", help="recognise the instruments of a music file "
+                              "(audio: the instrument model over time; MIDI: its programs)")
+    i.add_argument("file", help="audio (WAV, MP3, FLAC, OGG...) or MIDI file")
+    i.add_argument("--hop", type=float, default=None,
+                   help="seconds between windows (default: 3, the window length)")
+    i.add_argument("--top", type=int, default=3, help="instruments listed per window")
+    i.add_argument("--max-seconds", type=float, default=600.0,
+                   help="read at most this much audio (default 600)")
+    i.set_defaults(handler=_cmd_instruments)
     t = subparsers.add_parser("transcribe", help="audio to MIDI: the notes of a hummed, sung or "
                               "played tune (the seed melody that --seed-melody would take)")
     t.add_argument("audio", help="audio file (WAV, MP3, FLAC, OGG...)")

@@ -43,6 +43,7 @@ def _cmd_remove(args) -> int:
 
 
 def _cmd_list(args) -> int:
+    from scorer.music.instruments import names
     from scorer.music.library.features import tag_list
     from scorer.music.library.index import LibraryIndex
 
@@ -57,12 +58,18 @@ def _cmd_list(args) -> int:
                   "library is indexed on the first `scorer suggest`)")
         for folder, source, count in folders:
             print(f"  {count:6d}  {source:8} {folder}")
-        if args.pieces or args.tag:
-            for e in (index.search_tags(args.tag) if args.tag else index.entries()):
+        if args.pieces or args.tag or args.instrument:
+            found = index.search_tags(args.tag) if args.tag else index.entries()
+            if args.instrument:
+                keep = {e.id for e in index.search_instruments(args.instrument)}
+                found = [e for e in found if e.id in keep]
+            for e in found:
                 print(f"  {e.id:6d}  V{e.valence:+.2f} A{e.arousal:+.2f} {e.tempo:5.0f} BPM "
                       f"{e.duration:6.0f} s  {e.key:>2} {e.mode:5}  {e.title[:50]}"
                       + (f"  [{', '.join(tag_list(e.features)[:5])}]"
-                         if tag_list(e.features) else ""))
+                         if tag_list(e.features) else "")
+                      + (f"  plays {', '.join(names(e.features))}" if names(e.features)
+                         else ""))
         for path, reason in index.failures():
             print(f"  unreadable: {path}: {reason}")
     return 0
@@ -117,6 +124,10 @@ def register(subparsers) -> None:
                    help="list the pieces tagged with this word: mood, tempo feel or "
                         "instrument of audio pieces (calm, slow, piano...), style of MIDI and "
                         "score pieces (folk, irish, chorale, pop-piano); repeat to need several")
+    p.add_argument("--instrument", action="append", default=[],
+                   help="list the pieces with this instrument (violin, cello, piano, harp, "
+                        "snare drum...: named by MIDI programs, recognised in audio); repeat "
+                        "to need several")
     p.add_argument("--default", action="store_true",
                    help="index the music21 default library now if it is not yet")
     p.add_argument("--index", help="library file (default: in the user data folder)")

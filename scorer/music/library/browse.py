@@ -12,7 +12,9 @@ to a cue exactly as a suggestion is (:func:`scorer.music.library.suggest.suggest
 - tempo: a BPM range; pieces without a tempo marking are left out when a range is asked for;
 - key and mode: the piece's estimated tonic and mode;
 - instrumentation: a General MIDI family (program // 8), "drums" or "voice"; symbolic pieces
-  are read from their MIDI programs, audio pieces from the music tagger's instrument words.
+  are read from their MIDI programs, audio pieces from the music tagger's instrument words;
+  or one instrument of :data:`scorer.music.instruments.CLASSES` ("cello", "harp"...), named by
+  a symbolic piece's programs or recognised in audio (models/instrument_recognition.md).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scorer.affect.circumplex import quadrant
+from scorer.music.instruments import CLASSES, names
 from scorer.music.library.features import DRUM_PROGRAM, tag_list
 
 QUADRANTS = ("excited", "tense", "calm", "sad")
@@ -59,7 +62,8 @@ class BrowseQuery:
         tempo_max: Highest tempo (BPM) or None.
         key: Tonic ("C", "F#", "Bb"...) or "".
         mode: "major", "minor" or "".
-        instrument: One of :data:`FAMILIES` or "".
+        instrument: One of :data:`FAMILIES` or :data:`scorer.music.instruments.CLASSES`,
+            or "".
         limit: At most this many hits.
     """
 
@@ -89,6 +93,7 @@ class Hit:
     quadrant: str
     families: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    instruments: list[str] = field(default_factory=list)  # named or recognised instruments
 
     def row(self) -> dict:
         """The hit as JSON-ready fields (what crosses from a worker process to the GUI)."""
@@ -99,6 +104,7 @@ class Hit:
                 "key": e.key, "mode": e.mode, "valence": round(e.valence, 3),
                 "arousal": round(e.arousal, 3), "quadrant": self.quadrant,
                 "families": list(self.families), "tags": list(self.tags),
+                "instruments": list(self.instruments),
                 "score": round(self.score, 4)}
 
 
@@ -143,8 +149,9 @@ def _check(query: BrowseQuery) -> BrowseQuery:
         raise ScorerError(f"unknown mood {query.mood!r} (use {', '.join(QUADRANTS)})")
     if query.mode and query.mode not in ("major", "minor"):
         raise ScorerError(f"unknown mode {query.mode!r} (use major or minor)")
-    if query.instrument and query.instrument not in FAMILIES:
-        raise ScorerError(f"unknown instrumentation {query.instrument!r}")
+    if query.instrument and query.instrument not in FAMILIES + CLASSES:
+        raise ScorerError(f"unknown instrumentation {query.instrument!r} (use a family: "
+                          f"{', '.join(FAMILIES)}; or an instrument: {', '.join(CLASSES)})")
     if (query.valence is None) != (query.arousal is None):
         raise ScorerError("a mood point needs both valence and arousal")
     for name in ("tempo_min", "tempo_max"):
@@ -186,20 +193,21 @@ def browse(index, query: BrowseQuery) -> list[Hit]:
         if query.mood and where != query.mood:
             continue
         fams = families(e)
-        if query.instrument and query.instrument not in fams:
+        heard = names(e.features) or []
+        if query.instrument and query.instrument not in fams + heard:
             continue
         tags = tag_list(e.features)
         title = e.title.lower()
         if words:
             haystack = " ".join([title, Path(e.path).name.lower(), e.key.lower(), e.mode,
-                                 where, *fams, *(t.lower() for t in tags)])
+                                 where, *fams, *heard, *(t.lower() for t in tags)])
             if not all(w in haystack for w in words):
                 continue
         if query.valence is not None:
             score = 1.0 - math.hypot(e.valence - query.valence, e.arousal - query.arousal) / 2
         else:
             score = (sum(w in title for w in words) / len(words)) if words else 1.0
-        hits.append(Hit(e, score, where, fams, tags))
+        hits.append(Hit(e, score, where, fams, tags, heard))
     hits.sort(key=lambda h: (-h.score, h.entry.title.lower(), h.entry.id))
     return hits[:max(0, query.limit)]
 

@@ -24,7 +24,8 @@ from scorer.music.library import rules
 log = logging.getLogger(__name__)
 
 # bump when features or rules change: the index then re-reads every file on its next add
-EXTRACTOR_VERSION = "4"  # 3: style tags of symbolic pieces; 4: their General MIDI programs
+# 3: style tags of symbolic pieces; 4: their General MIDI programs; 5: recognised instruments
+EXTRACTOR_VERSION = "5"
 
 MIDI_EXT = {".mid", ".midi", ".kar"}
 SCORE_EXT = {".xml", ".musicxml", ".mxl", ".abc", ".krn"}
@@ -35,6 +36,7 @@ AUDIO_RATE = 22050
 MAX_AUDIO_SECONDS = 600.0
 SECTION_BARS = 8  # a symbolic section: eight bars, two four-bar phrases
 AUDIO_SECTION_SECONDS = 15.0
+INSTRUMENT_WINDOWS = 12  # 3-s windows read by the instrument recogniser per audio piece
 DEFAULT_BPM = 120.0  # the MIDI and ABC default when nothing is marked
 DRUM_PROGRAM = 128  # a percussion part (MIDI channel 10) in the list of programs
 
@@ -68,6 +70,7 @@ class Notes:
     staccato_share: float = 0.0
     articulation_known: bool = True  # False for notated durations without staccato marks
     programs: tuple[int, ...] = ()  # General MIDI programs played (128 = drum kit); () unknown
+    drum_keys: tuple[int, ...] = ()  # percussion keys played (channel 10)
 
 
 # ---------------------------------------------------------------- readers
@@ -93,9 +96,11 @@ def notes_from_midi(path: str | Path) -> Notes:
         bars = np.zeros(0)
     programs = tuple(sorted({DRUM_PROGRAM if inst.is_drum else int(inst.program)
                              for inst in pm.instruments if inst.notes}))
+    drum_keys = tuple(sorted({int(n.pitch) for inst in pm.instruments if inst.is_drum
+                              for n in inst.notes}))
     return Notes(arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3], arr[:, 4].astype(int),
                  float(pm.get_end_time()), tempo, midi_has_tempo(path), True, bars,
-                 programs=programs)
+                 programs=programs, drum_keys=drum_keys)
 
 
 def midi_has_tempo(path: str | Path) -> bool:
@@ -330,6 +335,11 @@ def describe_notes(notes: Notes, title: str, kind: str, fmt: str, ref: str = "")
     if style:  # the style of the top line (models/style_classifier.md), searchable as a tag
         f["tags"] = {"style": style}
     f["programs"] = list(notes.programs)
+    if notes.programs:  # the instruments its programs name (no audio model needed)
+        from scorer.music.instruments import instruments_of_programs
+
+        f["instruments"] = [[name, 1.0] for name in instruments_of_programs(
+            [p for p in notes.programs if p != DRUM_PROGRAM], notes.drum_keys)]
     return _record(title, kind, fmt, ref, f, v, a, c, method, sections)
 
 
@@ -463,8 +473,9 @@ def _model_reading(y: np.ndarray, sr: int) -> tuple[list[list[float]], dict] | N
     return sections, musicnn.tag_words(reading.msd_tags, reading.mtt_tags)
 
 
-def describe_audio(y: np.ndarray, sr: int, title: str, fmt: str) -> dict:
-    """Return the index record of one audio piece."""
+def describe_audio(y: np.ndarray, sr: int, title: str, fmt: str,
+                   with_instruments: bool = True) -> dict:
+    """Return the index record of one audio piece (``with_instruments``: run the recogniser)."""
     fr = _audio_frames(y, sr)
     duration = len(y) / sr
     f = _audio_window(fr, sr, 0.0, duration)
@@ -491,7 +502,27 @@ def describe_audio(y: np.ndarray, sr: int, title: str, fmt: str) -> dict:
             sv, sa, sc = rules.audio_va(_audio_window(fr, sr, lo, hi, key))
             sections.append([round(lo, 3), round(hi, 3), round(sv, 4), round(sa, 4),
                              round(sc, 3)])
+    heard = _instruments_heard(y, sr) if with_instruments else None
+    if heard is not None:
+        f["instruments"] = heard
     return _record(title, "audio", fmt, "", f, v, a, c, method, sections)
+
+
+def _instruments_heard(y: np.ndarray, sr: int) -> list[list] | None:
+    """[[instrument, confidence], ...] from the instrument recogniser, None without it.
+
+    At most ``INSTRUMENT_WINDOWS`` windows of 3 s, spread over the piece, are read, so a long
+    piece costs no more than about a minute of audio (models/instrument_recognition.md).
+    """
+    from scorer.errors import ModelError
+    from scorer.music import instruments
+
+    try:
+        reading = instruments.recognise(y, sr, max_windows=INSTRUMENT_WINDOWS)
+    except (ModelError, OSError, RuntimeError, ValueError) as exc:  # model trouble: leave out
+        log.info("instrument model unavailable (%s)", exc)
+        return None
+    return [[name, conf] for name, conf in reading.present()]
 
 
 def tag_list(features: dict) -> list[str]:
@@ -551,12 +582,15 @@ def _score_title(score, path: Path) -> str:
     return title
 
 
-def extract(path: str, numbers: list[int] | None = None) -> list[dict]:
+def extract(path: str, numbers: list[int] | None = None,
+            with_instruments: bool = True) -> list[dict]:
     """Read one file and return the records of its pieces (worker entry point).
 
     Args:
         path: The file.
         numbers: For ABC files, the tunes to read (None = all of them).
+        with_instruments: Recognise the instruments of audio (off where a caller knows them:
+            a delivered file has its source's).
 
     Raises:
         Exception: Whatever the reader raised for an unreadable file (the caller records it).
@@ -571,7 +605,7 @@ def extract(path: str, numbers: list[int] | None = None) -> list[dict]:
         return [describe_notes(notes, p.stem, kind, fmt)]
     if kind == "audio":
         y, sr = load_audio(p)
-        return [describe_audio(y, sr, p.stem, fmt)]
+        return [describe_audio(y, sr, p.stem, fmt, with_instruments)]
     if kind != "score":
         raise ValueError(f"unsupported file type {p.suffix!r}")
     if fmt == "abc":

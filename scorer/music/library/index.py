@@ -444,6 +444,39 @@ class LibraryIndex:
                 out.append(entry)
         return out
 
+    def instruments_of(self, ids: Iterable[int]) -> dict[int, list[str] | None]:
+        """The instrument names of these pieces (None where not known), by id.
+
+        Read straight from the features' JSON (``features["instruments"]``: recognised in
+        audio, named by the programs of MIDI and score pieces) without building entries.
+        """
+        from scorer.music.instruments import names
+
+        ids = [int(i) for i in ids]
+        out: dict[int, list[str] | None] = {}
+        for start in range(0, len(ids), 500):  # SQLite's bound-parameter limit
+            chunk = ids[start:start + 500]
+            sql = ("SELECT id, json_extract(features, '$.instruments') FROM pieces "
+                   f"WHERE id IN ({','.join('?' * len(chunk))})")
+            for pid, text in self._db.execute(sql, chunk):
+                out[int(pid)] = None if text is None else names({"instruments":
+                                                                 json.loads(text)})
+        return out
+
+    def search_instruments(self, wanted: Iterable[str]) -> list[Entry]:
+        """Return the pieces known to have every one of these instruments (any case)."""
+        from scorer.music.instruments import names
+
+        wanted = {w.strip().lower() for w in wanted if w.strip()}
+        sql = (f"SELECT {self._COLUMNS} FROM pieces WHERE features LIKE '%\"instruments\"%' "
+               "ORDER BY id")
+        out = []
+        for row in self._db.execute(sql):
+            entry = self._entry(row)
+            if wanted <= {n.lower() for n in names(entry.features) or []}:
+                out.append(entry)
+        return out
+
     def get(self, ids: Iterable[int]) -> list[Entry]:
         """Return the pieces with these ids, in that order."""
         ids = [int(i) for i in ids]

@@ -10,8 +10,11 @@ Every piece is scored at once with numpy (no per-row SQL):
   can be cut at a phrase end; less the more times it would have to loop.
 
 The score is the weighted mean (0.60 emotion, 0.25 tempo, 0.15 duration; weights of missing
-targets dropped). Diversity comes from maximal marginal relevance (Carbonell & Goldstein 1998,
-"The use of MMR, diversity-based reranking", SIGIR): each next pick maximises
+targets dropped). When the cue's planned instrumentation names instruments the recogniser knows
+(:func:`scorer.music.instruments.planned_instruments`), the pool's scores are blended with the
+share of them each piece has (weight 0.10 against 1.0 for the rest; 0.5 when a piece's
+instruments are not known). Diversity comes from maximal marginal relevance (Carbonell &
+Goldstein 1998, "The use of MMR, diversity-based reranking", SIGIR): each next pick maximises
 (1 - diversity) * score - diversity * (similarity to the closest piece already picked), where
 similarity is 1 for pieces of the same file and a Gaussian of the distance between feature
 vectors otherwise, so five near-identical pieces are not offered together.
@@ -25,6 +28,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 WEIGHTS = {"emotion": 0.60, "tempo": 0.25, "duration": 0.15}
+# the cue's planned instrumentation, when it names recognisable instruments: a modest weight
+# that reorders close candidates (scored after the pool is picked) and never outweighs mood
+INSTRUMENT_WEIGHT = 0.10
 UNKNOWN_TEMPO_FIT = 0.85  # an unmarked score can be played at any tempo, but we know less
 
 
@@ -167,7 +173,8 @@ def mmr(scores: np.ndarray, vectors: np.ndarray, groups: np.ndarray, n: int,
 def rank(index, valence: float, arousal: float, tempo: float | None = None,
          duration: float | None = None, n: int = 5, stretch: float = 0.15,
          diversity: float = 0.3, pool: int | None = None, source: str | None = None,
-         explain: bool = True, tempo_range: tuple[float, float] | None = None) -> list[Match]:
+         explain: bool = True, tempo_range: tuple[float, float] | None = None,
+         instruments: list[str] | None = None) -> list[Match]:
     """Return the ``n`` best pieces of ``index`` for a target, diverse, with explanations.
 
     Args:
@@ -183,6 +190,8 @@ def rank(index, valence: float, arousal: float, tempo: float | None = None,
         source: Only pieces of this source ("user", "music21"...).
         explain: False skips reading the entries (benchmarks).
         tempo_range: Tempi the cue accepts as they are (e.g. Cue.tempo_range).
+        instruments: The cue's planned instruments (names of
+            :data:`scorer.music.instruments.CLASSES`); None or empty: they do not count.
     """
     arr = index.arrays()
     if not len(arr["id"]):
@@ -198,6 +207,9 @@ def rank(index, valence: float, arousal: float, tempo: float | None = None,
     sub = {key: arr[key][top] for key in ("id", "valence", "arousal", "tempo", "tempo_known",
                                           "duration")}
     s = score_all(sub, valence, arousal, tempo, duration, stretch, tempo_range)
+    if instruments:
+        heard = index.instruments_of(sub["id"])
+        blend_instruments(s, [heard.get(int(i)) for i in sub["id"]], instruments)
     score = s["score"]
     order = np.argsort(-score)
     chosen = order[mmr(score[order], arr["vector"][top][order].astype(np.float64),
@@ -208,12 +220,32 @@ def rank(index, valence: float, arousal: float, tempo: float | None = None,
     entries = index.get(sub["id"][picked])
     out = []
     for i, entry in zip(picked, entries, strict=True):
-        fits = {k: float(s[k][i]) for k in WEIGHTS if k in s}
+        fits = {k: float(s[k][i]) for k in (*WEIGHTS, "instruments") if k in s}
         m = Match(entry, float(score[i]), fits, float(s["factor"][i]),
                   float(entry.tempo * s["factor"][i]), float(s["loops"][i]))
-        m.explanation = explain_match(m, valence, arousal, tempo, duration, stretch)
+        m.explanation = explain_match(m, valence, arousal, tempo, duration, stretch,
+                                      instruments)
         out.append(m)
     return out
+
+
+def blend_instruments(s: dict[str, np.ndarray], heard: list, planned: list[str]) -> None:
+    """Blend the instrument fit into scores from :func:`score_all` (in place).
+
+    Args:
+        s: The scores; gains an ``instruments`` array when ``planned`` has any.
+        heard: Per piece, its instrument names or None (not known).
+        planned: The cue's planned instruments.
+    """
+    from scorer.music.instruments import instrument_fit
+
+    fit = [instrument_fit(h, planned) for h in heard]
+    if not planned or any(f is None for f in fit):
+        return
+    fit = np.asarray(fit, np.float32)
+    w = np.float32(INSTRUMENT_WEIGHT / (1.0 + INSTRUMENT_WEIGHT))
+    s["instruments"] = fit
+    s["score"] = (np.float32(1.0) - w) * s["score"] + w * fit
 
 
 def _ids_of_source(index, source: str) -> list[int]:
@@ -221,7 +253,8 @@ def _ids_of_source(index, source: str) -> list[int]:
 
 
 def explain_match(m: Match, valence: float, arousal: float, tempo: float | None,
-                  duration: float | None, stretch: float) -> str:
+                  duration: float | None, stretch: float,
+                  instruments: list[str] | None = None) -> str:
     """Say in words why a piece got its score."""
     e = m.entry
     dist = math.hypot(e.valence - valence, e.arousal - arousal)
@@ -245,6 +278,7 @@ def explain_match(m: Match, valence: float, arousal: float, tempo: float | None,
                else f"looped x{m.loops:.2f}, ending on a cadence")
         parts.append(f"length {m.fits['duration']:.2f}: {length:.0f} s for a {duration:.0f} s "
                      f"cue ({how})")
+    from scorer.music.instruments import names
     from scorer.music.library.features import tag_list
 
     style = [w for w, _ in (e.features.get("tags") or {}).get("style", [])[:1]]
@@ -253,5 +287,19 @@ def explain_match(m: Match, valence: float, arousal: float, tempo: float | None,
         parts.append(f"{style[0]} style")
     if tags:  # what the piece sounds like, from the music tagger
         parts.append("sounds " + ", ".join(tags[:5]))
-    weights = " + ".join(f"{WEIGHTS[k]:.2f}x{k}" for k in m.fits)
+    if "instruments" in m.fits:
+        heard = names(e.features)
+        if heard is None:
+            parts.append(f"instruments {m.fits['instruments']:.2f}: not known (cue plans "
+                         f"{', '.join(instruments or [])})")
+        else:
+            shared = [x for x in (instruments or []) if x in heard]
+            parts.append(f"instruments {m.fits['instruments']:.2f}: "
+                         + (f"has {', '.join(shared)}" if shared else "none")
+                         + f" of the cue's {', '.join(instruments or [])}"
+                         + (f"; plays {', '.join(heard[:4])}" if heard else ""))
+    elif names(e.features):
+        parts.append("plays " + ", ".join(names(e.features)[:4]))
+    all_weights = {**WEIGHTS, "instruments": INSTRUMENT_WEIGHT}
+    weights = " + ".join(f"{all_weights[k]:.2f}x{k}" for k in m.fits)
     return f"score {m.score:.2f} = {weights}; " + "; ".join(parts)

@@ -20,6 +20,7 @@ import numpy as np
 
 from scorer.errors import ScorerError
 from scorer.fileio import staged_folder
+from scorer.music.instruments import names, planned_instruments
 from scorer.music.library import adapt, retrieval
 from scorer.music.library import features as feat
 from scorer.music.library.index import LibraryIndex
@@ -44,7 +45,8 @@ def suggest_for_cue(cue: Cue, index: LibraryIndex, n: int = 5,
     piece's valence/arousal; ``explanation`` says how the score was reached.
     """
     matches = index.query(cue.valence, cue.arousal, cue.tempo, cue.duration, n,
-                          stretch=stretch, tempo_range=tuple(cue.tempo_range))
+                          stretch=stretch, tempo_range=tuple(cue.tempo_range),
+                          instruments=planned_instruments(cue.programs))
     return [_library_suggestion(cue, m) for m in matches]
 
 
@@ -59,7 +61,8 @@ def _library_suggestion(cue: Cue, m: retrieval.Match) -> Suggestion:
                 "method": e.method, "key": f"{e.key} {e.mode}",
                 "tempo_from": round(e.tempo, 2), "tempo_to": round(m.target_tempo, 2),
                 "tempo_factor": round(m.tempo_factor, 4),
-                "transpose": adapt.transposition(e.key, cue.key), "fits": m.fits})
+                "transpose": adapt.transposition(e.key, cue.key), "fits": m.fits,
+                "instruments": names(e.features)})
 
 
 def match_entry(cue: Cue, entry, stretch: float = STRETCH) -> retrieval.Match:
@@ -70,12 +73,14 @@ def match_entry(cue: Cue, entry, stretch: float = STRETCH) -> retrieval.Match:
            "duration": np.array([entry.duration])}
     s = retrieval.score_all(arr, cue.valence, cue.arousal, cue.tempo, cue.duration, stretch,
                             tuple(cue.tempo_range))
-    fits = {k: float(s[k][0]) for k in retrieval.WEIGHTS if k in s}
+    planned = planned_instruments(cue.programs)
+    retrieval.blend_instruments(s, [names(entry.features)], planned)
+    fits = {k: float(s[k][0]) for k in (*retrieval.WEIGHTS, "instruments") if k in s}
     factor = float(s["factor"][0])
     m = retrieval.Match(entry, float(s["score"][0]), fits, factor, float(entry.tempo * factor),
                         float(s["loops"][0]))
     m.explanation = retrieval.explain_match(m, cue.valence, cue.arousal, cue.tempo,
-                                            cue.duration, stretch)
+                                            cue.duration, stretch, planned)
     return m
 
 
@@ -161,8 +166,15 @@ PIECE_FAILURES = (ScorerError, OSError, ValueError, ArithmeticError, IndexError,
                   RecursionError, MemoryError)
 
 
-def score_file(cue: Cue, path: str | Path) -> tuple[dict, dict]:
+def score_file(cue: Cue, path: str | Path,
+               instruments: list[str] | None = None) -> tuple[dict, dict]:
     """Score one music file against a cue by the rules that rank library pieces.
+
+    Args:
+        cue: The cue.
+        path: The file.
+        instruments: What the file plays, when the caller knows it (an adapted piece plays
+            its source's, generated music the cue's); None: the instruments do not count.
 
     Returns:
         (the file's measured features, the score components incl. "score").
@@ -170,13 +182,15 @@ def score_file(cue: Cue, path: str | Path) -> tuple[dict, dict]:
     Raises:
         ScorerError: If the file cannot be read.
     """
-    rec = feat.extract(str(path))[0]
+    rec = feat.extract(str(path), with_instruments=False)[0]
     arr = {"id": np.zeros(1, np.int64), "valence": np.array([rec["valence"]]),
            "arousal": np.array([rec["arousal"]]), "tempo": np.array([rec["tempo"]]),
            "tempo_known": np.array([rec["tempo_known"]]),
            "duration": np.array([rec["duration"]])}
     s = retrieval.score_all(arr, cue.valence, cue.arousal, cue.tempo, cue.duration,
                             STRETCH, tuple(cue.tempo_range))
+    if instruments is not None:
+        retrieval.blend_instruments(s, [instruments], planned_instruments(cue.programs))
     return rec, {k: float(v[0]) for k, v in s.items() if k != "id"}
 
 
@@ -223,8 +237,9 @@ def generated_suggestion(cue: Cue, folder: str | Path, style: str = "", seed: in
             else f"{cue.number}_{used}_s{seed}_t{temperature:.2f}_{palette or 'plan'}{own}")
     path = folder / f"{_slug(name)}.mid"
     piece.save(path)
-    rec, s = score_file(cue, path)
-    fits = {k: round(s[k], 4) for k in retrieval.WEIGHTS if k in s}
+    # generated music plays the cue's planned instruments
+    rec, s = score_file(cue, path, planned_instruments(cue.programs))
+    fits = {k: round(s[k], 4) for k in (*retrieval.WEIGHTS, "instruments") if k in s}
     sid = (f"{cue.number}-gen-{seed}" if default_take and not style
            else f"{cue.number}-gen-{used}-{seed}-{temperature:.2f}-{palette or 'plan'}"
            + own.replace("_", "-"))
@@ -298,7 +313,8 @@ def measure_delivered(cue: Cue, sug: Suggestion) -> None:
     The delivered file's V/A (the same rules that index the library) replaces the source
     piece's in the score; the explanation shows both.
     """
-    rec, s = score_file(cue, sug.path)
+    # the adapted file keeps its source's instruments (tempo, key and length change)
+    rec, s = score_file(cue, sug.path, sug.params.get("instruments"))
     src_v, src_a = sug.params.get("valence", 0.0), sug.params.get("arousal", 0.0)
     sug.params["source_score"] = sug.score
     sug.params["delivered"] = {"valence": round(rec["valence"], 4),
