@@ -290,3 +290,20 @@ def test_cli_lists_library_pieces_by_instrument(index, capsys):
     out = capsys.readouterr().out
     assert "slow_cello" in out and "plays cello" in out
     assert "slow_violin" not in out and "fast_flute" not in out
+
+
+def test_delivered_files_are_scored_with_the_source_instruments(index):
+    from scorer.music.library.suggest import score_file
+    from scorer.project import Cue
+
+    cue = Cue("1M1", 0.0, 30.0, valence=-0.5, arousal=-0.4, tempo=56.0,
+              programs=dict(INSTRUMENTATION["sombre_strings"]))  # cello, double bass, piano
+    path = next(e.path for e in index.entries() if e.title == "slow_cello")
+    _, plain = score_file(cue, path)
+    assert "instruments" not in plain
+    _, known = score_file(cue, path, ["cello"], match_instruments=True)
+    assert known["instruments"] == pytest.approx(1 / 3)
+    _, unknown = score_file(cue, path, None, match_instruments=True)
+    assert unknown["instruments"] == ins.UNKNOWN_FIT
+    assert known["score"] < plain["score"]  # a third of the plan pulls a good fit down a little
+    assert plain["score"] - known["score"] < 0.1
