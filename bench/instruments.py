@@ -73,7 +73,9 @@ def main() -> None:
     post = basic_pitch_posteriorgrams(y)
     db = ins.cqt_db(y)
     bounds = ins.window_bounds(min(len(db), len(post["note"])))
-    x = np.stack([ins.window_features(db[a:b], post["note"][a:b], post["onset"][a:b])
+    x = np.stack([np.concatenate([ins.window_features(db[a:b], post["note"][a:b],
+                                                      post["onset"][a:b]),
+                                  ins.spectral_features(y[a * ins.HOP:b * ins.HOP], db[a:b])])
                   for a, b in bounds])
     rows = [
         ("baseline: describe_audio, no instruments",
@@ -86,8 +88,11 @@ def main() -> None:
         ("  part: basic-pitch posteriorgrams",
          best(lambda: basic_pitch_posteriorgrams(y), args.repeat)),
         ("  part: CQT", best(lambda: ins.cqt_db(y), args.repeat)),
-        ("  part: window features",
+        ("  part: window features (pitch)",
          best(lambda: [ins.window_features(db[a:b], post["note"][a:b], post["onset"][a:b])
+                       for a, b in bounds], args.repeat)),
+        ("  part: spectral features (MFCC, CQT mean)",
+         best(lambda: [ins.spectral_features(y[a * ins.HOP:b * ins.HOP], db[a:b])
                        for a, b in bounds], args.repeat)),
         ("  part: network", best(lambda: ins.predict(x), args.repeat)),
     ]

@@ -304,6 +304,8 @@ def _grids(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return db[:n], post["note"][:n], post["onset"][:n]
 
 
+PEAK_TARGET = 0.5  # -6 dBFS
+SILENCE_RMS = 10 ** (-60 / 20)  # a window quieter than -60 dBFS RMS is silence
 MARGIN_FRAMES = 22  # context read on each side of a window analysed on its own (0.26 s)
 
 
@@ -329,6 +331,12 @@ def recognise(audio: np.ndarray, sr: int = SR, window_s: float = WINDOW_SECONDS,
         import librosa
 
         y = librosa.resample(y, orig_sr=sr, target_sr=SR)
+    # the training clips peak between about -1 and -20 dBFS, and a few features (the peak
+    # level, the first MFCC) see the absolute level: a quiet file is brought up into that range
+    level = y.copy()  # the level as given: silence is judged on it
+    peak = float(np.abs(y).max()) if len(y) else 0.0
+    if 1e-4 < peak < PEAK_TARGET:
+        y = y * (PEAK_TARGET / peak)
     n_frames = int(np.ceil(len(y) / HOP))
     bounds = window_bounds(n_frames, window_s, hop_s)
     feats = []
@@ -350,7 +358,13 @@ def recognise(audio: np.ndarray, sr: int = SR, window_s: float = WINDOW_SECONDS,
         feats = [one(db[a:b], note[a:b], onset[a:b], a, b) for a, b in bounds]
     x = np.stack(feats) if feats else np.zeros((0, N_INPUT), np.float32)
     times = np.array([a * HOP / SR for a, _ in bounds])
-    return Reading(times, predict(x), thresholds())
+    probs = predict(x)
+    # a silent window has no instrument (the training clips were never silent)
+    for i, (a, b) in enumerate(bounds):
+        seg = level[a * HOP:b * HOP]
+        if not len(seg) or float(np.sqrt(np.mean(seg ** 2))) < SILENCE_RMS:
+            probs[i] = 0.0
+    return Reading(times, probs, thresholds())
 
 
 # ---------------------------------------------------------------- matching a cue

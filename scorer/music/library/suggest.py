@@ -166,15 +166,17 @@ PIECE_FAILURES = (ScorerError, OSError, ValueError, ArithmeticError, IndexError,
                   RecursionError, MemoryError)
 
 
-def score_file(cue: Cue, path: str | Path,
-               instruments: list[str] | None = None) -> tuple[dict, dict]:
+def score_file(cue: Cue, path: str | Path, instruments: list[str] | None = None,
+               match_instruments: bool = False) -> tuple[dict, dict]:
     """Score one music file against a cue by the rules that rank library pieces.
 
     Args:
         cue: The cue.
         path: The file.
         instruments: What the file plays, when the caller knows it (an adapted piece plays
-            its source's, generated music the cue's); None: the instruments do not count.
+            its source's, generated music the cue's); None: not known.
+        match_instruments: Blend in the fit of ``instruments`` to the cue's plan as ranking
+            does (an unknown instrumentation fits 0.5).
 
     Returns:
         (the file's measured features, the score components incl. "score").
@@ -189,7 +191,7 @@ def score_file(cue: Cue, path: str | Path,
            "duration": np.array([rec["duration"]])}
     s = retrieval.score_all(arr, cue.valence, cue.arousal, cue.tempo, cue.duration,
                             STRETCH, tuple(cue.tempo_range))
-    if instruments is not None:
+    if match_instruments:
         retrieval.blend_instruments(s, [instruments], planned_instruments(cue.programs))
     return rec, {k: float(v[0]) for k, v in s.items() if k != "id"}
 
@@ -238,7 +240,7 @@ def generated_suggestion(cue: Cue, folder: str | Path, style: str = "", seed: in
     path = folder / f"{_slug(name)}.mid"
     piece.save(path)
     # generated music plays the cue's planned instruments
-    rec, s = score_file(cue, path, planned_instruments(cue.programs))
+    rec, s = score_file(cue, path, planned_instruments(cue.programs), match_instruments=True)
     fits = {k: round(s[k], 4) for k in (*retrieval.WEIGHTS, "instruments") if k in s}
     sid = (f"{cue.number}-gen-{seed}" if default_take and not style
            else f"{cue.number}-gen-{used}-{seed}-{temperature:.2f}-{palette or 'plan'}"
@@ -314,7 +316,7 @@ def measure_delivered(cue: Cue, sug: Suggestion) -> None:
     piece's in the score; the explanation shows both.
     """
     # the adapted file keeps its source's instruments (tempo, key and length change)
-    rec, s = score_file(cue, sug.path, sug.params.get("instruments"))
+    rec, s = score_file(cue, sug.path, sug.params.get("instruments"), match_instruments=True)
     src_v, src_a = sug.params.get("valence", 0.0), sug.params.get("arousal", 0.0)
     sug.params["source_score"] = sug.score
     sug.params["delivered"] = {"valence": round(rec["valence"], 4),
