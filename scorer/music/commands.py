@@ -184,17 +184,21 @@ def _cmd_transcribe(args) -> int:
 def _cmd_read_score(args) -> int:
     from music21 import pitch
 
+    from scorer.errors import InputError
     from scorer.music import omr
 
     staves = omr.read_score(args.image)
-    notes, fifths = omr.melody_from_image(args.image)
+    notes, fifths = omr.melody_from_symbols(staves)
     print(f"{len(staves)} staff line(s), key signature {fifths:+d}, "
           f"{sum(n.pitch is not None for n in notes)} notes")
     for k, symbols in enumerate(staves, 1):
         print(f"  staff {k}: {' '.join(symbols)}")
     print("  " + " ".join(("rest" if n.pitch is None else pitch.Pitch(midi=n.pitch).nameWithOctave)
                           + f"/{n.quarters:g}" for n in notes[:args.show]))
-    print(f"seed melody (C/A): {' '.join(omr.seed_from_image(args.image))}")
+    try:
+        print(f"seed melody (C/A): {' '.join(omr.seed_from_notes(notes, fifths, args.image))}")
+    except InputError as exc:
+        print(f"no seed melody: {exc}")
     return 0
 
 

@@ -134,19 +134,59 @@ def _line_rows(dark: np.ndarray) -> list[float]:
     return lines
 
 
+def _near(dark: np.ndarray, y: float) -> np.ndarray:
+    """Per column, the darkest of the three rows around ``y``."""
+    h = dark.shape[0]
+    r = int(round(y))
+    return dark[min(max(0, r - 1), h - 1):max(1, min(h, r + 2))].max(axis=0)
+
+
+def _staff_extent(dark: np.ndarray, rows: list[float]) -> tuple[int, int] | None:
+    """Columns a staff's five lines (at ``rows``) run across, or None when they are no staff.
+
+    Staff lines are darker than the spaces between them; noise, text or a photo has no such
+    contrast. Thin anti-aliased lines can be pale grey, so "inked" is judged against the
+    lines' own darkness, not a fixed level. The staff is the longest run of columns where at
+    least three of the five lines are inked (gaps up to a staff space are bridged).
+    """
+    spacing = float(np.mean(np.diff(rows)))
+    lines = np.stack([_near(dark, y) for y in rows])
+    spaces = np.stack([_near(dark, (a + b) / 2) for a, b in zip(rows[:-1], rows[1:],
+                                                                 strict=True)])
+    level = float(np.percentile(lines, 90))
+    if level < 0.08:
+        return None
+    good = (lines > 0.5 * level).sum(axis=0) >= 3
+    gap = max(1, int(round(spacing)))
+    cols = np.flatnonzero(good)
+    if cols.size < 2:
+        return None
+    breaks = np.flatnonzero(np.diff(cols) > gap)
+    starts = np.concatenate([[0], breaks + 1])
+    ends = np.concatenate([breaks, [cols.size - 1]])
+    k = int(np.argmax(cols[ends] - cols[starts]))
+    x0, x1 = int(cols[starts[k]]), int(cols[ends[k]]) + 1
+    if x1 - x0 < 6 * spacing:
+        return None
+    on, off = float(np.median(lines[:, x0:x1])), float(np.median(spaces[:, x0:x1]))
+    return (x0, x1) if on - off > 0.08 and on > 1.6 * off else None
+
+
 def find_staves(gray: np.ndarray) -> list[tuple[float, float]]:
     """Find five-line staves in a level page.
 
     Returns:
         ``(top_line_y, spacing)`` of each staff, top to bottom (pixels).
     """
-    lines = _line_rows(_darkness(gray))
+    dark = _darkness(gray)
+    lines = _line_rows(dark)
     staves = []
     i = 0
     while i + 4 < len(lines):
         gaps = np.diff(lines[i:i + 5])
         med = float(np.median(gaps))
-        if med >= 3 and np.all(np.abs(gaps - med) <= max(1.5, 0.2 * med)):
+        if med >= 3 and np.all(np.abs(gaps - med) <= max(1.5, 0.2 * med)) \
+                and _staff_extent(dark, lines[i:i + 5]) is not None:
             staves.append((lines[i], float(np.mean(gaps))))
             i += 5
         else:
@@ -166,11 +206,11 @@ def strip(gray: np.ndarray, top: float, spacing: float) -> np.ndarray:
     mid = top + 2 * spacing
     y0, y1 = int(round(mid - SPACES * spacing)), int(round(mid + SPACES * spacing))
     dark = _darkness(gray)
-    rows = [int(round(top + k * spacing)) for k in range(5)]
-    on = np.stack([dark[max(0, r - 1):min(h, r + 2)].max(axis=0) for r in rows])
     # the staff lines run across the whole system; text and stray marks beside it do not
-    cols = np.flatnonzero((on > 0.35).sum(axis=0) >= 3)
-    x0, x1 = (int(cols[0]), int(cols[-1]) + 1) if cols.size else (0, w)
+    rows = [y for y in _line_rows(dark) if top - spacing / 2 <= y <= top + 4.5 * spacing]
+    if len(rows) != 5:
+        rows = [top + k * spacing for k in range(5)]
+    x0, x1 = _staff_extent(dark, rows) or (0, w)
     pad = int(round(spacing))
     x0, x1 = max(0, x0 - pad), min(w, x1 + pad)
     crop = np.zeros((y1 - y0, x1 - x0), np.float32)
@@ -294,30 +334,33 @@ def read_score(path: str | Path) -> list[list[str]]:
     return [recognise_strip(s) for s in strips]
 
 
-def melody_from_image(path: str | Path) -> tuple[list[ReadNote], int]:
-    """Return the notes of a printed melody image and its key signature (fifths)."""
-    staves = read_score(path)
+def melody_from_symbols(staves: list[list[str]]) -> tuple[list[ReadNote], int]:
+    """Join the notes of several staves; a staff without a key signature keeps the last one."""
     fifths = 0
     notes: list[ReadNote] = []
     for symbols in staves:
-        # a later staff repeats the key signature; a staff without one keeps the last key
         part, fifths = tokens_to_notes(symbols, fifths)
         notes.extend(part)
     return notes, fifths
 
 
-def seed_from_image(path: str | Path, max_steps: int = 64) -> list[str]:
-    """Return seed melody tokens (C major / A minor, 16th steps) read from a score image.
+def melody_from_image(path: str | Path) -> tuple[list[ReadNote], int]:
+    """Return the notes of a printed melody image and its key signature (fifths)."""
+    return melody_from_symbols(read_score(path))
+
+
+def seed_from_notes(notes: list[ReadNote], fifths: int, path: str | Path,
+                    max_steps: int = 64) -> list[str]:
+    """Encode read notes as seed melody tokens (C major / A minor, 16th steps).
 
     Raises:
-        InputError: Naming the file, when it is unreadable, holds no staff, or too few notes
-            are read from it.
+        InputError: Naming ``path``, when fewer than 8 notes were read or they cannot be
+            encoded.
     """
     from music21 import key, note, stream
 
     from scorer.music.corpus import encode_stream
 
-    notes, fifths = melody_from_image(path)
     pitched = [n for n in notes if n.pitch is not None]
     if len(pitched) < 8:
         raise InputError(f"only {len(pitched)} note(s) read from the score image; a seed melody "
@@ -336,3 +379,14 @@ def seed_from_image(path: str | Path, max_steps: int = 64) -> list[str]:
         raise InputError("the melody read from the score image lies outside the seed range "
                          "(C3..C6 after transposition to C major / A minor)", path)
     return enc["tokens"][:max_steps]
+
+
+def seed_from_image(path: str | Path, max_steps: int = 64) -> list[str]:
+    """Return seed melody tokens (C major / A minor, 16th steps) read from a score image.
+
+    Raises:
+        InputError: Naming the file, when it is unreadable, holds no staff, or too few notes
+            are read from it.
+    """
+    notes, fifths = melody_from_image(path)
+    return seed_from_notes(notes, fifths, path, max_steps)
