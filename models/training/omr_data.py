@@ -349,7 +349,14 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
-    tunes = collect(args.essen, args.irish, args.chorale)
+    cache = out / f"tunes_{args.essen}_{args.irish}_{args.chorale}.pkl"
+    if cache.exists():  # parsing the corpus is the slow part of a rerun
+        with open(cache, "rb") as fh:
+            tunes = pickle.load(fh)
+    else:
+        tunes = collect(args.essen, args.irish, args.chorale)
+        with open(cache, "wb") as fh:
+            pickle.dump(tunes, fh)
     print(f"{len(tunes)} tunes parsed in {time.time() - t0:.0f} s", flush=True)
     rng = random.Random(1)
     sets = {"train": [], "val": [], "test": []}

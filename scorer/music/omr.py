@@ -153,7 +153,9 @@ def _staff_extent(dark: np.ndarray, rows: list[float]) -> tuple[int, int] | None
     lines = np.stack([_near(dark, y) for y in rows])
     spaces = np.stack([_near(dark, (a + b) / 2) for a, b in zip(rows[:-1], rows[1:],
                                                                  strict=True)])
-    level = float(np.percentile(lines, 90))
+    # the typical darkness of inked line pixels (note heads are darker, lines may be pale)
+    inked = lines[lines > 0.05]
+    level = float(np.median(inked)) if inked.size else 0.0
     if level < 0.08:
         return None
     good = (lines > 0.5 * level).sum(axis=0) >= 3
