@@ -125,7 +125,7 @@ def _line_rows(dark: np.ndarray) -> list[float]:
     if span < 0.03:
         return []
     # staff lines are the strongest narrow peaks; note heads and beams make broader, weaker ones
-    peaks, _ = find_peaks(prof, prominence=0.3 * span)
+    peaks, _ = find_peaks(prof, prominence=0.15 * span)
     lines = []
     for y in peaks:
         lo, hi = max(0, y - 1), min(len(prof), y + 2)
@@ -182,17 +182,39 @@ def find_staves(gray: np.ndarray) -> list[tuple[float, float]]:
     """
     dark = _darkness(gray)
     lines = _line_rows(dark)
-    staves = []
-    i = 0
-    while i + 4 < len(lines):
-        gaps = np.diff(lines[i:i + 5])
-        med = float(np.median(gaps))
-        if med >= 3 and np.all(np.abs(gaps - med) <= max(1.5, 0.2 * med)) \
-                and _staff_extent(dark, lines[i:i + 5]) is not None:
-            staves.append((lines[i], float(np.mean(gaps))))
-            i += 5
-        else:
-            i += 1
+    prof = dark.mean(axis=1)
+    staves: list[tuple[float, float]] = []
+    used_to = -1.0
+    # five evenly spaced peaks make a staff; beams and heads add peaks between them, so the
+    # lines are matched by spacing rather than taken as five consecutive peaks
+    for i, top in enumerate(lines):
+        if top <= used_to:
+            continue
+        best = None
+        for second in lines[i + 1:]:
+            gap = second - top
+            if gap < 3:
+                continue
+            if gap > 60:
+                break
+            tol = max(1.5, 0.2 * gap)
+            rows = [top, second]
+            while len(rows) < 5:
+                # resampled, blurred lines wander a pixel: step from the last line found
+                expect = rows[-1] + (rows[-1] - rows[0]) / (len(rows) - 1)
+                near = [y for y in lines if abs(y - expect) <= tol]
+                if not near:
+                    break
+                rows.append(min(near, key=lambda y, e=expect: abs(y - e)))
+            if len(rows) < 5:
+                continue
+            strength = float(sum(prof[int(round(y))] for y in rows))
+            if (best is None or strength > best[0]) and _staff_extent(dark, rows) is not None:
+                best = (strength, rows)
+        if best is not None:
+            rows = best[1]
+            staves.append((rows[0], float(np.mean(np.diff(rows)))))
+            used_to = rows[-1]
     return staves
 
 
@@ -209,9 +231,7 @@ def strip(gray: np.ndarray, top: float, spacing: float) -> np.ndarray:
     y0, y1 = int(round(mid - SPACES * spacing)), int(round(mid + SPACES * spacing))
     dark = _darkness(gray)
     # the staff lines run across the whole system; text and stray marks beside it do not
-    rows = [y for y in _line_rows(dark) if top - spacing / 2 <= y <= top + 4.5 * spacing]
-    if len(rows) != 5:
-        rows = [top + k * spacing for k in range(5)]
+    rows = [top + k * spacing for k in range(5)]
     x0, x1 = _staff_extent(dark, rows) or (0, w)
     pad = int(round(spacing))
     x0, x1 = max(0, x0 - pad), min(w, x1 + pad)
