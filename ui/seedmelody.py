@@ -1,8 +1,9 @@
-"""The seed melody of generation: a drop target for a hummed, sung or played tune.
+"""The seed melody of generation: a drop target for a hummed, sung or played tune or a score.
 
 An audio file (WAV, MP3, FLAC, OGG...) is transcribed to notes when music is generated
-(:mod:`scorer.music.transcribe`); a MIDI or token file is read as it is. Empty means the
-bundled seed for the cue's mode.
+(:mod:`scorer.music.transcribe`); an image of a printed melody (PNG, JPEG...) is read by optical
+music recognition (:mod:`scorer.music.omr`); a MIDI or token file is read as it is. Empty means
+the bundled seed for the cue's mode.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QToolButton, QWidget
 
+from scorer.music.omr import IMAGE_SUFFIXES
 from scorer.music.transcribe import AUDIO_SUFFIXES
 
-SEED_SUFFIXES = AUDIO_SUFFIXES + (".mid", ".midi", ".txt")
-_HINT = "bundled · drop a tune here (audio or MIDI)"
+SEED_SUFFIXES = AUDIO_SUFFIXES + IMAGE_SUFFIXES + (".mid", ".midi", ".txt")
+_HINT = "bundled · drop a tune here (audio, score image or MIDI)"
 
 
 def _local_file(event) -> str:
@@ -27,7 +29,7 @@ def _local_file(event) -> str:
 
 
 class SeedMelodyField(QWidget):
-    """Shows the seed melody file; accepts one dropped or chosen audio, MIDI or token file.
+    """Shows the seed melody file; takes one dropped or chosen audio, image, MIDI or token file.
 
     Signals:
         changed(str): The new seed melody path ("" = the bundled seed).
@@ -45,7 +47,8 @@ class SeedMelodyField(QWidget):
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         self.label.setToolTip("Generation continues this melody. Drop a recording of a hummed, "
                               "sung or played tune (WAV, MP3, FLAC, OGG...) - its notes are "
-                              "transcribed - or a MIDI file.")
+                              "transcribed -, a picture of a printed melody (PNG, JPEG...) - "
+                              "its notes are read - or a MIDI file.")
         self.choose_button = QToolButton(self)
         self.choose_button.setText("…")
         self.choose_button.setToolTip("Choose a seed melody file")
@@ -68,11 +71,15 @@ class SeedMelodyField(QWidget):
 
     def set_path(self, path: str) -> bool:
         """Take a seed melody file ("" clears it); False (and a message) for another kind."""
-        if path and Path(path).suffix.lower() not in SEED_SUFFIXES:
-            self.label.setText(f"<span style='color:#c0392b'>{Path(path).name}: not audio or "
-                               "MIDI</span>")
+        suffix = Path(path).suffix.lower() if path else ""
+        if path and suffix not in SEED_SUFFIXES:
+            pdf = suffix == ".pdf"
+            what = "PDF is not read: export the page as PNG" if pdf else \
+                "not audio, a score image or MIDI"
+            self.label.setText(f"<span style='color:#c0392b'>{Path(path).name}: {what}</span>")
             self.label.setToolTip(f"{path}\nA seed melody is an audio file "
-                                  f"({', '.join(AUDIO_SUFFIXES)}) or a MIDI file.")
+                                  f"({', '.join(AUDIO_SUFFIXES)}), an image of a printed "
+                                  f"melody ({', '.join(IMAGE_SUFFIXES)}) or a MIDI file.")
             return False
         self._path = path
         self.label.setText(Path(path).name if path else _HINT)

@@ -55,7 +55,8 @@ def score_project(path: Path, style: str | None = None, seed: int = 0, temperatu
         seed: Random seed.
         temperature: Sampling temperature.
         cue_numbers: Only these cues (default: all).
-        seed_melody: Bundled seed name, token file, MIDI file or audio file (transcribed once).
+        seed_melody: Bundled seed name, token file, MIDI file, audio file (transcribed once)
+            or score image (read once).
         progress: ``progress(stage, fraction)`` callback.
         cancel: Token with ``raise_if_set()``; a cancel leaves the project file untouched.
 
@@ -217,8 +218,29 @@ def _cmd_instruments(args) -> int:
     return 0
 
 
+def _cmd_read_score(args) -> int:
+    from music21 import pitch
+
+    from scorer.errors import InputError
+    from scorer.music import omr
+
+    staves = omr.read_score(args.image)
+    notes, fifths = omr.melody_from_symbols(staves)
+    print(f"{len(staves)} staff line(s), key signature {fifths:+d}, "
+          f"{sum(n.pitch is not None for n in notes)} notes")
+    for k, symbols in enumerate(staves, 1):
+        print(f"  staff {k}: {' '.join(symbols)}")
+    print("  " + " ".join(("rest" if n.pitch is None else pitch.Pitch(midi=n.pitch).nameWithOctave)
+                          + f"/{n.quarters:g}" for n in notes[:args.show]))
+    try:
+        print(f"seed melody (C/A): {' '.join(omr.seed_from_notes(notes, fifths, args.image))}")
+    except InputError as exc:
+        print(f"no seed melody: {exc}")
+    return 0
+
+
 def register(subparsers) -> None:
-    """Add ``scorer score``, ``scorer transcribe`` and ``scorer instruments`` to the CLI."""
+    """Add ``scorer score``, ``transcribe``, ``instruments`` and ``read-score`` to the CLI."""
     i = subparsers.add_parser("instruments", help="recognise the instruments of a music file "
                               "(audio: the instrument model over time; MIDI: its programs)")
     i.add_argument("file", help="audio (WAV, MP3, FLAC, OGG...) or MIDI file")
@@ -228,6 +250,11 @@ def register(subparsers) -> None:
     i.add_argument("--max-seconds", type=float, default=600.0,
                    help="read at most this much audio (default 600)")
     i.set_defaults(handler=_cmd_instruments)
+    r = subparsers.add_parser("read-score", help="optical music recognition: the notes of an "
+                              "image of a printed melody (the seed that --seed-melody would take)")
+    r.add_argument("image", help="image of a printed single-staff melody (PNG, JPEG...)")
+    r.add_argument("--show", type=int, default=24, help="notes to list (default 24)")
+    r.set_defaults(handler=_cmd_read_score)
     t = subparsers.add_parser("transcribe", help="audio to MIDI: the notes of a hummed, sung or "
                               "played tune (the seed melody that --seed-melody would take)")
     t.add_argument("audio", help="audio file (WAV, MP3, FLAC, OGG...)")
@@ -242,6 +269,7 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--temperature", type=float, default=1.0, help="sampling temperature")
     p.add_argument("--cue", action="append", help="only this cue (repeatable), e.g. 1M2")
-    p.add_argument("--seed-melody", help="seed melody: bundled name, token file, MIDI file, or "
-                   "an audio file (WAV, MP3, FLAC...) of a hummed, sung or played tune")
+    p.add_argument("--seed-melody", help="seed melody: bundled name, token file, MIDI file, "
+                   "an audio file (WAV, MP3, FLAC...) of a hummed, sung or played tune, or an "
+                   "image (PNG, JPEG...) of a printed single-staff melody")
     p.set_defaults(handler=_cmd_score)

@@ -195,7 +195,9 @@ def load_seed(name_or_path: str | Path, mode: str | None = None) -> list[str]:
         name_or_path: A name in ``resources/seeds`` ("major_1"), a ``.txt`` token file, a
             MIDI file (its top line is taken, quantised to 16ths and transposed to C major /
             A minor by key analysis), or an audio file (WAV, MP3, FLAC, OGG...: a hummed, sung
-            or played tune, transcribed by :mod:`scorer.music.transcribe`, then the same).
+            or played tune, transcribed by :mod:`scorer.music.transcribe`, then the same), or
+            an image of a printed single-staff melody (PNG, JPEG...: read by
+            :mod:`scorer.music.omr`, then the same).
         mode: Unused for files; kept for symmetry with :func:`default_seed`.
 
     Raises:
@@ -213,6 +215,10 @@ def load_seed(name_or_path: str | Path, mode: str | None = None) -> list[str]:
 
     if path.suffix.lower() in AUDIO_SUFFIXES:
         return seed_from_audio(path)
+    from scorer.music.omr import IMAGE_SUFFIXES, PDF_SUFFIXES, seed_from_image
+
+    if path.suffix.lower() in IMAGE_SUFFIXES + PDF_SUFFIXES:
+        return seed_from_image(path)
     try:
         tokens = path.read_text(encoding="utf-8").split()
     except UnicodeDecodeError as exc:

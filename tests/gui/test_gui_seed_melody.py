@@ -118,13 +118,50 @@ def test_a_tune_with_no_notes_fails_with_the_file_named(window, qtbot, project_f
 
 def test_other_files_are_not_taken_as_a_seed(window, tmp_path):
     field = window.panel.seed_melody
-    picture = tmp_path / "score.png"
-    picture.write_bytes(b"\x89PNG\r\n")
+    letter = tmp_path / "letter.docx"
+    letter.write_bytes(b"PK\x03\x04")
     mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(picture))])
+    mime.setUrls([QUrl.fromLocalFile(str(letter))])
     enter = QDragEnterEvent(field.rect().center(), Qt.DropAction.CopyAction, mime,
                             Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     field.dragEnterEvent(enter)  # the field itself refuses it (the window may take it)
     assert not enter.isAccepted()
-    assert not field.set_path(str(picture))
-    assert field.path() == "" and "not audio or MIDI" in field.label.text()
+    assert not field.set_path(str(letter))
+    assert field.path() == "" and "not audio, a score image or MIDI" in field.label.text()
+    pdf = tmp_path / "melody.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n")
+    assert not field.set_path(str(pdf))
+    assert field.path() == "" and "export the page as PNG" in field.label.text()
+
+
+def test_a_dropped_score_image_is_taken_and_a_blank_one_fails_named(window, qtbot, project_file,
+                                                                     tmp_path):
+    import cv2
+
+    field = window.panel.seed_melody
+    blank = tmp_path / "blank score.png"
+    cv2.imwrite(str(blank), np.full((300, 600), 255, np.uint8))
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(blank))])
+    enter = QDragEnterEvent(field.rect().center(), Qt.DropAction.CopyAction, mime,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    field.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    try:
+        from scorer.models import find_model
+
+        find_model("melody_folk")
+    except ModelError as exc:
+        pytest.skip(f"model missing: {exc}")
+    if not core.available("generate"):
+        pytest.skip("generation not available")
+    win = window
+    win.open_project(project_file)
+    win.panel.show_cue("1M2")
+    drop_file(win.panel.seed_melody, blank)
+    assert win.panel.seed_melody.path() == str(blank)
+    before = len(win.doc.suggestions_for("1M2"))
+    win.panel.regenerate_button.click()
+    qtbot.waitUntil(lambda: "generate" not in win.tasks, timeout=120_000)
+    assert "blank score.png" in win.status.text() and "no music staff" in win.status.text()
+    assert len(win.doc.suggestions_for("1M2")) == before
