@@ -5,8 +5,9 @@ Each speech region is cut into chunks of at most ``CHUNK_S`` seconds. Whisper ba
 every layer's frames are pooled into a mean and a standard deviation (:class:`EncoderReader`)
 and the head returns the eight RAVDESS class probabilities, valence and arousal (``2p - 1`` of
 the calibrated probabilities that the valence is positive and the arousal high) and a
-calibrated confidence that its arousal sign is right — small when the voice is buried under music or noise, because the head was trained
-on dialogue mixed under music, noise, rooms and telephone bands (card: models/voice_tone.md).
+calibrated confidence that its arousal sign is right — small when the voice is buried under
+music or noise, because the head was trained on dialogue mixed under music, noise, rooms and
+telephone bands (card: models/voice_tone.md).
 
 When the Whisper weights are not installed the older log-mel CNN (models/voice_emotion.onnx)
 is used, and the log says so; its classes map to valence/arousal through the circumplex table.
