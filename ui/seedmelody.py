@@ -13,11 +13,11 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QToolButton, QWidget
 
-from scorer.music.omr import IMAGE_SUFFIXES
+from scorer.music.omr import IMAGE_SUFFIXES, PDF_SUFFIXES
 from scorer.music.transcribe import AUDIO_SUFFIXES
 
-SEED_SUFFIXES = AUDIO_SUFFIXES + IMAGE_SUFFIXES + (".mid", ".midi", ".txt")
-_HINT = "bundled · drop a tune here (audio, score image or MIDI)"
+SEED_SUFFIXES = AUDIO_SUFFIXES + IMAGE_SUFFIXES + PDF_SUFFIXES + (".mid", ".midi", ".txt")
+_HINT = "bundled · drop a tune here (audio, score image or PDF, or MIDI)"
 
 
 def _local_file(event) -> str:
@@ -73,13 +73,12 @@ class SeedMelodyField(QWidget):
         """Take a seed melody file ("" clears it); False (and a message) for another kind."""
         suffix = Path(path).suffix.lower() if path else ""
         if path and suffix not in SEED_SUFFIXES:
-            pdf = suffix == ".pdf"
-            what = "PDF is not read: export the page as PNG" if pdf else \
-                "not audio, a score image or MIDI"
+            what = "not audio, a score (image or PDF) or MIDI"
             self.label.setText(f"<span style='color:#c0392b'>{Path(path).name}: {what}</span>")
             self.label.setToolTip(f"{path}\nA seed melody is an audio file "
-                                  f"({', '.join(AUDIO_SUFFIXES)}), an image of a printed "
-                                  f"melody ({', '.join(IMAGE_SUFFIXES)}) or a MIDI file.")
+                                  f"({', '.join(AUDIO_SUFFIXES)}), a printed melody "
+                                  f"({', '.join(IMAGE_SUFFIXES + PDF_SUFFIXES)}; a PDF's "
+                                  "first page) or a MIDI file.")
             return False
         self._path = path
         self.label.setText(Path(path).name if path else _HINT)

@@ -252,7 +252,8 @@ def register(subparsers) -> None:
     i.set_defaults(handler=_cmd_instruments)
     r = subparsers.add_parser("read-score", help="optical music recognition: the notes of an "
                               "image of a printed melody (the seed that --seed-melody would take)")
-    r.add_argument("image", help="image of a printed single-staff melody (PNG, JPEG...)")
+    r.add_argument("image", help="image (PNG, JPEG...) or PDF (first page) of a printed "
+                   "single-staff melody")
     r.add_argument("--show", type=int, default=24, help="notes to list (default 24)")
     r.set_defaults(handler=_cmd_read_score)
     t = subparsers.add_parser("transcribe", help="audio to MIDI: the notes of a hummed, sung or "
@@ -271,5 +272,6 @@ def register(subparsers) -> None:
     p.add_argument("--cue", action="append", help="only this cue (repeatable), e.g. 1M2")
     p.add_argument("--seed-melody", help="seed melody: bundled name, token file, MIDI file, "
                    "an audio file (WAV, MP3, FLAC...) of a hummed, sung or played tune, or an "
-                   "image (PNG, JPEG...) of a printed single-staff melody")
+                   "image (PNG, JPEG...) or PDF (first page) of a printed single-staff "
+                   "melody")
     p.set_defaults(handler=_cmd_score)

@@ -29,6 +29,8 @@ SPACES = 6.0  # the strip reaches this many staff spaces above and below the mid
 X_SQUEEZE = 1.0  # strip width scale (1: the page aspect kept)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 PDF_SUFFIXES = (".pdf",)
+PDF_DPI = 200
+PDF_MIN_SIDE = 1200  # pixels along a rendered page's longer side, at least
 MAX_PIXELS = 60_000_000  # a page scanned at 600 dpi is about 35 Mpx
 
 KEYS = [f"key.{k:+d}" for k in range(-7, 8) if k]
@@ -57,14 +59,14 @@ def load_gray(path: str | Path) -> np.ndarray:
     """Read an image file as 8-bit grayscale.
 
     Raises:
-        InputError: Naming the file, when it is missing, is a PDF, or is not a readable image.
+        InputError: Naming the file, when it is missing or is not a readable image or PDF
+            (a PDF's first page is read).
     """
     import cv2
 
     path = Path(path)
     if path.suffix.lower() in PDF_SUFFIXES:
-        raise InputError("PDF scores are not read: export the page as a PNG or JPEG image "
-                         "(300 dpi is plenty) and use that", path)
+        return _pdf_page_gray(path)
     try:
         data = np.fromfile(path, dtype=np.uint8)  # cv2.imread cannot open every path (unicode)
     except OSError as exc:
@@ -74,6 +76,41 @@ def load_gray(path: str | Path) -> np.ndarray:
         raise InputError("not a readable image (PNG, JPEG, BMP, TIFF or WebP expected)", path)
     if gray.size > MAX_PIXELS:
         raise InputError(f"image too large ({gray.shape[1]}x{gray.shape[0]} pixels)", path)
+    return gray
+
+
+def _pdf_page_gray(path: Path) -> np.ndarray:
+    """The first page of a PDF score, rasterised at ``PDF_DPI`` as 8-bit grayscale.
+
+    Raises:
+        InputError: Naming the file, when it cannot be opened as a PDF or has no pages.
+    """
+    import pypdfium2 as pdfium
+
+    if not path.exists():
+        raise InputError("no such file", path)
+    try:
+        document = pdfium.PdfDocument(str(path))
+    except (pdfium.PdfiumError, OSError) as exc:
+        raise InputError(f"not a readable PDF ({exc})", path) from exc
+    try:
+        if len(document) == 0:
+            raise InputError("the PDF has no pages", path)
+        # a seed melody is one tune: its first page. At 200 dpi a printed staff space is
+        # 10-15 px; a small page (a cropped line) is drawn larger, up to 600 dpi
+        page = document[0]
+        longest = max(page.get_size())  # points
+        scale = max(PDF_DPI / 72, min(600 / 72, PDF_MIN_SIDE / max(longest, 1.0)))
+        bitmap = page.render(scale=scale, grayscale=True)
+        gray = np.array(bitmap.to_numpy(), dtype=np.uint8, copy=True)
+    except pdfium.PdfiumError as exc:
+        raise InputError(f"cannot render the PDF's first page ({exc})", path) from exc
+    finally:
+        document.close()
+    if gray.ndim == 3:
+        gray = gray[..., 0]
+    if gray.size > MAX_PIXELS:
+        raise InputError(f"page too large ({gray.shape[1]}x{gray.shape[0]} pixels)", path)
     return gray
 
 

@@ -127,11 +127,11 @@ def test_other_files_are_not_taken_as_a_seed(window, tmp_path):
     field.dragEnterEvent(enter)  # the field itself refuses it (the window may take it)
     assert not enter.isAccepted()
     assert not field.set_path(str(letter))
-    assert field.path() == "" and "not audio, a score image or MIDI" in field.label.text()
-    pdf = tmp_path / "melody.pdf"
+    assert field.path() == "" and "not audio, a score (image or PDF) or MIDI" in \
+        field.label.text()
+    pdf = tmp_path / "melody.pdf"  # a PDF score is taken (its first page is read)
     pdf.write_bytes(b"%PDF-1.4\n")
-    assert not field.set_path(str(pdf))
-    assert field.path() == "" and "export the page as PNG" in field.label.text()
+    assert field.set_path(str(pdf)) and field.path() == str(pdf)
 
 
 def test_a_dropped_score_image_is_taken_and_a_blank_one_fails_named(window, qtbot, project_file,

@@ -137,7 +137,7 @@ def test_unreadable_pdf_and_blank_images_name_the_file(tmp_path):
         load_seed(fake)
     assert "tune scan.png" in str(err.value)
     pdf = tmp_path / "melody.pdf"
-    pdf.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    pdf.write_bytes(b"%PDF-1.4\n%%EOF\n")  # a header and nothing else
     with pytest.raises(InputError, match="PDF") as err:
         load_seed(pdf)
     assert "melody.pdf" in str(err.value)
@@ -172,6 +172,21 @@ def test_reads_a_held_out_printed_line():
     want_q = [q for _, q in truth["notes"]]
     got_q = [n.quarters for n in notes]
     assert _lev(got_q, want_q) <= 0.3 * len(want_q), (got_q, want_q)
+
+
+def test_a_pdf_score_reads_like_its_image(tmp_path):
+    """A PDF whose first page holds the held-out line gives the same notes as the image."""
+    _need_model()
+    from PIL import Image
+
+    pdf = tmp_path / "tune.pdf"
+    Image.open(FIXTURE / "omr_line.png").convert("L").save(pdf, resolution=150.0)
+    truth = json.loads((FIXTURE / "omr_line.json").read_text())
+    notes, fifths = omr.melody_from_image(pdf)
+    assert fifths == truth["fifths"]
+    want = [p for p, _ in truth["notes"] if p is not None]
+    got = [n.pitch for n in notes if n.pitch is not None]
+    assert _lev(got, want) <= 0.2 * len(want), (got, want)
 
 
 def test_scorer_score_takes_a_score_image_as_seed(tmp_path, capsys):
