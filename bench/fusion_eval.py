@@ -93,18 +93,23 @@ def score(bench, method, part: str = "heldout") -> dict:
         if not case.quadrant:
             empty_conf.append(0.0 if r is None else r[2])
             continue
-        sv, sa = case.signs
-        ok_v = r is not None and (r[0] >= 0) == (sv > 0)
-        ok_a = r is not None and (r[1] >= 0) == (sa > 0)
-        hits["valence"].append(ok_v)
-        hits["arousal"].append(ok_a)
-        hits["quadrant"].append(ok_v and ok_a)
-        by_source.setdefault(case.label_source, []).append(ok_v and ok_a)
+        quadrant = _count_signs(hits, r, case.signs)
+        by_source.setdefault(case.label_source, []).append(quadrant)
     out = {k: float(np.mean(v)) for k, v in hits.items()}
     out["n"] = len(hits["quadrant"])
     out["by_source"] = {k: (float(np.mean(v)), len(v)) for k, v in sorted(by_source.items())}
     out["empty_confidence"] = float(np.mean(empty_conf)) if empty_conf else 0.0
     return out
+
+
+def _count_signs(hits: dict[str, list], r, signs) -> bool:
+    """Append whether reading ``r`` (None: no reading) has the label's signs; True if both."""
+    ok_v = r is not None and (r[0] >= 0) == (signs[0] > 0)
+    ok_a = r is not None and (r[1] >= 0) == (signs[1] > 0)
+    hits["valence"].append(ok_v)
+    hits["arousal"].append(ok_a)
+    hits["quadrant"].append(ok_v and ok_a)
+    return ok_v and ok_a
 
 
 # the modality each label source is read from by the oracle row (see ``oracle_score``)
@@ -122,13 +127,8 @@ def oracle_score(bench, part: str = "heldout") -> dict:
         if case.part != part or not case.quadrant:
             continue
         track = tracks.get(SOURCE_MODALITY[case.label_source])
-        r = reading(track) if track is not None and len(track) else None
-        sv, sa = case.signs
-        ok_v = r is not None and (r[0] >= 0) == (sv > 0)
-        ok_a = r is not None and (r[1] >= 0) == (sa > 0)
-        hits["valence"].append(ok_v)
-        hits["arousal"].append(ok_a)
-        hits["quadrant"].append(ok_v and ok_a)
+        _count_signs(hits, reading(track) if track is not None and len(track) else None,
+                     case.signs)
     return {k: float(np.mean(v)) for k, v in hits.items()}
 
 

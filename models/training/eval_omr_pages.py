@@ -35,21 +35,7 @@ def engrave_page(mei: str, rng: random.Random, tk) -> np.ndarray:
                    "scale": rng.randint(40, 60), "font": rng.choice(omr_data.FONTS),
                    "spacingLinear": rng.uniform(0.2, 0.3), "spacingNonLinear": 0.6})
     tk.loadData(mei)
-    from PySide6.QtCore import QByteArray
-    from PySide6.QtGui import QColor, QImage, QPainter
-    from PySide6.QtSvg import QSvgRenderer
-
-    svg = omr_data._flatten_svg(tk.renderToSVG(1))
-    r = QSvgRenderer(QByteArray(svg.encode()))
-    size = r.defaultSize()
-    img = QImage(size.width(), size.height(), QImage.Format.Format_Grayscale8)
-    img.fill(QColor(255, 255, 255))
-    p = QPainter(img)
-    p.setRenderHint(QPainter.RenderHint.Antialiasing)
-    r.render(p)
-    p.end()
-    arr = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine())
-    return arr[:, :img.width()].copy()
+    return omr_data.rasterise(tk.renderToSVG(1))
 
 
 def main() -> None:

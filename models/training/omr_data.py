@@ -269,10 +269,6 @@ def _flatten_svg(svg: str) -> str:
 
 def engrave(mei: str, rng: random.Random, tk) -> np.ndarray:
     """MEI -> grayscale page (uint8) through verovio and QSvgRenderer."""
-    from PySide6.QtCore import QByteArray
-    from PySide6.QtGui import QColor, QImage, QPainter
-    from PySide6.QtSvg import QSvgRenderer
-
     tk.setOptions({"pageWidth": 6000, "adjustPageWidth": True, "adjustPageHeight": True,
                    "header": "none", "footer": "none", "breaks": "none",
                    "scale": rng.randint(35, 60), "font": rng.choice(FONTS),
@@ -283,7 +279,16 @@ def engrave(mei: str, rng: random.Random, tk) -> np.ndarray:
                    "pageMarginBottom": 40})
     if not tk.loadData(mei):
         raise ValueError("verovio could not load the MEI")
-    svg = _flatten_svg(tk.renderToSVG(1))
+    return rasterise(tk.renderToSVG(1))
+
+
+def rasterise(svg_text: str) -> np.ndarray:
+    """Verovio's SVG of a page -> grayscale page (uint8) through QSvgRenderer."""
+    from PySide6.QtCore import QByteArray
+    from PySide6.QtGui import QColor, QImage, QPainter
+    from PySide6.QtSvg import QSvgRenderer
+
+    svg = _flatten_svg(svg_text)
     r = QSvgRenderer(QByteArray(svg.encode()))
     size = r.defaultSize()
     img = QImage(size.width(), size.height(), QImage.Format.Format_Grayscale8)
