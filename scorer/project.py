@@ -147,6 +147,8 @@ class MusicCaption:
     end: float
     text: str
     source: str = "score"  # "score" (our cues) or "film" (music already in the sound track)
+    # film music: the instruments recognised in it (scorer.music.instruments); None: not read
+    instruments: list[str] | None = None
 
 
 @dataclass

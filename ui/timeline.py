@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from scorer.affect import fusion
+from scorer.music import film_music
 from ui.library_browser import piece_from_mime
 from ui.marks import HitItem, MarksItem
 
@@ -129,12 +130,18 @@ class CurveItem(QGraphicsItem):
     """A lane with valence and/or arousal curves; gaps where confidence is 0."""
 
     def __init__(self, view: TimelineView, top: float, times, series, confidence=None,
-                 height: float = LANE_H):
+                 height: float = LANE_H, tip=None):
         super().__init__()
         self.view, self.top, self.height = view, top, height
         self.times = np.asarray(times, dtype=float)
         self.series = series  # list of (values, QColor)
         self.confidence = None if confidence is None else np.asarray(confidence, dtype=float)
+        self.tip = tip  # time -> tooltip text ("" for none), or None
+        self.setAcceptHoverEvents(tip is not None)
+
+    def hoverMoveEvent(self, event) -> None:
+        if self.tip is not None:
+            self.setToolTip(self.tip(self.view.t_of(event.scenePos().x())))
 
     def boundingRect(self) -> QRectF:
         return QRectF(0, self.top, self.view.x_of(self.view.duration) + self.view.margin,
@@ -676,9 +683,10 @@ class TimelineView(QGraphicsView):
         if project is not None:
             for name, track in project.tracks.items():
                 height = lane(self.track_lane(name))
+                tip = self._film_music_tip if name == "music" else None
                 scene.addItem(CurveItem(self, y, track.times, [(track.valence, VALENCE),
                                                                (track.arousal, AROUSAL)],
-                                        track.confidence, height))
+                                        track.confidence, height, tip))
                 y += height + GAP
         bottom = y
         if project is not None:
@@ -696,6 +704,11 @@ class TimelineView(QGraphicsView):
         scene.setSceneRect(QRectF(0, 0, width, bottom + 2))
         self.set_playhead(self._playhead_t, follow=False)
         self.viewport().update()  # the lane names are drawn in the foreground
+
+    def _film_music_tip(self, t: float) -> str:
+        """The film's own music at ``t``: its caption and the instruments heard."""
+        caption = film_music.caption_at(self.project, t) if self.project else None
+        return film_music.caption_summary(caption) if caption else "no film music captioned here"
 
     def update_cue(self, number: str) -> None:
         """Redraw one cue block from the project (after an edit or an undo)."""

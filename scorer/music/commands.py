@@ -189,6 +189,8 @@ def _cmd_instruments(args) -> int:
     from scorer.music.library import features as feat
 
     path = Path(args.file)
+    if path.name.endswith(".scorer.json"):
+        return _film_instruments(path)
     kind = feat.kind_of(path)
     if kind == "midi":
         notes = feat.notes_from_midi(path)
@@ -218,6 +220,21 @@ def _cmd_instruments(args) -> int:
     return 0
 
 
+def _film_instruments(path: Path) -> int:
+    """Print the instruments recognised in a project's film music, caption by caption."""
+    from scorer import project as proj
+    from scorer.music import film_music
+
+    project = proj.load(path)
+    captions = [c for c in project.music_captions if c.source == "film"]
+    print(f"{path.name}: {len(captions)} film-music caption(s)")
+    for caption in captions:
+        print("  " + film_music.caption_summary(caption))
+    if not captions:
+        print("  no music found in the sound track (or the clip was analysed without audio)")
+    return 0
+
+
 def _cmd_read_score(args) -> int:
     from music21 import pitch
 
@@ -242,8 +259,10 @@ def _cmd_read_score(args) -> int:
 def register(subparsers) -> None:
     """Add ``scorer score``, ``transcribe``, ``instruments`` and ``read-score`` to the CLI."""
     i = subparsers.add_parser("instruments", help="recognise the instruments of a music file "
-                              "(audio: the instrument model over time; MIDI: its programs)")
-    i.add_argument("file", help="audio (WAV, MP3, FLAC, OGG...) or MIDI file")
+                              "(audio: the instrument model over time; MIDI: its programs; "
+                              "a project: those heard in the film's own music)")
+    i.add_argument("file", help="audio (WAV, MP3, FLAC, OGG...), MIDI file, or a project "
+                   "(.scorer.json)")
     i.add_argument("--hop", type=float, default=None,
                    help="seconds between windows (default: 3, the window length)")
     i.add_argument("--top", type=int, default=3, help="instruments listed per window")

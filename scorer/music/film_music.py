@@ -15,6 +15,10 @@ Two steps over the 16 kHz mono sound track:
    of at least ~4 s, and each stretch is captioned, in pieces of at most 7 s, with words from
    the reading of its own windows ("[tense strings build]"); a piece that would repeat the
    words of the one before is left out (a caption marks a change).
+3. The instrument recogniser (``scorer.music.instruments``) on up to two 3-s windows of each
+   caption's music (at most ``INSTRUMENT_WINDOWS`` in all, spread over the captions), stored
+   with the caption: which instruments the film's own music has. The track is 16 kHz, so the
+   recogniser hears nothing above 8 kHz (it was trained on full-band renders).
 
 The result is ``project.tracks["music"]`` (confidence 0 where there is no music) and
 ``project.music_captions`` entries with ``source="film"``.
@@ -26,6 +30,7 @@ import logging
 
 import numpy as np
 
+from scorer.errors import ModelError
 from scorer.music import emotion as me
 from scorer.project import MusicCaption
 from scorer.track import Track
@@ -43,6 +48,11 @@ MUSIC_THRESHOLD = 0.5
 # plays is true; naming an emotion the model is unsure of would be a guess.
 MIN_CLASS_PROB = 0.4
 UNSURE = -1
+# the recogniser costs about 0.1-0.2 s per 3-s window on one core: a bounded number per clip
+INSTRUMENT_WINDOWS = 32
+# in a full mix the recogniser's weaker calls are often wrong (on the Sintel trailer's
+# orchestra it also calls saxophone and zither): only its most confident few are kept
+MAX_INSTRUMENTS_NAMED = 3
 
 FEATURE_NAMES = ("low_energy_share", "syllabic_modulation", "log_flatness", "spectral_stability",
                  "chroma_peak", "centroid_cv", "zcr_std", "flux_cv")
@@ -300,6 +310,38 @@ def make_captions(starts_s: np.ndarray, window_s: float, hop_s: float,
     return captions
 
 
+def read_instruments(audio: np.ndarray, sr: int, captions: list[MusicCaption],
+                     budget: int = INSTRUMENT_WINDOWS, cancel=None) -> None:
+    """Recognise the instruments under each caption; sets ``caption.instruments``.
+
+    The recogniser's ``MAX_INSTRUMENTS_NAMED`` most confident instruments are kept, most
+    confident first. Each caption's music gets up to two 3-s windows while ``budget``
+    lasts; when there are more captions than the budget allows, evenly spread captions get
+    one window each and the others stay unread (``instruments`` None).
+
+    Raises:
+        ModelError: If basic-pitch or the instrument model is missing or damaged.
+        Cancelled: If cancelled.
+    """
+    from scorer.music import instruments
+
+    if not captions or budget <= 0:
+        return
+    per = 2 if 2 * len(captions) <= budget else 1
+    chosen = range(len(captions))
+    if len(captions) > budget:
+        chosen = np.unique(np.linspace(0, len(captions) - 1, budget).round().astype(int))
+    for k in chosen:
+        if cancel is not None:
+            cancel.raise_if_set()
+        caption = captions[k]
+        piece = audio[int(caption.start * sr):int(np.ceil(caption.end * sr))]
+        if len(piece) < sr:  # under a second: nothing to read
+            continue
+        reading = instruments.recognise(piece, sr, max_windows=per)
+        caption.instruments = [name for name, _ in reading.present()[:MAX_INSTRUMENTS_NAMED]]
+
+
 def reading_windows(n_samples: int, sr: int, starts_s: np.ndarray) -> np.ndarray:
     """Sample starts of the reader's 3-s windows centred on 2-s analysis windows."""
     win = int(me.PATCH_S * sr)
@@ -373,8 +415,29 @@ def analyze_film_music(audio: np.ndarray, sr: int, project, settings=None, progr
               (int(np.argmax(probs[i])) if probs[i].max() >= MIN_CLASS_PROB else UNSURE)
               for i in range(n)]
     captions = make_captions(starts_s, WINDOW_S, HOP_S, labels, probs, reading=reading)
+    report(0.92)
+    try:
+        read_instruments(y, sr, captions, cancel=cancel)
+    except ModelError as exc:  # the captions stand without it
+        log.warning("film music: instruments not recognised (%s)", exc)
     project.music_captions = sorted(project.music_captions + captions, key=lambda c: c.start)
     log.info("film music: %d of %d windows music, %d captions", int(is_music.sum()), n,
              len(captions))
     report(1.0)
     return track
+
+
+def caption_at(project, t: float) -> MusicCaption | None:
+    """The film-music caption covering time ``t`` (seconds), or None."""
+    for caption in project.music_captions:
+        if caption.source == "film" and caption.start <= t < caption.end:
+            return caption
+    return None
+
+
+def caption_summary(caption: MusicCaption) -> str:
+    """One line for an editor: the caption's words, span and the instruments heard."""
+    line = f"{caption.text} {caption.start:.1f}-{caption.end:.1f} s"
+    if caption.instruments is None:
+        return line + "; instruments not read"
+    return line + "; instruments: " + (", ".join(caption.instruments) or "none recognised")

@@ -51,3 +51,32 @@ def test_cue_header_names_the_planned_instruments(window, qtbot, clip, tmp_path)
     assert "sombre strings (cello, double bass, piano)" in window.panel.header.text()
     window.panel.show_cue("1M1")  # no plan: no instruments named
     assert "(cello" not in window.panel.header.text()
+
+
+def test_film_music_lane_names_the_instruments_heard(window, qtbot, clip, tmp_path):
+    import numpy as np
+
+    from scorer import media
+    from scorer import project as projectio
+    from scorer.project import MusicCaption, Project
+    from scorer.track import Track
+
+    times = np.arange(0.5, 12.0, 1.0)
+    music = Track("music", times, np.full(len(times), -0.3), np.full(len(times), 0.5),
+                  np.full(len(times), 0.9))
+    captions = [MusicCaption(1.0, 6.0, "[tense strings build]", "film", ["violin", "cello"]),
+                MusicCaption(7.0, 11.0, "[calm music]", "film", None)]
+    project = Project(title="film music", media=media.probe(clip), tracks={"music": music},
+                      music_captions=captions)
+    path = tmp_path / "film.scorer.json"
+    projectio.save(project, path)
+    window.open_project(path)
+    from ui.timeline import CurveItem
+
+    lanes = [item for item in window.timeline.scene().items()
+             if isinstance(item, CurveItem) and item.tip is not None]
+    assert len(lanes) == 1  # the film-music lane only
+    tip = lanes[0].tip
+    assert tip(3.0) == "[tense strings build] 1.0-6.0 s; instruments: violin, cello"
+    assert tip(8.0).endswith("instruments not read")
+    assert tip(6.5) == "no film music captioned here"

@@ -307,3 +307,59 @@ def test_delivered_files_are_scored_with_the_source_instruments(index):
     assert unknown["instruments"] == ins.UNKNOWN_FIT
     assert known["score"] < plain["score"]  # a third of the plan pulls a good fit down a little
     assert plain["score"] - known["score"] < 0.1
+
+
+# ---------------------------------------------------------------- the film's own music
+
+
+def test_film_music_captions_name_the_instruments_heard():
+    """Each film caption gets the instruments of its own stretch, read from 16-kHz audio."""
+    import librosa
+
+    from scorer.music.film_music import read_instruments
+    from scorer.project import MusicCaption
+
+    cello = librosa.resample(_clip(42, 43, 72), orig_sr=ins.SR, target_sr=16000)
+    flute = librosa.resample(_clip(73, 62, 91), orig_sr=ins.SR, target_sr=16000)
+    gap = np.zeros(16000, np.float32)
+    track = np.concatenate([cello, gap, flute])
+    first = MusicCaption(0.0, len(cello) / 16000, "[music]", "film")
+    second_start = (len(cello) + len(gap)) / 16000
+    second = MusicCaption(second_start, len(track) / 16000, "[music]", "film")
+    read_instruments(track, 16000, [first, second])
+    assert "cello" in first.instruments and "flute" not in first.instruments
+    assert "flute" in second.instruments and "cello" not in second.instruments
+
+
+def test_film_instrument_reading_keeps_to_its_budget():
+    from scorer.music.film_music import read_instruments
+    from scorer.project import MusicCaption
+
+    track = np.zeros(16000 * 30, np.float32)
+    captions = [MusicCaption(s, s + 5.0, "[music]", "film") for s in (0.0, 10.0, 20.0)]
+    read_instruments(track, 16000, captions, budget=1)
+    # one window in all: the first caption is read (silence: no instrument), the rest are not
+    assert captions[0].instruments == []
+    assert captions[1].instruments is None and captions[2].instruments is None
+    short = MusicCaption(1.0, 1.5, "[music]", "film")
+    read_instruments(track, 16000, [short])
+    assert short.instruments is None  # half a second is too little to read
+
+
+def test_cli_lists_the_instruments_of_a_projects_film_music(tmp_path, capsys):
+    from scorer import project as projectio
+    from scorer.cli import main
+    from scorer.project import MusicCaption, Project
+
+    project = Project(title="film", music_captions=[
+        MusicCaption(2.0, 8.5, "[sad piano music]", "film", ["piano", "cello"]),
+        MusicCaption(9.0, 12.0, "[happy music]", "score"),  # our own cue: not listed
+        MusicCaption(20.0, 26.0, "[tense music]", "film", [])])
+    path = tmp_path / "film.scorer.json"
+    projectio.save(project, path)
+    assert main(["instruments", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "2 film-music caption(s)" in out
+    assert "[sad piano music] 2.0-8.5 s; instruments: piano, cello" in out
+    assert "[tense music] 20.0-26.0 s; instruments: none recognised" in out
+    assert "happy" not in out
