@@ -149,3 +149,26 @@ def test_audio_is_fitted_by_its_own_sections(tmp_path):
     # intro, body from bar 4, and the piece's own last phrase at the end
     for out_bar, src_bar in ((0, 0), (3, 3), (4, 4), (13, 13), (14, 20), (17, 23)):
         assert tone_of(out_bar) == pytest.approx(_bar_tone(src_bar), rel=0.03)
+
+
+def test_a_section_starts_on_its_downbeat_after_an_overfull_bar(tmp_path):
+    """A transcription that made bar 4 a 32nd too long: later bars sit off the bar grid."""
+    src = _two_four(tmp_path / "overfull.mid")
+    late = 4 * 1.0 + 0.0625  # from bar 5 (second 4.0 at 120 BPM, 2/4) on, a 32nd late
+    for inst in src.instruments:
+        for n in inst.notes:
+            if n.start >= 4.0 - 1e-6:
+                n.start += 0.0625
+                n.end += 0.0625
+    out = tmp_path / "fit.mid"
+    # the cue's music begins in the source's bar 7 (second 6.3): the section opens at bar 7
+    info = adapt_midi(src, Plan(length=6.0, start=6.3, from_tonic="G", to_tonic="G"), out)
+    res = pretty_midi.PrettyMIDI(str(out))
+    first = min((n for i in res.instruments for n in i.notes), key=lambda n: n.start)
+    assert first.start == pytest.approx(0.0, abs=1e-3)
+    assert info["start"] == pytest.approx(late + 2.0, abs=5e-3)  # bar 7's displaced downbeat
+    facts = fit.read_midi_facts(out)
+    assert facts.first_onset_beat < 1e-3
+    # the melody keeps its eighths on the delivered grid
+    mel = sorted(n.start for n in res.instruments[0].notes)[:8]
+    np.testing.assert_allclose(np.diff(mel), 0.25, atol=2e-3)

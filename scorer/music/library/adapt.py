@@ -293,6 +293,24 @@ def _cut_point(bars: np.ndarray, limit: float) -> float:
     return float(bars[idx[-1]])
 
 
+# An onset this close after a bar line that has none is that bar's downbeat, displaced by
+# an earlier bar the transcription made too long (a broken rhythm over a halved note in an
+# ABC tune, such as Ryan's Mammoth's "42d Highland Regiment", adds a 32nd); a written
+# syncopation would leave the accompaniment, or a rest, on the downbeat.
+DISPLACED_DOWNBEAT_BEATS = 0.25
+
+
+def _displaced_downbeat(line: float, onsets: list[float]) -> float:
+    """The bar line a section starts on, moved onto its displaced downbeat when there is one."""
+    if not onsets:
+        return line
+    arr = np.asarray(onsets, dtype=np.float64)
+    if np.any(np.abs(arr - line) < 1e-3):
+        return line
+    late = arr[(arr > line) & (arr <= line + DISPLACED_DOWNBEAT_BEATS + 1e-6)]
+    return float(late.min()) if len(late) else line
+
+
 def source_meter(pm) -> tuple[int, int]:
     """The piece's meter: its first time signature, 4/4 when it has none."""
     if pm.time_signature_changes:
@@ -359,6 +377,7 @@ def adapt_midi(pm, plan: Plan, out_path: str | Path, pickup: float = 0.0) -> dic
     start_b = first
     if plan.start > 0:
         start_b = max(first, first + bar * math.floor((beat_of(plan.start) - first) / bar + 1e-6))
+        start_b = _displaced_downbeat(start_b, onsets)
     # the body that may repeat: whole bars from the start to the bar line after the music
     # (a last bar left short by a pickup is filled with rest, so repeats keep the meter)
     seg_bars = max(1, math.ceil((end_b - start_b) / bar - 0.02))
