@@ -52,7 +52,7 @@ sys.path.insert(0, str(HERE))
 
 import music_emotion_data as med  # noqa: E402
 
-from scorer.music.musicnn import CUE_NAMES  # noqa: E402
+from scorer.music.musicnn import CUE_NAMES, PATCH_S  # noqa: E402
 
 QUADRANT_WORDS = ("happiness", "fear/threat", "sadness", "peacefulness")  # Q1..Q4
 # Emotify class index (train_music_emotion.CLASSES order) -> quadrant index
@@ -257,6 +257,25 @@ def choose_c(x, owner, y, group, ds, grid, balance, k, seed, clip_level=True) ->
 
 
 # ---------------------------------------------------------------- data
+def context_pool(x: np.ndarray, owner: np.ndarray, k: int) -> np.ndarray:
+    """Each patch row replaced by [mean, max] of the ``k`` patches of its clip centred on it.
+
+    Rows are in time order within a clip (``patch_table``); near a clip's ends the run is
+    shorter. The app pools the same way by time (``scorer.music.emotion``: the patches whose
+    centres lie within ``k // 2`` patches, 3 s each, of a patch's centre). Why the max: a
+    clip's loudest, busiest stretch says most about its arousal, and a mean blurs it (4Q
+    arousal sign 0.875 with means alone, 0.885 with mean + max, same folds).
+    """
+    half = k // 2
+    out = np.empty((len(x), 2 * x.shape[1]), np.float32)
+    for c in np.unique(owner):
+        rows = np.flatnonzero(owner == c)
+        for j, r in enumerate(rows):
+            run = x[rows[max(0, j - half):j + half + 1]]
+            out[r] = np.concatenate([run.mean(0), run.max(0)])
+    return out
+
+
 def patch_table(feats: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     x = np.concatenate(feats).astype(np.float32)
     owner = np.concatenate([[i] * len(f) for i, f in enumerate(feats)])
@@ -389,10 +408,14 @@ def baselines(q4, em, y4, ye, folds4, foldse, cache: Path) -> dict:
 
 
 # ---------------------------------------------------------------- ONNX export
-def export_onnx(head: Head, path: Path) -> None:
+def export_onnx(head: Head, path: Path, context: int = 0, va_from: str = "sign-heads") -> None:
     """Write the head as an ONNX graph: standardise, three linear maps, softmax/sigmoid.
 
-    Input ``features`` (n, 500 musicnn values, then the 9 cues when the head reads them);
+    Input ``features`` (n, 500 musicnn values, then the 9 cues when the head reads them; with
+    ``context`` patches pooled, their mean then their max, twice as wide); the metadata
+    ``context_s`` tells the app how far around a patch to pool (0: the patch alone); with
+    ``va_from="quadrant"`` valence and arousal are 2 p - 1 of the quadrant probabilities'
+    positive-valence (Q1 + Q4) and high-arousal (Q1 + Q2) sums, else of the sign heads;
     outputs ``probs`` (n, 4) quadrant probabilities (Q1..Q4),
     ``va`` (n, 2) valence and arousal in -1..1 (2 p - 1 of the calibrated sign
     probabilities).
@@ -427,9 +450,18 @@ def export_onnx(head: Head, path: Path) -> None:
         helper.make_node("MatMul", ["z", "wq"], ["zq"]),
         helper.make_node("Add", ["zq", "bq"], ["logits"]),
         helper.make_node("Softmax", ["logits"], ["probs"], axis=1),
-        helper.make_node("MatMul", ["z", "wva"], ["zva"]),
-        helper.make_node("Add", ["zva", "bva"], ["lva"]),
-        helper.make_node("Sigmoid", ["lva"], ["pva"]),
+    ]
+    if va_from == "quadrant":
+        inits.append(numpy_helper.from_array(
+            np.array([[1, 1], [0, 1], [0, 0], [1, 0]], np.float32), "sums"))
+        nodes.append(helper.make_node("MatMul", ["probs", "sums"], ["pva"]))
+    else:
+        nodes += [
+            helper.make_node("MatMul", ["z", "wva"], ["zva"]),
+            helper.make_node("Add", ["zva", "bva"], ["lva"]),
+            helper.make_node("Sigmoid", ["lva"], ["pva"]),
+        ]
+    nodes += [
         helper.make_node("Mul", ["pva", "two"], ["pva2"]),
         helper.make_node("Sub", ["pva2", "one"], ["va"]),
     ]
@@ -449,6 +481,7 @@ def export_onnx(head: Head, path: Path) -> None:
         producer_name="scorer train_music_emotion_head",
     )
     model.ir_version = 8
+    helper.set_model_props(model, {"context_s": str(context // 2 * PATCH_S), "va_from": va_from})
     onnx.checker.check_model(model)
     path.write_bytes(model.SerializeToString())
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -483,6 +516,9 @@ def main() -> int:
                     help="C grid; each output's C is picked by inner CV on the training folds")
     ap.add_argument("--inner-folds", type=int, default=3)
     ap.add_argument("--no-cues", action="store_true", help="musicnn's 500 values only")
+    ap.add_argument("--context", type=int, default=9,
+                    help="patches pooled (mean + max) around each patch (0: none, each patch "
+                    "read alone, as the heads before 2026-12-03)")
     ap.add_argument("--no-balance", action="store_true",
                     help="pooled training without the equal weight per dataset")
     ap.add_argument("--patch-level", action="store_true",
@@ -490,6 +526,9 @@ def main() -> int:
     ap.add_argument("--no-current", action="store_true",
                     help="skip the previous head's recipe (500 values, unweighted, C 0.003)")
     ap.add_argument("--no-baselines", action="store_true")
+    ap.add_argument("--va-from", choices=("quadrant", "sign-heads"), default="quadrant",
+                    help="the exported valence/arousal: from the quadrant probabilities (one "
+                    "reading, so the V/A and the class agree) or from the two sign heads")
     ap.add_argument("--no-export", action="store_true")
     ap.add_argument(
         "--ship",
@@ -530,7 +569,8 @@ def main() -> int:
     xe, oe = feature_table(em, args.cache, cues)
     n4 = len(y4)
     # one clip index over both sets: 4Q clips first, then Emotify's
-    x_all, o_all = np.concatenate([x4, xe]), np.concatenate([o4, oe + n4])
+    x_raw, o_all = np.concatenate([x4, xe]), np.concatenate([o4, oe + n4])
+    x_all = context_pool(x_raw, o_all, args.context) if args.context else x_raw
     y_all = np.concatenate([y4, ye])
     g_all = np.concatenate([["4q:" + g for g in q4["group"]], ["emotify:" + t for t in em["ids"]]])
     d_all = np.concatenate([np.zeros(n4, int), np.ones(len(ye), int)])
@@ -540,6 +580,8 @@ def main() -> int:
         "excerpts": med.EXCERPTS,
         "folds": args.folds,
         "features": N_FEATURES + (len(CUE_NAMES) if cues else 0),
+        "context_patches": args.context,
+        "pooled_width": int(x_all.shape[1]),
         "balance": balance,
         "c_grid": grid,
         "quadrant_words": QUADRANT_WORDS,
@@ -551,7 +593,8 @@ def main() -> int:
     res["4q/majority"] = majority_cv(y4, folds4)
     res["emotify/majority"] = majority_cv(ye, foldse)
 
-    def cv(target: int, folds, pooled: bool, c, bal: bool, width: int | None = None):
+    def cv(target: int, folds, pooled: bool, c, bal: bool, width: int | None = None,
+           table: np.ndarray = x_all):
         """Out-of-fold clip probabilities on dataset ``target`` (0 4Q, 1 Emotify).
 
         Training fold: the target's training clips, plus every clip of the other set when
@@ -564,11 +607,11 @@ def main() -> int:
         lq, lv, la, lab, cs = [], [], [], [], []
         for tr, te in folds:
             keep = np.isin(o_all, tr + base) | (pooled & (d_all[o_all] != target))
-            head = fit_head(x_all[keep][:, cols], o_all[keep], y_all, g_all, d_all, c, bal,
+            head = fit_head(table[keep][:, cols], o_all[keep], y_all, g_all, d_all, c, bal,
                             grid, args.inner_folds, args.seed, clip_level and c == "inner")
             cs.append(head.c)
             mt = np.isin(o_all, te + base)
-            xt, ot = x_all[mt][:, cols], o_all[mt]
+            xt, ot = table[mt][:, cols], o_all[mt]
             q_, v_, a_ = head.predict(xt)
             lo = head.logits(xt)
             lq.append(lo[0])
@@ -605,7 +648,7 @@ def main() -> int:
         oof[name] = patch
         print(f"{key}: {json.dumps(res[key])} C {cs}  {time.time() - t0:.0f}s", flush=True)
         if pooled and not args.no_current:  # the previous shipped recipe on the same folds
-            pq, pv, pa, _, _ = cv(target, folds, True, 0.003, False, N_FEATURES)
+            pq, pv, pa, _, _ = cv(target, folds, True, 0.003, False, N_FEATURES, x_raw)
             res[f"{name}/previous_head(500 values, unweighted, C 0.003)"] = summarise(
                 y, pq, pv, pa
             )
@@ -679,12 +722,14 @@ def main() -> int:
     report["shipped"] = args.ship
     final.t_quadrant, final.t_valence, final.t_arousal = t_q, t_v, t_a
     path = args.out / "music_emotion_head.onnx"
-    export_onnx(final, path)
+    export_onnx(final, path, args.context, args.va_from)
     import onnxruntime as ort
 
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    probs, va = sess.run(["probs", "va"], {"features": x4[:50]})
-    ref_q, ref_v, _ = final.predict(x4[:50])
+    probs, va = sess.run(["probs", "va"], {"features": x_all[:50]})
+    ref_q, ref_v, _ = final.predict(x_all[:50])
+    if args.va_from == "quadrant":
+        ref_v = ref_q[:, 0] + ref_q[:, 3]
     report["onnx_max_abs_diff"] = float(
         max(np.abs(probs - ref_q).max(), np.abs(va[:, 0] - (2 * ref_v - 1)).max())
     )

@@ -4,10 +4,12 @@ The app's reader (:func:`read`, :func:`read_windows`, :func:`predict_segments`,
 :func:`predict_sections`) runs musicnn (``models/musicnn_msd.onnx``, ``musicnn_mtt.onnx``,
 :mod:`scorer.music.musicnn`) on 3-s patches and the head ``models/music_emotion_head.onnx``
 (card ``models/music_emotion_head.md``, trained on 4Q and Emotify by
-``models/training/train_music_emotion_head.py``) on their 500 values. The head gives the
-probabilities of the four quadrants of Russell's plane, named by the four music emotions of
-the captioning literature (happiness Q1, fear/threat Q2, sadness Q3, peacefulness Q4), and
-valence/arousal in -1..1 from calibrated sign probabilities.
+``models/training/train_music_emotion_head.py``) on their 500 values, pooled around each
+patch: the mean and the maximum of the patches whose centres lie within the model's
+``context_s`` (12 s: about the 30-s clips it was trained on) of the patch's centre. The head
+gives the probabilities of the four quadrants of Russell's plane, named by the four music
+emotions of the captioning literature (happiness Q1, fear/threat Q2, sadness Q3,
+peacefulness Q4), and valence/arousal in -1..1 from calibrated sign probabilities.
 
 The older 2-s CQT CNN (``models/music_emotion.onnx``; :func:`cqt_db`, :func:`predict_frames`,
 :func:`run_model`) stays as the measured baseline of the head's card: on artist-held-out 4Q
@@ -229,24 +231,79 @@ def _empty_reading() -> Reading:
                    np.zeros((0, 50)), np.zeros((0, 50)))
 
 
+def head_context_s() -> float:
+    """Seconds around a patch that the head pools (its ONNX metadata; 0: the patch alone).
+
+    Raises:
+        ModelError: If the head is missing or damaged.
+    """
+    from scorer.models import session
+
+    meta = session(HEAD_NAME).get_modelmeta().custom_metadata_map
+    try:
+        return max(0.0, float(meta.get("context_s", 0.0)))
+    except ValueError:
+        return 0.0
+
+
+def pool_context(features: np.ndarray, times: np.ndarray, context_s: float) -> np.ndarray:
+    """Each row replaced by [mean, max] of the rows whose times lie within ``context_s``.
+
+    The head was trained on 3-s patches pooled this way over runs of about 27 s of a clip
+    (``models/training/train_music_emotion_head.py``, ``context_pool``).
+    """
+    order = np.argsort(times, kind="stable")
+    t = np.asarray(times, dtype=np.float64)[order]
+    f = features[order]
+    lo = np.searchsorted(t, t - context_s - 1e-6, side="left")
+    hi = np.searchsorted(t, t + context_s + 1e-6, side="right")
+    pooled = np.empty((len(f), 2 * f.shape[1]), np.float32)
+    for i, (a, b) in enumerate(zip(lo, hi, strict=True)):
+        pooled[i, :f.shape[1]] = f[a:b].mean(0)
+        pooled[i, f.shape[1]:] = f[a:b].max(0)
+    out = np.empty_like(pooled)
+    out[order] = pooled
+    return out
+
+
+# columns of a patch's 500 values (see _patch_features)
+_MSD_TAGS = slice(400, 450)
+_MTT_TAGS = slice(450, 500)
+
+
+def _patch_features(batch: np.ndarray) -> np.ndarray:
+    """The 500 musicnn values per log-mel patch: MSD and MTT embeddings, MSD and MTT tags."""
+    from scorer.music import musicnn
+
+    out = musicnn.run(batch)
+    return np.concatenate([out["msd_embedding"], out["mtt_embedding"], out["msd_tags"],
+                           out["mtt_tags"]], 1).astype(np.float32)
+
+
+def _apply_head(features: np.ndarray, times: np.ndarray) -> Reading:
+    """The head on patch features (pooled around each patch when the head says so)."""
+    from scorer.models import session
+
+    if len(features) == 0:
+        return _empty_reading()
+    times = np.asarray(times, dtype=np.float64)
+    context = head_context_s()
+    x = pool_context(features, times, context) if context > 0 else features
+    probs, va = session(HEAD_NAME).run(["probs", "va"], {"features": x})
+    return Reading(times, probs[:, _HEAD_TO_CLASSES].astype(np.float64), va.astype(np.float64),
+                   features[:, _MSD_TAGS].astype(np.float64),
+                   features[:, _MTT_TAGS].astype(np.float64))
+
+
 def read_patches(batch: np.ndarray, times: np.ndarray) -> Reading:
-    """Run musicnn and the head on log-mel patches (n, 187, 96).
+    """Run musicnn and the head on log-mel patches (n, 187, 96) centred at ``times``.
 
     Raises:
         ModelError: If a model is missing or damaged.
     """
-    from scorer.models import session
-    from scorer.music import musicnn
-
     if len(batch) == 0:
         return _empty_reading()
-    out = musicnn.run(batch)
-    features = np.concatenate([out["msd_embedding"], out["mtt_embedding"], out["msd_tags"],
-                               out["mtt_tags"]], 1).astype(np.float32)
-    probs, va = session(HEAD_NAME).run(["probs", "va"], {"features": features})
-    return Reading(np.asarray(times, dtype=np.float64),
-                   probs[:, _HEAD_TO_CLASSES].astype(np.float64), va.astype(np.float64),
-                   out["msd_tags"].astype(np.float64), out["mtt_tags"].astype(np.float64))
+    return _apply_head(_patch_features(batch), times)
 
 
 def read(audio: np.ndarray, sr: int, hop_s: float | None = None) -> Reading:
@@ -296,13 +353,11 @@ def read_windows(audio: np.ndarray, starts: np.ndarray, chunk: int = 64,
     for i in range(0, len(starts), chunk):
         if cancel is not None:
             cancel.raise_if_set()
-        block = starts[i:i + chunk]
-        parts.append(read_patches(musicnn.window_patches(audio, block),
-                                  (block + PATCH_S * SR / 2) / SR))
+        parts.append(_patch_features(musicnn.window_patches(audio, starts[i:i + chunk])))
     if not parts:
         return _empty_reading()
-    return Reading(*(np.concatenate([getattr(p, f) for p in parts])
-                     for f in ("times", "probs", "va", "msd_tags", "mtt_tags")))
+    # pooled over every window read, so a window's context crosses the chunks
+    return _apply_head(np.concatenate(parts), (starts + PATCH_S * SR / 2) / SR)
 
 
 def predict_segments(audio: np.ndarray, sr: int,

@@ -121,3 +121,41 @@ def test_calm_clips_get_more_peacefulness_than_tense_clips(shared_data):
     assert p_tense[:, fear].mean() > p_calm[:, fear].mean()
     # and calm clips sit lower in arousal
     assert a_calm.mean() < a_tense.mean()
+
+
+def test_pool_context_takes_mean_and_max_of_the_patches_within_reach():
+    # five patches 3 s apart; one loud value in the middle patch
+    times = np.array([1.5, 4.5, 7.5, 10.5, 13.5])
+    feats = np.zeros((5, 2), np.float32)
+    feats[:, 0] = [1, 2, 3, 4, 5]
+    feats[2, 1] = 9.0
+    pooled = me.pool_context(feats, times, 3.0)  # a patch and its two neighbours
+    assert pooled.shape == (5, 4)
+    # first patch: itself and the next one
+    np.testing.assert_allclose(pooled[0], [1.5, 0.0, 2.0, 0.0])
+    # middle patch: patches 2..4 (values 2, 3, 4), the loud one among them
+    np.testing.assert_allclose(pooled[2], [3.0, 3.0, 4.0, 9.0])
+    # last patch is 6 s from the loud one: out of reach
+    np.testing.assert_allclose(pooled[4], [4.5, 0.0, 5.0, 0.0])
+
+
+def test_pool_context_does_not_depend_on_the_order_of_the_rows():
+    rng = np.random.default_rng(3)
+    times = np.arange(12) * 1.0
+    feats = rng.standard_normal((12, 3)).astype(np.float32)
+    shuffle = rng.permutation(12)
+    a = me.pool_context(feats, times, 4.0)
+    b = me.pool_context(feats[shuffle], times[shuffle], 4.0)
+    np.testing.assert_allclose(b, a[shuffle])
+    # with no reach each row is its own mean and max
+    np.testing.assert_allclose(me.pool_context(feats, times, 0.0), np.hstack([feats, feats]))
+
+
+def test_read_windows_pools_across_its_chunks():
+    """Windows read in chunks of 2 give the same reading as in one chunk."""
+    audio = chords(20.0, seed=1)
+    starts = np.arange(0, 17 * SR, SR, dtype=np.int64)
+    whole = me.read_windows(audio, starts, chunk=64)
+    split = me.read_windows(audio, starts, chunk=2)
+    np.testing.assert_allclose(split.probs, whole.probs, atol=1e-5)
+    np.testing.assert_allclose(split.va, whole.va, atol=1e-5)
