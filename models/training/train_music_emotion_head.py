@@ -52,6 +52,7 @@ sys.path.insert(0, str(HERE))
 
 import music_emotion_data as med  # noqa: E402
 
+from scorer.music.emotion import pool_context  # noqa: E402
 from scorer.music.musicnn import CUE_NAMES, PATCH_S  # noqa: E402
 
 QUADRANT_WORDS = ("happiness", "fear/threat", "sadness", "peacefulness")  # Q1..Q4
@@ -260,19 +261,16 @@ def choose_c(x, owner, y, group, ds, grid, balance, k, seed, clip_level=True) ->
 def context_pool(x: np.ndarray, owner: np.ndarray, k: int) -> np.ndarray:
     """Each patch row replaced by [mean, max] of the ``k`` patches of its clip centred on it.
 
-    Rows are in time order within a clip (``patch_table``); near a clip's ends the run is
-    shorter. The app pools the same way by time (``scorer.music.emotion``: the patches whose
-    centres lie within ``k // 2`` patches, 3 s each, of a patch's centre). Why the max: a
-    clip's loudest, busiest stretch says most about its arousal, and a mean blurs it (4Q
-    arousal sign 0.875 with means alone, 0.885 with mean + max, same folds).
+    Rows are in time order within a clip (``patch_table``), one patch every 3 s, so this is
+    the app's own pooling (``scorer.music.emotion.pool_context``) with ``k // 2`` patches of
+    reach; near a clip's ends the run is shorter. Why the max: a clip's loudest, busiest
+    stretch says most about its arousal, and a mean blurs it (4Q arousal sign 0.875 with means
+    alone, 0.885 with mean + max, same folds).
     """
-    half = k // 2
     out = np.empty((len(x), 2 * x.shape[1]), np.float32)
     for c in np.unique(owner):
         rows = np.flatnonzero(owner == c)
-        for j, r in enumerate(rows):
-            run = x[rows[max(0, j - half):j + half + 1]]
-            out[r] = np.concatenate([run.mean(0), run.max(0)])
+        out[rows] = pool_context(x[rows], np.arange(len(rows)) * PATCH_S, k // 2 * PATCH_S)
     return out
 
 
@@ -438,8 +436,6 @@ def export_onnx(head: Head, path: Path, context: int = 0, va_from: str = "sign-h
             (head.scale, "scale"),
             (wq, "wq"),
             (bq, "bq"),
-            (wva, "wva"),
-            (bva, "bva"),
             (np.float32(2.0), "two"),
             (np.float32(1.0), "one"),
         )
@@ -456,6 +452,8 @@ def export_onnx(head: Head, path: Path, context: int = 0, va_from: str = "sign-h
             np.array([[1, 1], [0, 1], [0, 0], [1, 0]], np.float32), "sums"))
         nodes.append(helper.make_node("MatMul", ["probs", "sums"], ["pva"]))
     else:
+        inits += [numpy_helper.from_array(np.asarray(wva, np.float32), "wva"),
+                  numpy_helper.from_array(np.asarray(bva, np.float32), "bva")]
         nodes += [
             helper.make_node("MatMul", ["z", "wva"], ["zva"]),
             helper.make_node("Add", ["zva", "bva"], ["lva"]),

@@ -9,7 +9,8 @@ patch: the mean and the maximum of the patches whose centres lie within the mode
 ``context_s`` (12 s: about the 30-s clips it was trained on) of the patch's centre. The head
 gives the probabilities of the four quadrants of Russell's plane, named by the four music
 emotions of the captioning literature (happiness Q1, fear/threat Q2, sadness Q3,
-peacefulness Q4), and valence/arousal in -1..1 from calibrated sign probabilities.
+peacefulness Q4), and valence/arousal in -1..1 (the shipped head: 2p - 1 of its quadrant
+probabilities' positive-valence and high-arousal sums; ``va_from`` in its metadata).
 
 The older 2-s CQT CNN (``models/music_emotion.onnx``; :func:`cqt_db`, :func:`predict_frames`,
 :func:`run_model`) stays as the measured baseline of the head's card: on artist-held-out 4Q
